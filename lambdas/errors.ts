@@ -1,0 +1,71 @@
+import type { FieldIssue } from './protocol/catalog';
+
+/*
+ * Every failure the endpoint knows by name. `status` is what the sender sees; the
+ * one mapping to an ack lives in protocol/ack.ts. Below 500 the reason is safe to
+ * show (it names fields, never echoes values); 5xx details stay in the logs.
+ */
+
+export abstract class CallbackError extends Error {
+  abstract readonly status: number;
+  /** Short machine name for logs and metrics. */
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidBodyError extends CallbackError {
+  readonly status = 400;
+  readonly code = 'invalid_body';
+}
+
+export class ValidationError extends CallbackError {
+  readonly status = 400;
+  readonly code = 'invalid_fields';
+  constructor(readonly issues: readonly FieldIssue[]) {
+    super(issues.map(({ field, reason }) => `${field}: ${reason}`).join('; '));
+  }
+}
+
+export class UnknownMessageTypeError extends CallbackError {
+  readonly status = 404;
+  readonly code = 'unknown_type';
+}
+
+export class MethodNotAllowedError extends CallbackError {
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+}
+
+export class PayloadTooLargeError extends CallbackError {
+  readonly status = 413;
+  readonly code = 'too_large';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`body of ${size} bytes exceeds ${limit}`);
+  }
+}
+
+/** The message store could not be written or read: the sender must retry. */
+export class StoreUnavailableError extends CallbackError {
+  readonly status = 503;
+  readonly code = 'store_unavailable';
+}
+
+/** The MIS queue refused the message: the sender must retry (the record stays RECEIVED). */
+export class QueueUnavailableError extends CallbackError {
+  readonly status = 503;
+  readonly code = 'queue_unavailable';
+}
+
+/** Configuration missing or malformed at cold start: fail the init loudly rather than serve wrongly. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,41 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { createAwsPorts } from '../adapters/aws';
+import { loadConfig } from '../config';
+import type { MessageType } from '../protocol/catalog';
+import { createReceiveHandler, type ReceiveDeps } from './receive';
+
+/*
+ * The deployed entry point: one export per MessageType (each its own Lambda function)
+ * plus `Fallback` for any other path. Config, SDK clients, logger and metrics are built
+ * once per cold start and shared by every invocation.
+ */
+
+const config = loadConfig(process.env);
+
+export const logger = new Logger({ serviceName: 'n3-callback', persistentKeys: { site: config.SITE_ID } });
+const metrics = new Metrics({ namespace: 'N3Callback', serviceName: 'n3-callback', defaultDimensions: { site: config.SITE_ID } });
+
+const deps: ReceiveDeps = {
+  ports: createAwsPorts(config),
+  settings: { site: config.SITE_ID, retentionDays: config.RETENTION_DAYS, maxInlinePayloadBytes: config.MAX_INLINE_PAYLOAD_BYTES },
+  maxBodyBytes: config.MAX_BODY_BYTES,
+  logger,
+  metrics,
+};
+
+const entry = (type: MessageType | undefined) =>
+  middy(createReceiveHandler(type, deps))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+
+export const CDAStatus = entry('CDAStatus');
+export const SEMDStatus = entry('SEMDStatus');
+export const REMDStatus = entry('REMDStatus');
+export const MseResult = entry('MseResult');
+export const MseResultData = entry('MseResultData');
+export const VimisResult = entry('VimisResult');
+export const Fallback = entry(undefined);

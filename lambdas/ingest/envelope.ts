@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import type { MessageRecord, QueueMessage } from './ports';
+
+/*
+ * What the MIS's consumers receive: one versioned JSON envelope per MessageId.
+ * Consumers read `version` first; new fields may be added, never renamed.
+ */
+
+export const ENVELOPE_VERSION = 1;
+
+export interface Envelope {
+  readonly version: typeof ENVELOPE_VERSION;
+  readonly site: string;
+  readonly messageType: string;
+  readonly messageId: string;
+  readonly receivedAt: string;
+  readonly payload: Record<string, unknown>;
+}
+
+/** Key-sorted JSON: the same message in any key order hashes the same, so a re-send is a duplicate, not a conflict. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+// SQS allows 1-128 printable ASCII characters in a MessageGroupId; MIS document ids may be
+// Cyrillic or longer, and those map to a stable hash so the document still keeps one group.
+const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+export const groupIdFor = (documentKey: string): string =>
+  GROUP_ID.test(documentKey) ? documentKey : `sha256-${sha256(documentKey)}`;
+
+export function toQueueMessage(record: MessageRecord): QueueMessage {
+  const envelope: Envelope = {
+    version: ENVELOPE_VERSION,
+    site: record.site,
+    messageType: record.messageType,
+    messageId: record.messageId,
+    receivedAt: record.receivedAt,
+    payload: JSON.parse(record.payload) as Record<string, unknown>,
+  };
+  return {
+    body: JSON.stringify(envelope),
+    groupId: groupIdFor(record.documentKey),
+    deduplicationId: record.messageId,
+    attributes: { MessageType: record.messageType, Lpu: record.lpu, Status: record.status },
+  };
+}

@@ -1,0 +1,63 @@
+import { CallbackError, PayloadTooLargeError, ValidationError } from '../errors';
+import type { IngestOutcome } from '../ingest/ingest';
+import type { Status } from './fields';
+
+/*
+ * The MIS's answer (spec §6) and the one table that maps every outcome and error
+ * to an HTTP status and ack. Without a Success ack the sender re-sends (5 times by
+ * default), so only a message we hold durably gets Success, and only a fault the
+ * sender can fix by retrying gets 5xx.
+ */
+
+export interface Ack {
+  readonly MessageId: string;
+  readonly Message: string;
+  readonly Status: Status;
+}
+
+export interface AckResponse {
+  readonly statusCode: number;
+  readonly ack: Ack;
+}
+
+export const ACK_TEXT = {
+  accepted: 'Сообщение принято успешно',
+  duplicate: 'Сообщение принято успешно (повторная доставка)',
+  conflict: 'Сообщение с этим MessageId уже принято с другим содержимым',
+  rejected: 'Сообщение отклонено',
+  tooLarge: 'Сообщение слишком велико',
+  unavailable: 'Сервис временно недоступен, повторите отправку позже',
+  internal: 'Внутренняя ошибка сервиса, повторите отправку позже',
+} as const;
+
+export function ackForOutcome(outcome: IngestOutcome, messageId: string): AckResponse {
+  switch (outcome.kind) {
+    case 'accepted':
+      return { statusCode: 200, ack: { MessageId: messageId, Message: ACK_TEXT.accepted, Status: 'Success' } };
+    case 'duplicate':
+      return { statusCode: 200, ack: { MessageId: messageId, Message: ACK_TEXT.duplicate, Status: 'Success' } };
+    case 'conflict':
+      return { statusCode: 409, ack: { MessageId: messageId, Message: ACK_TEXT.conflict, Status: 'Failed' } };
+  }
+}
+
+export function ackForError(error: unknown, messageId: string): AckResponse {
+  const failed = (statusCode: number, Message: string): AckResponse => ({
+    statusCode,
+    ack: { MessageId: messageId, Message, Status: 'Failed' },
+  });
+  if (!(error instanceof CallbackError)) return failed(500, ACK_TEXT.internal);
+  // 5xx: details (SDK errors, table names) stay in the logs; the sender only needs to retry.
+  if (error.status >= 500) return failed(error.status, ACK_TEXT.unavailable);
+  if (error instanceof PayloadTooLargeError) {
+    return failed(413, `${ACK_TEXT.tooLarge}: ${error.size} байт, максимум ${error.limit} байт`);
+  }
+  if (error instanceof ValidationError) {
+    const fields = error.issues.map(({ field, reason }) => `${field} — ${reason}`).join('; ');
+    return failed(400, `${ACK_TEXT.rejected}: ${fields}`);
+  }
+  return failed(error.status, `${ACK_TEXT.rejected}: ${error.message}`);
+}
+
+/** The id echoed in an ack: as the sender wrote it (it matches on its own string), bounded in size. */
+export const echoId = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 64) : '');

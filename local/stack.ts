@@ -1,0 +1,93 @@
+import type { LambdaHandler } from './gateway';
+import { startGateway, type RunningGateway } from './gateway';
+import { startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision';
+import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+
+/*
+ * The whole product on one machine: emulators, resources, the deployed handler module
+ * behind a local gateway. `npm start` runs it; the end-to-end tests start it in-process.
+ */
+
+export interface LocalInfo {
+  readonly baseUrl: string;
+  readonly region: string;
+  readonly sqsEndpoint: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly dynamodbEndpoint: string;
+  readonly dynamodbEmulator: DynamoEmulator['kind'];
+  readonly tableName: string;
+  readonly s3Endpoint: string;
+  readonly bucket: string;
+}
+
+export interface LocalStack {
+  readonly info: LocalInfo;
+  stop(): Promise<void>;
+}
+
+export interface LocalOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly siteId?: string;
+  readonly preferJava?: boolean;
+}
+
+export async function startLocalStack(options: LocalOptions = {}): Promise<LocalStack> {
+  const started: Array<Emulator | RunningGateway> = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await ('stop' in part ? part.stop() : part.close());
+  };
+  try {
+    const siteId = options.siteId ?? 'local';
+    const [dynamo, fauxqs] = await Promise.all([startDynamo({ preferJava: options.preferJava }), startFauxqs()]);
+    started.push(dynamo, fauxqs);
+    const resources: Resources = await provision(
+      { dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint },
+      { prefix: `n3-callback-${siteId}` },
+    );
+
+    // Exactly the environment the CDK stack gives the functions, plus the SDK's endpoint overrides.
+    Object.assign(process.env, {
+      SITE_ID: siteId,
+      TABLE_NAME: resources.tableName,
+      QUEUE_URL: resources.queueUrl,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
+      AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    });
+    const functions = (await import('../lambdas/handlers/index')) as unknown as Record<MessageType | 'Fallback', LambdaHandler>;
+    const routes = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, functions[type]])) as Record<MessageType, LambdaHandler>;
+
+    let info: LocalInfo | undefined;
+    const gateway = await startGateway({
+      routes,
+      fallback: functions.Fallback,
+      host: options.host,
+      port: options.port,
+      localEndpoints: { info: () => info, health: () => ({ status: 'ok' }) },
+    });
+    started.push(gateway);
+    info = {
+      baseUrl: gateway.url,
+      region: LOCAL_REGION,
+      sqsEndpoint: fauxqs.endpoint,
+      queueUrl: resources.queueUrl,
+      dlqUrl: resources.dlqUrl,
+      dynamodbEndpoint: dynamo.endpoint,
+      dynamodbEmulator: dynamo.kind,
+      tableName: resources.tableName,
+      s3Endpoint: fauxqs.endpoint,
+      bucket: resources.bucket,
+    };
+    return { info, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
