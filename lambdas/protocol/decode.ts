@@ -63,7 +63,7 @@ function toText(bytes: Buffer, contentType: string | undefined): string {
   try {
     return decoder.decode(bytes.subarray(start));
   } catch {
-    throw new InvalidBodyError(`тело запроса не является корректным текстом в кодировке ${decoder.encoding}`);
+    throw new InvalidBodyError(`тело запроса не является корректным текстом в кодировке ${decoder.encoding.toUpperCase()}`);
   }
 }
 

@@ -1,0 +1,24 @@
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { startDynamo, startFauxqs } from '../../local/emulators';
+
+/*
+ * One DynamoDB Local (AWS's own, on Java) and one fauxqs for the whole run. A test file
+ * that needs them provisions uniquely named resources, so files never see each other's data.
+ * dynalite is started per file where a test wants the no-Java path.
+ */
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    emulators: { dynamodb: string; dynamodbKind: 'dynamodb-local' | 'dynalite'; sqs: string };
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const [dynamo, fauxqs] = await Promise.all([startDynamo(), startFauxqs()]);
+  if (dynamo.kind !== 'dynamodb-local') console.warn('No java: integration tests run on dynalite only.');
+  project.provide('emulators', { dynamodb: dynamo.endpoint, dynamodbKind: dynamo.kind, sqs: fauxqs.endpoint });
+  return async () => {
+    await Promise.all([dynamo.stop(), fauxqs.stop()]);
+  };
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
+
+/** The spec's examples (examples/*.json), made valid JSON with distinct MessageIds. */
+export const EXAMPLES: Readonly<Record<MessageType, Record<string, unknown>>> = Object.fromEntries(
+  MESSAGE_TYPES.map((type) => [
+    type,
+    JSON.parse(readFileSync(new URL(`../../examples/${type}.json`, import.meta.url), 'utf8')) as Record<string, unknown>,
+  ]),
+) as Record<MessageType, Record<string, unknown>>;
+
+/** A valid message of the type with a fresh MessageId (and fresh document key when asked). */
+export function freshMessage(type: MessageType, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...structuredClone(EXAMPLES[type]), MessageId: randomUUID(), ...overrides };
+}
+
+/** Required fields per type, straight from the spec tables (1..1), independent of the catalog code. */
+export const REQUIRED: Readonly<Record<MessageType, readonly string[]>> = {
+  CDAStatus: ['IdMedDocumentMis', 'IdMedDocument', 'MedDocumentType', 'Lpu', 'MessageId', 'Status', 'Message'],
+  SEMDStatus: ['IdMedDocumentMis', 'IdMedDocument', 'MedDocumentType', 'Lpu', 'MessageId', 'Status', 'Message'],
+  REMDStatus: ['IdSourceMis', 'MedDocumentType', 'Lpu', 'MessageId', 'Status', 'Message', 'IdFedRequest'],
+  MseResult: ['Lpu', 'MessageId', 'IdMSEMis', 'IdResultMSE', 'Message', 'Status'],
+  MseResultData: ['Lpu', 'MessageId', 'IdMSEMis', 'IdResultMSE', 'Message', 'Status'],
+  VimisResult: ['MessageId', 'Message', 'Status', 'Lpu', 'DocType', 'IdSource', 'IdRecipientSystem', 'StatusCode', 'IdCaseMis', 'IdDocumentMis'],
+};
+
+/** Integer fields per type (spec type `int`). */
+export const INTEGERS: Readonly<Record<MessageType, readonly string[]>> = {
+  CDAStatus: ['IdMedDocument', 'MedDocumentType'],
+  SEMDStatus: ['IdMedDocument', 'MedDocumentType'],
+  REMDStatus: ['MedDocumentType'],
+  MseResult: [],
+  MseResultData: [],
+  VimisResult: ['DocType', 'StatusCode'],
+};

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidBodyError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  QueueUnavailableError,
+  StoreUnavailableError,
+  UnknownMessageTypeError,
+  ValidationError,
+} from '../../lambdas/errors';
+import { ACK_TEXT, ackForError, ackForOutcome, echoId } from '../../lambdas/protocol/ack';
+import type { MessageRecord } from '../../lambdas/ingest/ports';
+
+const id = 'b097fea5-e6f6-4417-9829-53ab6a562719';
+const record = { messageId: id, state: 'FORWARDED' } as MessageRecord;
+
+describe('ack', () => {
+  it('answers the spec example ack for a new message', () => {
+    expect(ackForOutcome({ kind: 'accepted', record, markedForwarded: true }, id)).toEqual({
+      statusCode: 200,
+      ack: { MessageId: id, Message: 'Сообщение принято успешно', Status: 'Success' },
+    });
+  });
+
+  it('answers Success to a duplicate so that the sender stops re-sending', () => {
+    const { statusCode, ack } = ackForOutcome({ kind: 'duplicate', record, reforwarded: false, markedForwarded: true }, id);
+    expect([statusCode, ack.Status]).toEqual([200, 'Success']);
+  });
+
+  it('answers 409 Failed to the same id with other content', () => {
+    const { statusCode, ack } = ackForOutcome({ kind: 'conflict', record }, id);
+    expect([statusCode, ack.Status, ack.Message]).toEqual([409, 'Failed', ACK_TEXT.conflict]);
+  });
+
+  it.each([
+    [new InvalidBodyError('x'), 400],
+    [new ValidationError([{ field: 'Lpu', reason: 'r' }]), 400],
+    [new UnknownMessageTypeError('x'), 404],
+    [new MethodNotAllowedError('x'), 405],
+    [new PayloadTooLargeError(11, 10), 413],
+    [new StoreUnavailableError('x'), 503],
+    [new QueueUnavailableError('x'), 503],
+    [new TypeError('bug'), 500],
+  ])('maps %s to HTTP %i with a Failed ack echoing the id', (error, status) => {
+    const { statusCode, ack } = ackForError(error, id);
+    expect(statusCode).toBe(status);
+    expect(ack).toMatchObject({ MessageId: id, Status: 'Failed' });
+  });
+
+  it('names each bad field and why in a validation ack', () => {
+    const { ack } = ackForError(new ValidationError([{ field: 'Lpu', reason: 'обязательное поле отсутствует' }, { field: 'IdMedDocument', reason: 'ожидается целое число' }]), id);
+    expect(ack.Message).toBe('Сообщение отклонено: Lpu — обязательное поле отсутствует; IdMedDocument — ожидается целое число');
+  });
+
+  it('keeps internal details out of 5xx acks', () => {
+    const store = ackForError(new StoreUnavailableError('table n3-prod-messages throttled', { cause: new Error('secret') }), id);
+    const bug = ackForError(new TypeError("Cannot read properties of undefined (reading 'payload')"), id);
+    expect(store.ack.Message).toBe(ACK_TEXT.unavailable);
+    expect(bug.ack.Message).toBe(ACK_TEXT.internal);
+  });
+
+  it('says how large is too large', () => {
+    expect(ackForError(new PayloadTooLargeError(5_000_000, 4_194_304), id).ack.Message).toContain('5000000 байт, максимум 4194304');
+  });
+
+  it('echoes only a string id, bounded', () => {
+    expect(echoId(42)).toBe('');
+    expect(echoId('x'.repeat(500))).toHaveLength(64);
+  });
+});

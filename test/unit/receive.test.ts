@@ -1,0 +1,135 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StoreUnavailableError } from '../../lambdas/errors';
+import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive';
+import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
+import { InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
+import { proxyEvent } from '../support/events';
+import { freshMessage } from '../support/messages';
+
+describe('receive handler', () => {
+  let store: InMemoryStore;
+  let queue: InMemoryQueue;
+  let deps: ReceiveDeps;
+  let logLines: string[];
+
+  beforeEach(() => {
+    store = new InMemoryStore();
+    queue = new InMemoryQueue();
+    logLines = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (logLines.push(String(chunk)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (logLines.push(String(chunk)), true));
+    deps = {
+      ports: { store, queue, clock: fixedClock() },
+      settings: { site: 'mo-1', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
+      maxBodyBytes: 64 * 1024,
+      logger: new Logger({ serviceName: 'test', logLevel: 'INFO' }),
+      metrics: new Metrics({ namespace: 'test' }),
+    };
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const call = async (type: Parameters<typeof createReceiveHandler>[0], event: ReturnType<typeof proxyEvent>) => {
+    const result = await createReceiveHandler(type, deps)(event);
+    return { status: result.statusCode, ack: JSON.parse(result.body) as Ack, headers: result.headers };
+  };
+
+  it('acks a valid message with the MessageId exactly as sent', async () => {
+    const body = freshMessage('SEMDStatus');
+    body.MessageId = String(body.MessageId).toUpperCase();
+    const { status, ack, headers } = await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
+    expect(status).toBe(200);
+    expect(ack).toEqual({ MessageId: body.MessageId, Message: ACK_TEXT.accepted, Status: 'Success' });
+    expect(headers?.['Content-Type']).toBe('application/json; charset=utf-8');
+    expect(queue.sent).toHaveLength(1);
+  });
+
+  it('accepts a body the gateway passed as text', async () => {
+    const { status } = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult')), base64: false }));
+    expect(status).toBe(200);
+  });
+
+  it('answers 400 naming the field, echoing the MessageId, and forwards nothing', async () => {
+    const body = freshMessage('REMDStatus');
+    delete body.IdFedRequest;
+    const { status, ack } = await call('REMDStatus', proxyEvent({ path: '/REMDStatus', body: JSON.stringify(body) }));
+    expect(status).toBe(400);
+    expect(ack).toEqual({ MessageId: body.MessageId, Message: 'Сообщение отклонено: IdFedRequest — обязательное поле отсутствует', Status: 'Failed' });
+    expect(queue.sent).toHaveLength(0);
+    expect(store.calls.put).toBe(0);
+  });
+
+  it('echoes the MessageId even from a body that is not JSON', async () => {
+    const { status, ack } = await call('REMDStatus', proxyEvent({ path: '/REMDStatus', body: '{"MessageId":"b097fea5-e6f6-4417-9829-53ab6a562719", oops' }));
+    expect(status).toBe(400);
+    expect(ack.MessageId).toBe('b097fea5-e6f6-4417-9829-53ab6a562719');
+  });
+
+  it('answers 405 to anything but POST', async () => {
+    const { status, ack } = await call('REMDStatus', proxyEvent({ path: '/REMDStatus', method: 'GET', body: null }));
+    expect(status).toBe(405);
+    expect(ack).toMatchObject({ MessageId: '', Status: 'Failed' });
+  });
+
+  it('answers 413 to a body over the limit', async () => {
+    const { status, ack } = await call('CDAStatus', proxyEvent({ path: '/CDAStatus', body: JSON.stringify(freshMessage('CDAStatus', { CDA: 'A'.repeat(70 * 1024) })) }));
+    expect(status).toBe(413);
+    expect(ack.Status).toBe('Failed');
+  });
+
+  it('answers 409 to the same MessageId with other content', async () => {
+    const body = freshMessage('MseResult');
+    await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(body) }));
+    const { status, ack } = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify({ ...body, Message: 'другое' }) }));
+    expect(status).toBe(409);
+    expect(ack).toEqual({ MessageId: body.MessageId, Message: ACK_TEXT.conflict, Status: 'Failed' });
+  });
+
+  it('answers 503 when the store is down, so that the sender retries', async () => {
+    store.failNextPut = new StoreUnavailableError('down', { cause: new Error('ECONNREFUSED') });
+    const body = freshMessage('MseResult');
+    const { status, ack } = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(body) }));
+    expect(status).toBe(503);
+    expect(ack).toEqual({ MessageId: body.MessageId, Message: ACK_TEXT.unavailable, Status: 'Failed' });
+  });
+
+  it('answers 500 with a generic text to a bug, and logs it', async () => {
+    deps = { ...deps, ports: { ...deps.ports, store: { putIfAbsent: () => Promise.reject(new TypeError('boom at line 3')), markForwarded: async () => {} } } };
+    const { status, ack } = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult')) }));
+    expect(status).toBe(500);
+    expect(ack.Message).toBe(ACK_TEXT.internal);
+    expect(logLines.join('')).toContain('boom at line 3');
+  });
+
+  describe('fallback (no bound type)', () => {
+    it('answers 404 to an unknown type, echoing the MessageId', async () => {
+      const body = freshMessage('MseResult');
+      const { status, ack } = await call(undefined, proxyEvent({ path: '/MseResults', body: JSON.stringify(body) }));
+      expect(status).toBe(404);
+      expect(ack).toMatchObject({ MessageId: body.MessageId, Status: 'Failed' });
+      expect(ack.Message).toContain('MseResults');
+    });
+
+    it('resolves a type written in another letter case', async () => {
+      const { status } = await call(undefined, proxyEvent({ path: '/mseresult', body: JSON.stringify(freshMessage('MseResult')) }));
+      expect(status).toBe(200);
+    });
+
+    it('does not let a type hide behind a longer path', async () => {
+      const { status } = await call(undefined, proxyEvent({ path: '/../MseResult', body: JSON.stringify(freshMessage('MseResult')) }));
+      expect(status).toBe(404);
+    });
+  });
+
+  it('logs ids, type, sizes and outcome but no payload text', async () => {
+    const body = freshMessage('CDAStatus', { Message: 'Пациент Иванов: секретный текст', IdMedDocumentMis: 'doc-SECRET-42' });
+    await call('CDAStatus', proxyEvent({ path: '/CDAStatus', body: JSON.stringify(body) }));
+    await call('CDAStatus', proxyEvent({ path: '/CDAStatus', body: JSON.stringify({ ...body, IdMedDocument: 'x' }) }));
+    const logs = logLines.join('');
+    expect(logs).toContain(String(body.MessageId));
+    expect(logs).toContain('"outcome":"accepted"');
+    expect(logs).toContain('"IdMedDocument"');
+    for (const secret of ['Иванов', 'doc-SECRET-42', String(body.CDA).slice(0, 20)]) expect(logs).not.toContain(secret);
+  });
+});
