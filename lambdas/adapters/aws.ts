@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
 import type { IngestPorts } from '../ingest/ports';
 import { DynamoDbMessageStore } from './dynamodb-store';
@@ -12,11 +12,16 @@ import { SqsMessageQueue } from './sqs-queue';
  */
 const requestHandler = { connectionTimeout: 1_000, requestTimeout: 3_000 };
 
-export function createAwsPorts(config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL'>): IngestPorts {
-  const dynamodb = new DynamoDBClient({ requestHandler, maxAttempts: 3 });
+export interface ClientOverrides {
+  readonly dynamodb?: DynamoDBClientConfig;
+  readonly sqs?: SQSClientConfig;
+}
+
+export function createAwsPorts(config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL'>, overrides: ClientOverrides = {}): IngestPorts {
+  const dynamodb = new DynamoDBClient({ requestHandler, maxAttempts: 3, ...overrides.dynamodb });
   // The queue lives in the function's own region, so the region's endpoint is the queue's;
   // emulators name hosts in their queue URLs that need not resolve.
-  const sqs = new SQSClient({ requestHandler, maxAttempts: 3, useQueueUrlAsEndpoint: false });
+  const sqs = new SQSClient({ requestHandler, maxAttempts: 3, useQueueUrlAsEndpoint: false, ...overrides.sqs });
   return {
     store: new DynamoDbMessageStore(dynamodb, config.TABLE_NAME),
     queue: new SqsMessageQueue(sqs, config.QUEUE_URL),
