@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../lambdas/ingest/envelope';
+import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
+import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
+import { startLocalStack, type LocalInfo, type LocalStack } from '../../local/stack';
+import { drain, queueDepth, sqsClient } from '../support/aws';
+import { EXAMPLES, freshMessage } from '../support/messages';
+
+/*
+ * The product as `npm start` runs it: emulators, the deployed handler module, the local
+ * gateway, exercised with real HTTP clients the way the N3 sender talks to it.
+ */
+
+describe('local endpoint over HTTP', () => {
+  let stack: LocalStack;
+  let info: LocalInfo;
+  let sqs: SQSClient;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ port: 0, siteId: 'e2e' });
+    info = stack.info;
+    sqs = sqsClient(info.sqsEndpoint);
+  });
+  afterAll(async () => {
+    sqs?.destroy();
+    await stack?.stop();
+  });
+  beforeEach(async () => {
+    await drain(sqs, info.queueUrl);
+  });
+
+  const post = async (path: string, body: string | Buffer, headers: Record<string, string> = {}) => {
+    const response = await fetch(new URL(path, info.baseUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+      body,
+    });
+    return { status: response.status, ack: (await response.json()) as Ack, contentType: response.headers.get('content-type') };
+  };
+
+  it('describes itself at /_local/info', async () => {
+    const response = await fetch(new URL('_local/info', info.baseUrl));
+    const body = (await response.json()) as LocalInfo;
+    expect(Object.keys(body)).toEqual(
+      expect.arrayContaining(['baseUrl', 'region', 'sqsEndpoint', 'queueUrl', 'dlqUrl', 'dynamodbEndpoint', 'tableName', 's3Endpoint', 'bucket']),
+    );
+    expect(body.baseUrl).toBe(info.baseUrl);
+    expect(body.queueUrl).toMatch(/\.fifo$/);
+  });
+
+  it('accepts every spec example and hands each to the MIS queue once', async () => {
+    for (const type of MESSAGE_TYPES) {
+      const { status, ack, contentType } = await post(type, JSON.stringify(EXAMPLES[type]));
+      expect(status).toBe(200);
+      expect(contentType).toBe('application/json; charset=utf-8');
+      expect(ack).toEqual({ MessageId: EXAMPLES[type].MessageId, Message: expect.stringContaining('Сообщение принято успешно'), Status: 'Success' });
+    }
+    // And again, as the sender does when it missed our acks.
+    for (const type of MESSAGE_TYPES) expect((await post(type, JSON.stringify(EXAMPLES[type]))).ack.Status).toBe('Success');
+
+    const messages = await drain(sqs, info.queueUrl);
+    const envelopes = messages.map((m) => JSON.parse(m.Body!) as Envelope);
+    expect(envelopes.map((e) => e.messageType).sort()).toEqual([...MESSAGE_TYPES].sort());
+    expect(envelopes.every((e) => e.site === 'e2e' && e.version === 1)).toBe(true);
+  });
+
+  it('accepts `[base]//Type`, as a base URL with a trailing slash produces', async () => {
+    const { status, ack } = await post(`${info.baseUrl}/MseResult`, JSON.stringify(freshMessage('MseResult')));
+    expect([status, ack.Status]).toEqual([200, 'Success']);
+  });
+
+  it('takes a chunked body after Expect: 100-continue, with a BOM, as .NET HttpClient may send it', async () => {
+    const body = freshMessage('VimisResult');
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(body))]);
+    const url = new URL('VimisResult', info.baseUrl);
+    const { status, text, sawContinue } = await new Promise<{ status: number; text: string; sawContinue: boolean }>((resolve, reject) => {
+      let sawContinue = false;
+      const req = request(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json; charset=utf-8', Expect: '100-continue', 'Transfer-Encoding': 'chunked' },
+      });
+      req.on('continue', () => {
+        sawContinue = true;
+        const half = Math.floor(bytes.length / 2);
+        req.write(bytes.subarray(0, half));
+        req.end(bytes.subarray(half));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8'), sawContinue }));
+      });
+      req.on('error', reject);
+    });
+    expect(sawContinue).toBe(true);
+    expect(status).toBe(200);
+    expect(JSON.parse(text)).toEqual({ MessageId: body.MessageId, Message: ACK_TEXT.accepted, Status: 'Success' });
+    expect(await queueDepth(sqs, info.queueUrl)).toBe(1);
+  });
+
+  it('answers every failure in the ack shape', async () => {
+    const body = freshMessage('REMDStatus');
+    const unknown = await post('REMDStatusV2', JSON.stringify(body));
+    expect(unknown.status).toBe(404);
+    expect(unknown.ack).toMatchObject({ MessageId: body.MessageId, Status: 'Failed' });
+
+    const invalid = await post('REMDStatus', JSON.stringify({ ...body, MedDocumentType: 'тридцать три' }));
+    expect(invalid.status).toBe(400);
+    expect(invalid.ack.Message).toContain('MedDocumentType');
+
+    const get = await fetch(new URL('REMDStatus', info.baseUrl));
+    expect(get.status).toBe(405);
+    expect(((await get.json()) as Ack).Status).toBe('Failed');
+
+    expect(await queueDepth(sqs, info.queueUrl)).toBe(0);
+  });
+
+  it('answers 413 to a body over the function limit and to one over the gateway limit', async () => {
+    const overFunction = await post('CDAStatus', JSON.stringify(freshMessage('CDAStatus', { CDA: 'A'.repeat(5 * 1024 * 1024) })));
+    expect(overFunction.status).toBe(413);
+    expect(overFunction.ack.MessageId).not.toBe('');
+    const overGateway = await post('CDAStatus', Buffer.alloc(11 * 1024 * 1024, 0x20));
+    expect(overGateway.status).toBe(413);
+    expect(overGateway.ack.Status).toBe('Failed');
+  });
+});
+
+describe('npm start', () => {
+  it('prints the base URL and the queue URL, serves, and stops everything on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--disable-warning=NodeVersionSupportWarning', 'local/start.ts'], {
+      env: { ...process.env, PORT: '0', SITE_ID: `start-${randomUUID().slice(0, 6)}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        output += c.toString();
+        const match = /Callback base URL\s+(\S+)/.exec(output);
+        if (match && /MIS queue \(FIFO\)\s+\S+\.fifo/.test(output)) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    });
+
+    const info = (await (await fetch(new URL('_local/info', baseUrl))).json()) as LocalInfo;
+    const response = await fetch(new URL('SEMDStatus', baseUrl), { method: 'POST', body: JSON.stringify(freshMessage('SEMDStatus')) });
+    expect(((await response.json()) as Ack).Status).toBe('Success');
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Nothing it started still listens: the JVM of DynamoDB Local is gone with it.
+    for (const endpoint of [info.dynamodbEndpoint, info.sqsEndpoint, baseUrl]) {
+      expect(await listens(new URL(endpoint))).toBe(false);
+    }
+  });
+});
+
+function listens(url: URL): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
