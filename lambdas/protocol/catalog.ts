@@ -14,6 +14,19 @@ const common = {
   Lpu: id(),
 };
 
+/** A document submitted to the document acceptance module (CDA and SEMD news share these). */
+const medDocument = {
+  IdMedDocumentMis: id(),
+  IdMedDocument: int(),
+  MedDocumentType: int(),
+};
+
+/** The MSE referral and its result document (both MSE messages share these). */
+const mseResult = {
+  IdMSEMis: id(),
+  IdResultMSE: id(),
+};
+
 // Unknown fields are kept (looseObject): the sender may add fields in later versions,
 // and the MIS should see them rather than lose them.
 const CATALOG = {
@@ -23,9 +36,7 @@ const CATALOG = {
     aliases: {},
     schema: z.looseObject({
       ...common,
-      IdMedDocumentMis: id(),
-      IdMedDocument: int(),
-      MedDocumentType: int(),
+      ...medDocument,
       CDA: optionalBase64(),
     }),
   },
@@ -35,9 +46,7 @@ const CATALOG = {
     aliases: {},
     schema: z.looseObject({
       ...common,
-      IdMedDocumentMis: id(),
-      IdMedDocument: int(),
-      MedDocumentType: int(),
+      ...medDocument,
     }),
   },
   REMDStatus: {
@@ -58,8 +67,7 @@ const CATALOG = {
     aliases: {},
     schema: z.looseObject({
       ...common,
-      IdMSEMis: id(),
-      IdResultMSE: id(),
+      ...mseResult,
     }),
   },
   MseResultData: {
@@ -68,8 +76,7 @@ const CATALOG = {
     aliases: {},
     schema: z.looseObject({
       ...common,
-      IdMSEMis: id(),
-      IdResultMSE: id(),
+      ...mseResult,
       Data: optionalBase64(),
     }),
   },

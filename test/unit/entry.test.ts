@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lambdas/config';
+import { ConfigError } from '../../lambdas/errors';
+import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
+
+const env = {
+  SITE_ID: 'mo-123',
+  TABLE_NAME: 'n3-callback-mo-123-messages',
+  QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/n3-callback-mo-123.fifo',
+};
+
+describe('config', () => {
+  it('reads the environment with defaults', () => {
+    expect(loadConfig(env)).toEqual({
+      ...env,
+      RETENTION_DAYS: 30,
+      MAX_BODY_BYTES: 4 * 1024 * 1024,
+      MAX_INLINE_PAYLOAD_BYTES: 200 * 1024,
+    });
+  });
+
+  it('fails naming each bad variable', () => {
+    const attempt = () => loadConfig({ ...env, SITE_ID: 'mo 123', QUEUE_URL: undefined, RETENTION_DAYS: 'forever' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/SITE_ID.*QUEUE_URL.*RETENTION_DAYS/);
+  });
+
+  it('refuses an inline payload limit that would not fit an SQS message', () => {
+    expect(() => loadConfig({ ...env, MAX_INLINE_PAYLOAD_BYTES: String(300 * 1024) })).toThrow('MAX_INLINE_PAYLOAD_BYTES');
+  });
+});
+
+describe('deployed entry', () => {
+  it('exports one Lambda handler per catalog type, plus the catch-all', async () => {
+    Object.assign(process.env, env);
+    const entry = (await import('../../lambdas/handlers/index')) as Record<string, unknown>;
+    for (const name of [...MESSAGE_TYPES, 'Fallback']) expect(typeof entry[name]).toBe('function');
+  });
+});
