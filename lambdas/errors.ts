@@ -56,10 +56,19 @@ export class StoreUnavailableError extends CallbackError {
   readonly code = 'store_unavailable';
 }
 
-/** The MIS queue refused the message: the sender must retry (the record stays RECEIVED). */
+/**
+ * The MIS queue refused the message. Once the message is stored this is no fault of the
+ * sender's: the ack stays Success and the reconciler forwards it later.
+ */
 export class QueueUnavailableError extends CallbackError {
   readonly status = 503;
   readonly code = 'queue_unavailable';
+}
+
+/** The payload bucket could not take a large payload: nothing is stored, the sender must retry. */
+export class PayloadStoreUnavailableError extends CallbackError {
+  readonly status = 503;
+  readonly code = 'payload_store_unavailable';
 }
 
 /** Configuration missing or malformed at cold start: fail the init loudly rather than serve wrongly. */

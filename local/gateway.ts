@@ -182,7 +182,7 @@ function toEvent(
   };
 }
 
-function lambdaContext(requestId: string, functionName: string): Context {
+export function lambdaContext(requestId: string, functionName: string): Context {
   const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
   return {
     callbackWaitsForEmptyEventLoop: false,

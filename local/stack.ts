@@ -1,5 +1,4 @@
-import type { LambdaHandler } from './gateway';
-import { startGateway, type RunningGateway } from './gateway';
+import { lambdaContext, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
 import { startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
@@ -24,6 +23,8 @@ export interface LocalInfo {
 
 export interface LocalStack {
   readonly info: LocalInfo;
+  /** Runs the deployed reconciler once, now. */
+  reconcile(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -32,11 +33,15 @@ export interface LocalOptions {
   readonly port?: number;
   readonly siteId?: string;
   readonly preferJava?: boolean;
+  /** How often the reconciler runs (AWS: every minute on a schedule). 0: never; tests run it by hand. */
+  readonly reconcileEverySeconds?: number;
 }
 
 export async function startLocalStack(options: LocalOptions = {}): Promise<LocalStack> {
   const started: Array<Emulator | RunningGateway> = [];
+  let timer: NodeJS.Timeout | undefined;
   const stopAll = async () => {
+    clearInterval(timer);
     for (const part of started.reverse()) await ('stop' in part ? part.stop() : part.close());
   };
   try {
@@ -53,6 +58,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       SITE_ID: siteId,
       TABLE_NAME: resources.tableName,
       QUEUE_URL: resources.queueUrl,
+      BUCKET_NAME: resources.bucket,
+      S3_FORCE_PATH_STYLE: 'true',
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -61,7 +68,7 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
-    const functions = (await import('../lambdas/handlers/index')) as unknown as Record<MessageType | 'Fallback', LambdaHandler>;
+    const functions = (await import('../lambdas/handlers/index')) as unknown as Record<MessageType | 'Fallback' | 'Reconcile', LambdaHandler>;
     const routes = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, functions[type]])) as Record<MessageType, LambdaHandler>;
 
     let info: LocalInfo | undefined;
@@ -85,7 +92,19 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       s3Endpoint: fauxqs.endpoint,
       bucket: resources.bucket,
     };
-    return { info, stop: stopAll };
+
+    // One run at a time, as the deployed function's reserved concurrency of 1 ensures.
+    let running: Promise<unknown> | undefined;
+    const reconcile = () =>
+      (running ??= functions.Reconcile({} as never, lambdaContext(`reconcile-${Date.now()}`, 'Reconcile')).finally(() => (running = undefined)));
+    const every = options.reconcileEverySeconds ?? 5;
+    if (every > 0) {
+      timer = setInterval(() => {
+        reconcile().catch((error: unknown) => console.error('reconciler run failed:', (error as Error).name));
+      }, every * 1000);
+      timer.unref();
+    }
+    return { info, reconcile, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

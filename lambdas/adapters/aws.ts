@@ -1,8 +1,10 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
-import type { IngestPorts } from '../ingest/ports';
+import type { IngestPorts, Quarantine } from '../ingest/ports';
 import { DynamoDbMessageStore } from './dynamodb-store';
+import { S3PayloadStore, S3Quarantine } from './s3-bucket';
 import { SqsMessageQueue } from './sqs-queue';
 
 /*
@@ -11,20 +13,41 @@ import { SqsMessageQueue } from './sqs-queue';
  * Endpoints come from the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables (local mode).
  */
 const requestHandler = { connectionTimeout: 1_000, requestTimeout: 3_000 };
+// A payload of a few MB takes longer than a record.
+const s3RequestHandler = { connectionTimeout: 1_000, requestTimeout: 10_000 };
 
 export interface ClientOverrides {
   readonly dynamodb?: DynamoDBClientConfig;
   readonly sqs?: SQSClientConfig;
+  readonly s3?: S3ClientConfig;
 }
 
-export function createAwsPorts(config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL'>, overrides: ClientOverrides = {}): IngestPorts {
+export interface AwsAdapters {
+  readonly ports: IngestPorts;
+  readonly quarantine: Quarantine;
+}
+
+export function createAwsAdapters(
+  config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL' | 'BUCKET_NAME' | 'S3_FORCE_PATH_STYLE'>,
+  overrides: ClientOverrides = {},
+): AwsAdapters {
   const dynamodb = new DynamoDBClient({ requestHandler, maxAttempts: 3, ...overrides.dynamodb });
   // The queue lives in the function's own region, so the region's endpoint is the queue's;
   // emulators name hosts in their queue URLs that need not resolve.
   const sqs = new SQSClient({ requestHandler, maxAttempts: 3, useQueueUrlAsEndpoint: false, ...overrides.sqs });
+  const s3 = new S3Client({
+    requestHandler: s3RequestHandler,
+    maxAttempts: 3,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    ...overrides.s3,
+  });
   return {
-    store: new DynamoDbMessageStore(dynamodb, config.TABLE_NAME),
-    queue: new SqsMessageQueue(sqs, config.QUEUE_URL),
-    clock: { now: () => new Date() },
+    ports: {
+      store: new DynamoDbMessageStore(dynamodb, config.TABLE_NAME),
+      queue: new SqsMessageQueue(sqs, config.QUEUE_URL),
+      payloads: new S3PayloadStore(s3, config.BUCKET_NAME),
+      clock: { now: () => new Date() },
+    },
+    quarantine: new S3Quarantine(s3, config.BUCKET_NAME),
   };
 }

@@ -1,6 +1,8 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
+  QueryCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -68,6 +70,63 @@ export class DynamoDbMessageStore implements MessageStore {
     }
   }
 
+  async listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]> {
+    const { pendingIndex, pendingPartitionValue, partitionKey } = TABLE;
+    try {
+      const { Items = [] } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: pendingIndex.name,
+          KeyConditionExpression: '#pp = :pending AND #ps < :before',
+          ExpressionAttributeNames: { '#pp': pendingIndex.partitionKey, '#ps': pendingIndex.sortKey },
+          ExpressionAttributeValues: { ':pending': { S: pendingPartitionValue }, ':before': { S: receivedBefore } },
+          ScanIndexForward: true,
+          Limit: limit,
+        }),
+      );
+      if (Items.length === 0) return [];
+      // The index holds keys only and lags the table: read the records themselves, strongly.
+      let keys: Item[] = Items.map((item) => ({ [partitionKey]: item[partitionKey]! }));
+      const records: MessageRecord[] = [];
+      for (let round = 0; keys.length > 0 && round < 5; round++) {
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        records.push(...(Responses?.[this.tableName] ?? []).map(fromItem));
+        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+      return records.filter((r) => r.state === 'RECEIVED').sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+    } catch (error) {
+      throw new StoreUnavailableError('list pending failed', { cause: error });
+    }
+  }
+
+  async countPending(): Promise<number> {
+    const { pendingIndex, pendingPartitionValue } = TABLE;
+    let count = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: pendingIndex.name,
+            KeyConditionExpression: '#pp = :pending',
+            ExpressionAttributeNames: { '#pp': pendingIndex.partitionKey },
+            ExpressionAttributeValues: { ':pending': { S: pendingPartitionValue } },
+            Select: 'COUNT',
+            ExclusiveStartKey: start,
+          }),
+        );
+        count += page.Count ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return count;
+    } catch (error) {
+      throw new StoreUnavailableError('count pending failed', { cause: error });
+    }
+  }
+
   // Some stores (dynalite) return no item with a failed condition: read it, strongly, once.
   private async getConsistent(messageId: string): Promise<Item | undefined> {
     try {
@@ -95,11 +154,15 @@ export function toItem(record: MessageRecord): Item {
     status: { S: record.status },
     documentKey: { S: record.documentKey },
     payloadHash: { S: record.payloadHash },
-    payload: { S: record.payload },
     payloadBytes: { N: String(record.payloadBytes) },
     receivedAt: { S: record.receivedAt },
     [TABLE.ttlAttribute]: { N: String(record.expiresAt) },
   };
+  if (record.payload !== undefined) item.payload = { S: record.payload };
+  if (record.payloadRef) {
+    const { bucket, key, size, sha256 } = record.payloadRef;
+    item.payloadRef = { M: { bucket: { S: bucket }, key: { S: key }, size: { N: String(size) }, sha256: { S: sha256 } } };
+  }
   if (record.forwardedAt) item.forwardedAt = { S: record.forwardedAt };
   if (record.state === 'RECEIVED') {
     item[TABLE.pendingIndex.partitionKey] = { S: TABLE.pendingPartitionValue };
@@ -111,6 +174,7 @@ export function toItem(record: MessageRecord): Item {
 export function fromItem(item: Item): MessageRecord {
   const s = (name: string) => item[name]?.S ?? '';
   const n = (name: string) => Number(item[name]?.N ?? 0);
+  const ref = item.payloadRef?.M;
   return {
     messageId: s(TABLE.partitionKey),
     state: s('state') === 'FORWARDED' ? 'FORWARDED' : 'RECEIVED',
@@ -120,7 +184,8 @@ export function fromItem(item: Item): MessageRecord {
     status: s('status') as Status,
     documentKey: s('documentKey'),
     payloadHash: s('payloadHash'),
-    payload: s('payload'),
+    ...(item.payload?.S !== undefined ? { payload: item.payload.S } : {}),
+    ...(ref ? { payloadRef: { bucket: ref.bucket?.S ?? '', key: ref.key?.S ?? '', size: Number(ref.size?.N ?? 0), sha256: ref.sha256?.S ?? '' } } : {}),
     payloadBytes: n('payloadBytes'),
     receivedAt: s('receivedAt'),
     ...(item.forwardedAt?.S ? { forwardedAt: item.forwardedAt.S } : {}),

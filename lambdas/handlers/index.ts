@@ -3,24 +3,27 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { createAwsPorts } from '../adapters/aws';
+import { createAwsAdapters } from '../adapters/aws';
 import { loadConfig } from '../config';
 import type { MessageType } from '../protocol/catalog';
 import { createReceiveHandler, type ReceiveDeps } from './receive';
+import { createReconcileHandler } from './reconcile';
 
 /*
- * The deployed entry point: one export per MessageType (each its own Lambda function)
- * plus `Fallback` for any other path. Config, SDK clients, logger and metrics are built
- * once per cold start and shared by every invocation.
+ * The deployed entry point: one export per MessageType (each its own Lambda function),
+ * `Fallback` for any other path, and `Reconcile` on a schedule. Config, SDK clients,
+ * logger and metrics are built once per cold start and shared by every invocation.
  */
 
 const config = loadConfig(process.env);
 
-export const logger = new Logger({ serviceName: 'n3-callback', persistentKeys: { site: config.SITE_ID } });
+const logger = new Logger({ serviceName: 'n3-callback', persistentKeys: { site: config.SITE_ID } });
 const metrics = new Metrics({ namespace: 'N3Callback', serviceName: 'n3-callback', defaultDimensions: { site: config.SITE_ID } });
+const { ports, quarantine } = createAwsAdapters(config);
 
 const deps: ReceiveDeps = {
-  ports: createAwsPorts(config),
+  ports,
+  quarantine,
   settings: { site: config.SITE_ID, retentionDays: config.RETENTION_DAYS, maxInlinePayloadBytes: config.MAX_INLINE_PAYLOAD_BYTES },
   maxBodyBytes: config.MAX_BODY_BYTES,
   logger,
@@ -39,3 +42,14 @@ export const MseResult = entry('MseResult');
 export const MseResultData = entry('MseResultData');
 export const VimisResult = entry('VimisResult');
 export const Fallback = entry(undefined);
+
+export const Reconcile = middy(
+  createReconcileHandler({
+    ports,
+    settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, batch: config.RECONCILE_BATCH },
+    logger,
+    metrics,
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -3,13 +3,14 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CallbackError, MethodNotAllowedError, UnknownMessageTypeError, ValidationError } from '../errors';
 import { ingest, type IngestOutcome, type IngestSettings } from '../ingest/ingest';
-import type { IngestPorts } from '../ingest/ports';
+import type { IngestPorts, Quarantine } from '../ingest/ports';
 import { ackForError, ackForOutcome, echoId, type AckResponse } from '../protocol/ack';
 import { findMessageType, parseMessage, type MessageType } from '../protocol/catalog';
 import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
 
 export interface ReceiveDeps {
   readonly ports: IngestPorts;
+  readonly quarantine: Quarantine;
   readonly settings: IngestSettings;
   readonly maxBodyBytes: number;
   readonly logger: Logger;
@@ -18,23 +19,23 @@ export interface ReceiveDeps {
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
+/** Names the metrics and logs use for what happened to a request. */
+export type Outcome = 'accepted' | 'deferred' | 'duplicate' | 'conflict' | 'rejected' | 'failed';
+
 /**
  * One handler per MessageType (the gateway routes each type to its own function), or,
  * with no type, the catch-all that resolves the type from the path and answers 404
  * with a proper ack for anything else.
  * Thin on purpose: decode → parse → ingest(ports) → ack. It never throws: every
- * failure becomes an ack, 5xx only where a retry can help.
+ * failure becomes an ack, 5xx only where a retry can help, and every refused request
+ * is kept in quarantine.
  */
 export function createReceiveHandler(boundType: MessageType | undefined, deps: ReceiveDeps): ProxyHandler {
   const { logger, metrics } = deps;
 
   return async (event) => {
-    const raw: RawBody = {
-      body: event.body,
-      isBase64Encoded: event.isBase64Encoded,
-      contentType: header(event, 'content-type'),
-    };
-    const context = { requestId: event.requestContext?.requestId, sourceIp: event.requestContext?.identity?.sourceIp };
+    const raw: RawBody = { body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: header(event, 'content-type') };
+    const request = { requestId: event.requestContext?.requestId ?? '', sourceIp: event.requestContext?.identity?.sourceIp };
     let messageType: MessageType | undefined = boundType;
     let messageId = '';
     let bytes: number | undefined;
@@ -51,55 +52,99 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       if (!parsed.ok) throw new ValidationError(parsed.issues);
 
       const outcome = await ingest(parsed.message, deps.ports, deps.settings);
-      record(outcome.kind, messageType);
+      const name = outcomeName(outcome);
+      count(name, messageType);
       metrics.addMetric(`PayloadStatus${parsed.message.status}`, MetricUnit.Count, 1);
-      const log = { ...context, messageId: parsed.message.messageId, messageType, lpu: parsed.message.lpu, payloadStatus: parsed.message.status, bytes, ...details(outcome) };
-      if (!details(outcome).markedForwarded) logger.warn('forwarded but not marked: the record stays RECEIVED until re-marked', log);
-      else logger.info(outcome.kind, log);
-      return toHttp(ackForOutcome(outcome, messageId));
+      const log = { ...request, messageId: parsed.message.messageId, messageType, lpu: parsed.message.lpu, payloadStatus: parsed.message.status, bytes, outcome: name, ...forwardingOf(outcome) };
+      if (name === 'deferred') logger.warn('stored, queue unavailable: the reconciler will forward it', log);
+      else if (outcome.kind !== 'conflict' && outcome.forwarding?.marked === false) logger.warn('forwarded but not marked: stays pending until re-marked', log);
+      else logger.info(name, log);
+
+      const response = ackForOutcome(outcome, messageId);
+      if (outcome.kind === 'conflict') await keep(event, raw, response, 'conflict', 'same MessageId, other content', messageType);
+      return toHttp(response);
     } catch (error) {
       messageId ||= sniffMessageId(raw);
       const response = ackForError(error, messageId);
-      const log = { ...context, messageId, messageType, bytes, httpStatus: response.statusCode };
+      const log = { ...request, messageId, messageType, bytes, httpStatus: response.statusCode };
       if (error instanceof CallbackError && error.status < 500) {
-        record('rejected', messageType);
+        count('rejected', messageType);
         // Our own reasons name fields and kinds of fault, never the values sent.
         logger.warn('rejected', { ...log, code: error.code, reason: error instanceof ValidationError ? error.issues : error.message });
+        await keep(event, raw, response, error.code, error.message, messageType);
       } else {
-        record('failed', messageType);
+        count('failed', messageType);
         logger.error('failed', { ...log, error: error as Error });
       }
       return toHttp(response);
     }
   };
 
-  function record(outcome: string, messageType: MessageType | undefined): void {
+  function count(outcome: Outcome, messageType: MessageType | undefined): void {
     // One type per invocation in Lambda, so a function-wide dimension is exact.
     if (messageType) metrics.addDimension('MessageType', messageType);
     metrics.addMetric(outcome, MetricUnit.Count, 1);
   }
+
+  /** Keeps a refused request for inspection. A failure to keep it is logged and counted, and the ack stands. */
+  async function keep(event: APIGatewayProxyEvent, raw: RawBody, response: AckResponse, code: string, reason: string, messageType: MessageType | undefined) {
+    const body = raw.body ? Buffer.from(raw.body, raw.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+    const kept = body.subarray(0, deps.maxBodyBytes);
+    try {
+      const key = await deps.quarantine.keep({
+        receivedAt: deps.ports.clock.now().toISOString(),
+        requestId: event.requestContext?.requestId ?? '',
+        httpStatus: response.statusCode,
+        code,
+        reason,
+        messageType: messageType ?? lastSegment(event.pathParameters?.proxy ?? event.path),
+        messageId: response.ack.MessageId,
+        method: event.httpMethod,
+        sourceIp: event.requestContext?.identity?.sourceIp,
+        headers: safeHeaders(event.headers),
+        bodyBytes: body.length,
+        bodyTruncated: kept.length < body.length,
+        bodyBase64: kept.toString('base64'),
+      });
+      metrics.addMetric('quarantined', MetricUnit.Count, 1);
+      logger.info('quarantined', { requestId: event.requestContext?.requestId, key });
+    } catch (error) {
+      metrics.addMetric('quarantineFailed', MetricUnit.Count, 1);
+      logger.error('quarantine failed', { requestId: event.requestContext?.requestId, httpStatus: response.statusCode, code, error: error as Error });
+    }
+  }
+}
+
+function outcomeName(outcome: IngestOutcome): Outcome {
+  if (outcome.kind === 'accepted' && !outcome.forwarding.forwarded) return 'deferred';
+  if (outcome.kind === 'duplicate' && outcome.forwarding?.forwarded === false) return 'deferred';
+  return outcome.kind;
+}
+
+function forwardingOf(outcome: IngestOutcome) {
+  if (outcome.kind === 'conflict') return {};
+  return { state: outcome.record.state, forwarded: outcome.forwarding?.forwarded, marked: outcome.forwarding?.marked };
 }
 
 /** `[base]/T` (or `[base]//T`): exactly one segment, so nothing slips past a path prefix. */
 function resolveType(path: string | undefined): MessageType {
   const segments = (path ?? '').split('/').filter(Boolean);
   const type = segments.length === 1 ? findMessageType(segments[0]!) : undefined;
-  if (!type) {
-    const shown = segments.join('/').replace(/[^\w./-]/g, '?').slice(0, 64);
-    throw new UnknownMessageTypeError(`неизвестный тип сообщения «${shown}»`);
-  }
+  if (!type) throw new UnknownMessageTypeError(`неизвестный тип сообщения «${shown(segments.join('/'))}»`);
   return type;
 }
 
-function details(outcome: IngestOutcome) {
-  switch (outcome.kind) {
-    case 'accepted':
-      return { outcome: outcome.kind, markedForwarded: outcome.markedForwarded };
-    case 'duplicate':
-      return { outcome: outcome.kind, state: outcome.record.state, reforwarded: outcome.reforwarded, markedForwarded: outcome.markedForwarded };
-    case 'conflict':
-      return { outcome: outcome.kind, markedForwarded: true };
-  }
+const shown = (text: string) => text.replace(/[^\w./-]/g, '?').slice(0, 64);
+// Only the last segment: a path may carry the site's secret segment, which must not be stored.
+const lastSegment = (path: string | undefined) => shown((path ?? '').split('/').filter(Boolean).pop() ?? '');
+
+// Credentials and session material never go into the quarantine.
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|signature|credential|password|session/i;
+
+function safeHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).filter(([name, value]) => value !== undefined && !SECRET_HEADER.test(name)) as Array<[string, string]>,
+  );
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {

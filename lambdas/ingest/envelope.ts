@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MessageRecord, QueueMessage } from './ports';
+import type { MessageRecord, PayloadRef, QueueMessage } from './ports';
 
 /*
  * What the MIS's consumers receive: one versioned JSON envelope per MessageId.
@@ -8,14 +8,17 @@ import type { MessageRecord, QueueMessage } from './ports';
 
 export const ENVELOPE_VERSION = 1;
 
-export interface Envelope {
+interface EnvelopeHead {
   readonly version: typeof ENVELOPE_VERSION;
   readonly site: string;
   readonly messageType: string;
   readonly messageId: string;
   readonly receivedAt: string;
-  readonly payload: Record<string, unknown>;
 }
+
+/** The payload inline, or (claim check) where to fetch it: never both. */
+export type Envelope = EnvelopeHead &
+  ({ readonly payload: Record<string, unknown>; readonly payloadRef?: never } | { readonly payloadRef: PayloadRef; readonly payload?: never });
 
 /** Key-sorted JSON: the same message in any key order hashes the same, so a re-send is a duplicate, not a conflict. */
 export function canonicalJson(value: unknown): string {
@@ -34,15 +37,27 @@ const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
 export const groupIdFor = (documentKey: string): string =>
   GROUP_ID.test(documentKey) ? documentKey : `sha256-${sha256(documentKey)}`;
 
+/**
+ * Where a large payload lives: by site, type and day (for lifecycle rules and for people
+ * browsing), named by MessageId and content hash, so that an object is never overwritten
+ * with other content and every record points at exactly what it accepted.
+ */
+export function payloadKey(site: string, type: string, receivedAt: Date, messageId: string, hash: string): string {
+  const day = receivedAt.toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${site}/${type}/${day}/${messageId}.${hash}.json`;
+}
+
 export function toQueueMessage(record: MessageRecord): QueueMessage {
-  const envelope: Envelope = {
+  const head: EnvelopeHead = {
     version: ENVELOPE_VERSION,
     site: record.site,
     messageType: record.messageType,
     messageId: record.messageId,
     receivedAt: record.receivedAt,
-    payload: JSON.parse(record.payload) as Record<string, unknown>,
   };
+  const envelope: Envelope = record.payloadRef
+    ? { ...head, payloadRef: record.payloadRef }
+    : { ...head, payload: JSON.parse(record.payload ?? 'null') as Record<string, unknown> };
   return {
     body: JSON.stringify(envelope),
     groupId: groupIdFor(record.documentKey),

@@ -1,17 +1,19 @@
-import { PayloadTooLargeError } from '../errors';
+import { QueueUnavailableError } from '../errors';
 import type { ParsedMessage } from '../protocol/catalog';
-import { canonicalJson, sha256, toQueueMessage } from './envelope';
-import type { IngestPorts, MessageRecord } from './ports';
+import { canonicalJson, payloadKey, sha256, toQueueMessage } from './envelope';
+import type { IngestPorts, MessageRecord, PayloadRef } from './ports';
 
 /*
  * The whole delivery rule, over ports:
+ *   0. a payload too large to keep inline goes to the bucket first, under a key that names
+ *      its content, so a record never points at an object that is not there;
  *   1. conditional put of the record (RECEIVED) keyed by MessageId: the idempotency gate;
  *   2. send the envelope to the FIFO queue (deduplicated by MessageId);
  *   3. mark the record FORWARDED.
- * A re-send of a FORWARDED message costs one conditional put. A re-send that finds the
- * record still RECEIVED (an earlier attempt died between 1 and 3, or is still running)
- * forwards again: FIFO deduplication keeps the queue single, and a Success ack then
- * always means "it is on the queue".
+ * Once 1 succeeded the message is ours: a failed send is `deferred` (Success to the sender,
+ * the reconciler forwards it). A re-send of a FORWARDED message costs one conditional put.
+ * A re-send that finds the record still RECEIVED forwards again: FIFO deduplication keeps
+ * the queue single, and a Success ack then means "on the queue, or pending for the reconciler".
  */
 
 export interface IngestSettings {
@@ -21,46 +23,31 @@ export interface IngestSettings {
   readonly maxInlinePayloadBytes: number;
 }
 
+export interface Forwarding {
+  /** On the queue now; false: the send failed and the record waits for the reconciler. */
+  readonly forwarded: boolean;
+  /** Marked FORWARDED; false: the mark failed, the next delivery or the reconciler marks it. */
+  readonly marked: boolean;
+}
+
 export type IngestOutcome =
-  | { readonly kind: 'accepted'; readonly record: MessageRecord; readonly markedForwarded: boolean }
-  | { readonly kind: 'duplicate'; readonly record: MessageRecord; readonly reforwarded: boolean; readonly markedForwarded: boolean }
+  | { readonly kind: 'accepted'; readonly record: MessageRecord; readonly forwarding: Forwarding }
+  | { readonly kind: 'duplicate'; readonly record: MessageRecord; readonly forwarding: Forwarding | undefined }
   | { readonly kind: 'conflict'; readonly record: MessageRecord };
 
 export async function ingest(message: ParsedMessage, ports: IngestPorts, settings: IngestSettings): Promise<IngestOutcome> {
-  const record = newRecord(message, ports.clock.now(), settings);
-  if (record.payloadBytes > settings.maxInlinePayloadBytes) {
-    throw new PayloadTooLargeError(record.payloadBytes, settings.maxInlinePayloadBytes);
-  }
-
-  const put = await ports.store.putIfAbsent(record);
-  if (put.created) {
-    return { kind: 'accepted', record, markedForwarded: await forward(record, ports) };
-  }
-
-  const existing = put.existing;
-  if (existing.payloadHash !== record.payloadHash) return { kind: 'conflict', record: existing };
-  if (existing.state === 'FORWARDED') {
-    return { kind: 'duplicate', record: existing, reforwarded: false, markedForwarded: true };
-  }
-  return { kind: 'duplicate', record: existing, reforwarded: true, markedForwarded: await forward(existing, ports) };
-}
-
-/** Sends, then marks. A failed send propagates (the sender retries); a failed mark does not. */
-async function forward(record: MessageRecord, ports: IngestPorts): Promise<boolean> {
-  await ports.queue.send(toQueueMessage(record));
-  try {
-    // The message is on the queue: failing the ack now would only cause a needless re-send.
-    // The record stays RECEIVED and the next delivery or the reconciler marks it.
-    await ports.store.markForwarded(record.messageId, ports.clock.now().toISOString());
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function newRecord(message: ParsedMessage, now: Date, settings: IngestSettings): MessageRecord {
+  const now = ports.clock.now();
   const payload = canonicalJson(message.payload);
-  return {
+  const payloadHash = sha256(payload);
+  const payloadBytes = Buffer.byteLength(payload, 'utf8');
+
+  let payloadRef: PayloadRef | undefined;
+  if (payloadBytes > settings.maxInlinePayloadBytes) {
+    const key = payloadKey(settings.site, message.type, now, message.messageId, payloadHash);
+    payloadRef = await ports.payloads.put(key, payload, payloadHash);
+  }
+
+  const record: MessageRecord = {
     messageId: message.messageId,
     state: 'RECEIVED',
     messageType: message.type,
@@ -68,10 +55,41 @@ function newRecord(message: ParsedMessage, now: Date, settings: IngestSettings):
     lpu: message.lpu,
     status: message.status,
     documentKey: message.documentKey,
-    payloadHash: sha256(payload),
-    payload,
-    payloadBytes: Buffer.byteLength(payload, 'utf8'),
+    payloadHash,
+    ...(payloadRef ? { payloadRef } : { payload }),
+    payloadBytes,
     receivedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + settings.retentionDays * 86_400,
   };
+
+  const put = await ports.store.putIfAbsent(record);
+  if (put.created) return { kind: 'accepted', record, forwarding: await forward(record, ports) };
+
+  const existing = put.existing;
+  // Ours is not the object of record (other content, or a re-send on another day): nothing will point at it.
+  if (payloadRef && payloadRef.key !== existing.payloadRef?.key) await ports.payloads.discard(payloadRef.key);
+
+  if (existing.payloadHash !== payloadHash) return { kind: 'conflict', record: existing };
+  if (existing.state === 'FORWARDED') return { kind: 'duplicate', record: existing, forwarding: undefined };
+  return { kind: 'duplicate', record: existing, forwarding: await forward(existing, ports) };
+}
+
+/**
+ * Sends, then marks. Only the queue being unavailable is tolerated here: the record is
+ * durable and listed as pending, so the reconciler will send it. Anything else is a bug.
+ */
+export async function forward(record: MessageRecord, ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>): Promise<Forwarding> {
+  try {
+    await ports.queue.send(toQueueMessage(record));
+  } catch (error) {
+    if (error instanceof QueueUnavailableError) return { forwarded: false, marked: false };
+    throw error;
+  }
+  try {
+    // The message is on the queue: failing the ack now would only cause a needless re-send.
+    await ports.store.markForwarded(record.messageId, ports.clock.now().toISOString());
+    return { forwarded: true, marked: true };
+  } catch {
+    return { forwarded: true, marked: false };
+  }
 }

@@ -19,13 +19,23 @@ export interface MessageRecord {
   readonly documentKey: string;
   /** sha256 of the canonical normalised payload: same id with another hash is a conflict. */
   readonly payloadHash: string;
-  /** Canonical JSON of the normalised payload. */
-  readonly payload: string;
+  /** Canonical JSON of the normalised payload, when small enough to keep inline… */
+  readonly payload?: string;
+  /** …or where it was put instead (claim check), when it is not. */
+  readonly payloadRef?: PayloadRef;
   readonly payloadBytes: number;
   readonly receivedAt: string;
   readonly forwardedAt?: string;
   /** Epoch seconds: DynamoDB TTL. */
   readonly expiresAt: number;
+}
+
+/** A payload kept in the bucket: consumers fetch it and check size and sha256. */
+export interface PayloadRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly sha256: string;
 }
 
 export type PutResult = { readonly created: true } | { readonly created: false; readonly existing: MessageRecord };
@@ -35,6 +45,18 @@ export interface MessageStore {
   putIfAbsent(record: MessageRecord): Promise<PutResult>;
   /** RECEIVED → FORWARDED; harmless when already forwarded. */
   markForwarded(messageId: string, forwardedAt: string): Promise<void>;
+  /** Records still RECEIVED since before `receivedBefore`, oldest first. */
+  listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]>;
+  /** How many records are RECEIVED, whatever their age. */
+  countPending(): Promise<number>;
+}
+
+/** The bucket for payloads too large to keep inline. */
+export interface PayloadStore {
+  /** Writes the object under its content-addressed key; writing the same again is harmless. */
+  put(key: string, body: string, sha256: string): Promise<PayloadRef>;
+  /** Best effort: removes an object that no record will ever point at. */
+  discard(key: string): Promise<void>;
 }
 
 export interface QueueMessage {
@@ -57,5 +79,28 @@ export interface Clock {
 export interface IngestPorts {
   readonly store: MessageStore;
   readonly queue: MessageQueue;
+  readonly payloads: PayloadStore;
   readonly clock: Clock;
+}
+
+/** A request the endpoint refused, kept as it came for someone to look at. */
+export interface RejectedRequest {
+  readonly receivedAt: string;
+  readonly requestId: string;
+  readonly httpStatus: number;
+  readonly code: string;
+  readonly reason: string;
+  readonly messageType: string | undefined;
+  readonly messageId: string;
+  readonly method: string;
+  readonly sourceIp: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly bodyBytes: number;
+  readonly bodyTruncated: boolean;
+  readonly bodyBase64: string;
+}
+
+export interface Quarantine {
+  /** Keeps the request; returns where. */
+  keep(request: RejectedRequest): Promise<string>;
 }

@@ -4,17 +4,19 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createAwsPorts, type ClientOverrides } from '../../lambdas/adapters/aws';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createAwsAdapters, type ClientOverrides } from '../../lambdas/adapters/aws';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
 import { TABLE } from '../../lambdas/adapters/table-schema';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile';
 import type { Envelope } from '../../lambdas/ingest/envelope';
 import { canonicalJson, sha256 } from '../../lambdas/ingest/envelope';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES, parseMessage, type MessageType } from '../../lambdas/protocol/catalog';
 import { startDynamo, type DynamoEmulator } from '../../local/emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from '../../local/provision';
-import { dynamoClient, drain, getRecord, pendingIds, queueDepth, sqsClient } from '../support/aws';
+import { dynamoClient, drain, getRecord, listKeys, pendingIds, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { proxyEvent } from '../support/events';
 import { freshMessage } from '../support/messages';
 
@@ -38,6 +40,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
   let resources: Resources;
   let dynamodb: DynamoDBClient;
   let sqs: SQSClient;
+  let s3: S3Client;
 
   beforeAll(async () => {
     if (backend === 'dynalite') dynalite = await startDynamo({ preferJava: false });
@@ -48,11 +51,13 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     );
     dynamodb = dynamoClient(dynamodbEndpoint);
     sqs = sqsClient(emulators.sqs);
+    s3 = s3Client(emulators.sqs);
   });
 
   afterAll(async () => {
     dynamodb?.destroy();
     sqs?.destroy();
+    s3?.destroy();
     await dynalite?.stop();
   });
 
@@ -60,14 +65,22 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     await drain(sqs, resources.queueUrl);
   });
 
-  const handlerFor = (type: MessageType | undefined, endpoints: { dynamodb?: string; sqs?: string } = {}) => {
+  const adaptersFor = (endpoints: { dynamodb?: string; sqs?: string; s3?: string } = {}) => {
     const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     const overrides: ClientOverrides = {
       dynamodb: { ...common, endpoint: endpoints.dynamodb ?? dynamodbEndpoint, maxAttempts: 1 },
       sqs: { ...common, endpoint: endpoints.sqs ?? emulators.sqs, maxAttempts: 1 },
+      s3: { ...common, endpoint: endpoints.s3 ?? emulators.sqs, maxAttempts: 1 },
     };
+    return createAwsAdapters(
+      { TABLE_NAME: resources.tableName, QUEUE_URL: resources.queueUrl, BUCKET_NAME: resources.bucket, S3_FORCE_PATH_STYLE: true },
+      overrides,
+    );
+  };
+
+  const handlerFor = (type: MessageType | undefined, endpoints: { dynamodb?: string; sqs?: string; s3?: string } = {}) => {
     const deps: ReceiveDeps = {
-      ports: createAwsPorts({ TABLE_NAME: resources.tableName, QUEUE_URL: resources.queueUrl }, overrides),
+      ...adaptersFor(endpoints),
       settings: { site: 'it-site', retentionDays: 7, maxInlinePayloadBytes: 200 * 1024 },
       maxBodyBytes: 4 * 1024 * 1024,
       logger: new Logger({ serviceName: 'it' }),
@@ -75,6 +88,14 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     };
     return createReceiveHandler(type, deps);
   };
+
+  const reconciler = () =>
+    createReconcileHandler({
+      ports: adaptersFor().ports,
+      settings: { graceSeconds: 0, batch: 100 },
+      logger: new Logger({ serviceName: 'it' }),
+      metrics: new Metrics({ namespace: 'it' }),
+    });
 
   const post = async (type: MessageType, body: unknown, handler = handlerFor(type)) => {
     const result = await handler(proxyEvent({ path: `/${type}`, body: typeof body === 'string' ? body : JSON.stringify(body) }));
@@ -146,10 +167,14 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     ['missing field', 'VimisResult', freshMessage('VimisResult', { IdCaseMis: undefined }), 400],
     ['wrong type', 'SEMDStatus', freshMessage('SEMDStatus', { IdMedDocument: '1053' }), 400],
     ['bad status', 'SEMDStatus', freshMessage('SEMDStatus', { Status: 'OK' }), 400],
-    ['too large inline payload', 'CDAStatus', freshMessage('CDAStatus', { CDA: 'A'.repeat(300 * 1024) }), 413],
-  ] as const)('rejects %s, stores and forwards nothing', async (_name, type, body, expected) => {
+    ['body over the function limit', 'CDAStatus', freshMessage('CDAStatus', { CDA: 'A'.repeat(4 * 1024 * 1024) }), 413],
+  ] as const)('rejects %s, forwards nothing, and keeps it in quarantine', async (_name, type, body, expected) => {
+    const before = await listKeys(s3, resources.bucket, 'rejected/');
     const { status, ack } = await post(type, body);
     expect(status).toBe(expected);
+    const added = (await listKeys(s3, resources.bucket, 'rejected/')).filter((key) => !before.includes(key));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatch(new RegExp(`^rejected/\\d{4}/\\d{2}/\\d{2}/\\d{6}Z-${expected}-\\w+-${type}-`));
     expect(ack.Status).toBe('Failed');
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
     if (typeof body === 'object') expect(await getRecord(dynamodb, resources.tableName, String(body.MessageId).toLowerCase())).toBeUndefined();
@@ -201,17 +226,70 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
   });
 
-  it('answers 503 when the queue is unreachable, keeps the message pending, and the retry forwards it once', async () => {
+  it('acks Success when the queue is unreachable after the store, and the reconciler forwards exactly one', async () => {
     const body = freshMessage('VimisResult');
-    const failed = await post('VimisResult', body, handlerFor('VimisResult', { sqs: UNREACHABLE }));
-    expect(failed.status).toBe(503);
+    const deferred = await post('VimisResult', body, handlerFor('VimisResult', { sqs: UNREACHABLE }));
+    expect(deferred).toEqual({ status: 200, ack: { MessageId: body.MessageId, Message: ACK_TEXT.accepted, Status: 'Success' } });
     const id = String(body.MessageId);
     expect((await getRecord(dynamodb, resources.tableName, id))?.state?.S).toBe('RECEIVED');
     expect(await pendingIds(dynamodb, resources.tableName)).toContain(id);
+    expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
 
-    const retried = await Promise.all([post('VimisResult', body), post('VimisResult', body)]);
-    expect(retried.map((r) => r.status)).toEqual([200, 200]);
+    const report = await reconciler()();
+    expect(report).toMatchObject({ forwarded: 1, failed: 0, pendingAfter: 0 });
+    await reconciler()();
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
+    expect((await getRecord(dynamodb, resources.tableName, id))?.state?.S).toBe('FORWARDED');
     expect(await pendingIds(dynamodb, resources.tableName)).not.toContain(id);
+  });
+
+  it('forwards once when a late re-send races the reconciler', async () => {
+    const body = freshMessage('REMDStatus');
+    await post('REMDStatus', body, handlerFor('REMDStatus', { sqs: UNREACHABLE }));
+    const [resent, report] = await Promise.all([post('REMDStatus', body), reconciler()()]);
+    expect(resent.ack.Status).toBe('Success');
+    expect(report.failed).toBe(0);
+    expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
+  });
+
+  describe('claim check', () => {
+    const cda = (megabytes: number) => Buffer.alloc(megabytes * 1024 * 1024 * 0.75, 'CDA-PDF').toString('base64');
+
+    it('puts a 3 MB CDA in the bucket once for 50 concurrent deliveries, and forwards one reference', async () => {
+      const body = freshMessage('CDAStatus', { CDA: cda(3) });
+      const handler = handlerFor('CDAStatus');
+      const results = await Promise.all(Array.from({ length: 50 }, () => post('CDAStatus', body, handler)));
+      expect(results.every((r) => r.status === 200 && r.ack.Status === 'Success')).toBe(true);
+
+      const id = String(body.MessageId);
+      const objects = (await listKeys(s3, resources.bucket, 'it-site/CDAStatus/')).filter((key) => key.includes(id));
+      expect(objects).toHaveLength(1);
+      const messages = await drain(sqs, resources.queueUrl);
+      expect(messages).toHaveLength(1);
+      expect(Buffer.byteLength(messages[0]!.Body!)).toBeLessThan(256 * 1024);
+      const envelope = JSON.parse(messages[0]!.Body!) as Envelope;
+      expect(envelope.payload).toBeUndefined();
+      expect(envelope.payloadRef).toMatchObject({ bucket: resources.bucket, key: objects[0] });
+      const item = await getRecord(dynamodb, resources.tableName, id);
+      expect(item?.payload).toBeUndefined();
+      expect(item?.payloadRef?.M?.key?.S).toBe(objects[0]);
+    });
+
+    it('answers 503 when the bucket is unreachable, and stores and forwards nothing', async () => {
+      const body = freshMessage('MseResultData', { Data: cda(1) });
+      const { status, ack } = await post('MseResultData', body, handlerFor('MseResultData', { s3: UNREACHABLE }));
+      expect(status).toBe(503);
+      expect(ack.Status).toBe('Failed');
+      expect(await getRecord(dynamodb, resources.tableName, String(body.MessageId))).toBeUndefined();
+      expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
+    });
+
+    it('hands the reconciler a reference, not the payload, for a deferred large message', async () => {
+      const body = freshMessage('MseResultData', { Data: cda(1) });
+      await post('MseResultData', body, handlerFor('MseResultData', { sqs: UNREACHABLE }));
+      await reconciler()();
+      const [message] = await drain(sqs, resources.queueUrl);
+      expect((JSON.parse(message!.Body!) as Envelope).payloadRef?.key).toContain(String(body.MessageId));
+    });
   });
 });

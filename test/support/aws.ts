@@ -1,5 +1,6 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { TABLE } from '../../lambdas/adapters/table-schema';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/provision';
 
@@ -9,6 +10,19 @@ const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
 
 export const dynamoClient = (endpoint: string) => new DynamoDBClient({ ...common, endpoint });
 export const sqsClient = (endpoint: string) => new SQSClient({ ...common, endpoint, useQueueUrlAsEndpoint: false });
+export const s3Client = (endpoint: string) => new S3Client({ ...common, endpoint, forcePathStyle: true });
+
+/** What `aws s3 ls --recursive s3://bucket/prefix` lists. */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
 
 /** Exact count: fauxqs keeps precise numbers (AWS's are approximate). */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {

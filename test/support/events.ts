@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 /** An API Gateway REST proxy event as the deployed gateway sends it (binary media types: every body base64). */
@@ -24,6 +25,6 @@ export function proxyEvent(options: {
     stageVariables: null,
     body,
     isBase64Encoded: base64 && body !== null,
-    requestContext: { requestId: 'req-1', identity: { sourceIp: '10.0.0.1' } } as APIGatewayProxyEvent['requestContext'],
+    requestContext: { requestId: randomUUID(), identity: { sourceIp: '10.0.0.1' } } as APIGatewayProxyEvent['requestContext'],
   };
 }

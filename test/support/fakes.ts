@@ -1,4 +1,15 @@
-import type { Clock, MessageQueue, MessageRecord, MessageStore, PutResult, QueueMessage } from '../../lambdas/ingest/ports';
+import type {
+  Clock,
+  MessageQueue,
+  MessageRecord,
+  MessageStore,
+  PayloadRef,
+  PayloadStore,
+  PutResult,
+  Quarantine,
+  QueueMessage,
+  RejectedRequest,
+} from '../../lambdas/ingest/ports';
 
 /** In-memory MessageStore with the same conditional-put semantics as the DynamoDB adapter. */
 export class InMemoryStore implements MessageStore {
@@ -21,6 +32,17 @@ export class InMemoryStore implements MessageStore {
     if (this.failNextMark) throw this.take('failNextMark');
     const record = this.records.get(messageId);
     if (record) this.records.set(messageId, { ...record, state: 'FORWARDED', forwardedAt: record.forwardedAt ?? forwardedAt });
+  }
+
+  async listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]> {
+    return [...this.records.values()]
+      .filter((r) => r.state === 'RECEIVED' && r.receivedAt < receivedBefore)
+      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt))
+      .slice(0, limit);
+  }
+
+  async countPending(): Promise<number> {
+    return [...this.records.values()].filter((r) => r.state === 'RECEIVED').length;
   }
 
   private take(key: 'failNextPut' | 'failNextMark'): Error {
@@ -48,3 +70,39 @@ export class InMemoryQueue implements MessageQueue {
 }
 
 export const fixedClock = (iso = '2026-11-25T10:00:00.000Z'): Clock => ({ now: () => new Date(iso) });
+
+export class InMemoryPayloads implements PayloadStore {
+  readonly objects = new Map<string, string>();
+  puts = 0;
+  failNextPut?: Error;
+
+  async put(key: string, body: string, sha256: string): Promise<PayloadRef> {
+    this.puts++;
+    if (this.failNextPut) {
+      const error = this.failNextPut;
+      this.failNextPut = undefined;
+      throw error;
+    }
+    this.objects.set(key, body);
+    return { bucket: 'memory', key, size: Buffer.byteLength(body), sha256 };
+  }
+
+  async discard(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+}
+
+export class InMemoryQuarantine implements Quarantine {
+  readonly kept: RejectedRequest[] = [];
+  failNext?: Error;
+
+  async keep(request: RejectedRequest): Promise<string> {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    this.kept.push(request);
+    return `rejected/${this.kept.length}`;
+  }
+}

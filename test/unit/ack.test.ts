@@ -16,14 +16,19 @@ const record = { messageId: id, state: 'FORWARDED' } as MessageRecord;
 
 describe('ack', () => {
   it('answers the spec example ack for a new message', () => {
-    expect(ackForOutcome({ kind: 'accepted', record, markedForwarded: true }, id)).toEqual({
+    expect(ackForOutcome({ kind: 'accepted', record, forwarding: { forwarded: true, marked: true } }, id)).toEqual({
       statusCode: 200,
       ack: { MessageId: id, Message: 'Сообщение принято успешно', Status: 'Success' },
     });
   });
 
   it('answers Success to a duplicate so that the sender stops re-sending', () => {
-    const { statusCode, ack } = ackForOutcome({ kind: 'duplicate', record, reforwarded: false, markedForwarded: true }, id);
+    const { statusCode, ack } = ackForOutcome({ kind: 'duplicate', record, forwarding: undefined }, id);
+    expect([statusCode, ack.Status]).toEqual([200, 'Success']);
+  });
+
+  it('answers Success when the message is stored but the queue is down: the reconciler forwards it', () => {
+    const { statusCode, ack } = ackForOutcome({ kind: 'accepted', record, forwarding: { forwarded: false, marked: false } }, id);
     expect([statusCode, ack.Status]).toEqual([200, 'Success']);
   });
 

@@ -7,6 +7,7 @@ const env = {
   SITE_ID: 'mo-123',
   TABLE_NAME: 'n3-callback-mo-123-messages',
   QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/n3-callback-mo-123.fifo',
+  BUCKET_NAME: 'n3-callback-mo-123-payloads',
 };
 
 describe('config', () => {
@@ -16,6 +17,9 @@ describe('config', () => {
       RETENTION_DAYS: 30,
       MAX_BODY_BYTES: 4 * 1024 * 1024,
       MAX_INLINE_PAYLOAD_BYTES: 200 * 1024,
+      S3_FORCE_PATH_STYLE: false,
+      RECONCILE_GRACE_SECONDS: 60,
+      RECONCILE_BATCH: 100,
     });
   });
 
@@ -31,9 +35,9 @@ describe('config', () => {
 });
 
 describe('deployed entry', () => {
-  it('exports one Lambda handler per catalog type, plus the catch-all', async () => {
+  it('exports one Lambda handler per catalog type, the catch-all and the reconciler', async () => {
     Object.assign(process.env, env);
     const entry = (await import('../../lambdas/handlers/index')) as Record<string, unknown>;
-    for (const name of [...MESSAGE_TYPES, 'Fallback']) expect(typeof entry[name]).toBe('function');
+    for (const name of [...MESSAGE_TYPES, 'Fallback', 'Reconcile']) expect(typeof entry[name]).toBe('function');
   });
 });

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PayloadTooLargeError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
+import { PayloadStoreUnavailableError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
 import { canonicalJson, groupIdFor, type Envelope } from '../../lambdas/ingest/envelope';
 import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import type { IngestPorts } from '../../lambdas/ingest/ports';
 import { parseMessage, type MessageType, type ParsedMessage } from '../../lambdas/protocol/catalog';
-import { InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
+import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 
 const settings: IngestSettings = { site: 'mo-123', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 };
@@ -18,19 +18,21 @@ const parsed = (type: MessageType, body: Record<string, unknown>): ParsedMessage
 describe('ingest', () => {
   let store: InMemoryStore;
   let queue: InMemoryQueue;
+  let payloads: InMemoryPayloads;
   let ports: IngestPorts;
 
   beforeEach(() => {
     store = new InMemoryStore();
     queue = new InMemoryQueue();
-    ports = { store, queue, clock: fixedClock('2026-11-25T10:00:00.000Z') };
+    payloads = new InMemoryPayloads();
+    ports = { store, queue, payloads, clock: fixedClock('2026-11-25T10:00:00.000Z') };
   });
 
   it('stores, forwards and marks a new message', async () => {
     const message = parsed('REMDStatus', freshMessage('REMDStatus'));
     const outcome = await ingest(message, ports, settings);
 
-    expect(outcome).toMatchObject({ kind: 'accepted', markedForwarded: true });
+    expect(outcome).toMatchObject({ kind: 'accepted', forwarding: { forwarded: true, marked: true } });
     expect(queue.sent).toHaveLength(1);
     expect(store.records.get(message.messageId)).toMatchObject({
       state: 'FORWARDED',
@@ -69,7 +71,7 @@ describe('ingest', () => {
     await ingest(parsed('SEMDStatus', body), ports, settings);
     const outcome = await ingest(parsed('SEMDStatus', body), ports, settings);
 
-    expect(outcome).toMatchObject({ kind: 'duplicate', reforwarded: false });
+    expect(outcome).toMatchObject({ kind: 'duplicate', forwarding: undefined });
     expect(queue.sent).toHaveLength(1);
     expect(store.calls).toEqual({ put: 2, mark: 1 });
   });
@@ -82,14 +84,27 @@ describe('ingest', () => {
     expect((await ingest(parsed('SEMDStatus', reordered), ports, settings)).kind).toBe('duplicate');
   });
 
-  it('forwards again when an earlier attempt stored the message but died before forwarding', async () => {
+  it('acks a stored message as deferred when the queue is down, and keeps it pending', async () => {
+    const message = parsed('MseResult', freshMessage('MseResult'));
+    queue.failNextSend = new QueueUnavailableError('down');
+    const outcome = await ingest(message, ports, settings);
+    expect(outcome).toMatchObject({ kind: 'accepted', forwarding: { forwarded: false, marked: false } });
+    expect(store.records.get(message.messageId)?.state).toBe('RECEIVED');
+    expect(queue.sent).toHaveLength(0);
+  });
+
+  it('lets a bug in sending through instead of calling it deferred', async () => {
+    queue.failNextSend = new TypeError('bug');
+    await expect(ingest(parsed('MseResult', freshMessage('MseResult')), ports, settings)).rejects.toThrow(TypeError);
+  });
+
+  it('forwards again when a re-send finds the message still pending', async () => {
     const body = freshMessage('MseResult');
     queue.failNextSend = new QueueUnavailableError('down');
-    await expect(ingest(parsed('MseResult', body), ports, settings)).rejects.toThrow(QueueUnavailableError);
-    expect(store.records.get(String(body.MessageId))?.state).toBe('RECEIVED');
+    await ingest(parsed('MseResult', body), ports, settings);
 
     const retry = await ingest(parsed('MseResult', body), ports, settings);
-    expect(retry).toMatchObject({ kind: 'duplicate', reforwarded: true, markedForwarded: true });
+    expect(retry).toMatchObject({ kind: 'duplicate', forwarding: { forwarded: true, marked: true } });
     expect(queue.delivered).toHaveLength(1);
     expect(store.records.get(String(body.MessageId))?.state).toBe('FORWARDED');
   });
@@ -97,7 +112,7 @@ describe('ingest', () => {
   it('forwards what was stored first, not the retry, when re-forwarding', async () => {
     const body = freshMessage('MseResult');
     queue.failNextSend = new QueueUnavailableError('down');
-    await ingest(parsed('MseResult', body), ports, settings).catch(() => undefined);
+    await ingest(parsed('MseResult', body), ports, settings);
     ports = { ...ports, clock: fixedClock('2026-11-25T10:05:00.000Z') };
     await ingest(parsed('MseResult', body), ports, settings);
     expect((JSON.parse(queue.sent[0]!.body) as Envelope).receivedAt).toBe('2026-11-25T10:00:00.000Z');
@@ -124,15 +139,65 @@ describe('ingest', () => {
     store.failNextMark = new StoreUnavailableError('down');
     const message = parsed('CDAStatus', freshMessage('CDAStatus'));
     const outcome = await ingest(message, ports, settings);
-    expect(outcome).toMatchObject({ kind: 'accepted', markedForwarded: false });
+    expect(outcome).toMatchObject({ kind: 'accepted', forwarding: { forwarded: true, marked: false } });
     expect(queue.sent).toHaveLength(1);
     expect(store.records.get(message.messageId)?.state).toBe('RECEIVED');
   });
 
-  it('refuses a payload over the inline limit before touching the store', async () => {
-    const message = parsed('CDAStatus', freshMessage('CDAStatus', { CDA: 'A'.repeat(300 * 1024) }));
-    await expect(ingest(message, ports, settings)).rejects.toThrow(PayloadTooLargeError);
-    expect(store.calls.put).toBe(0);
+  describe('claim check', () => {
+    const large = () => freshMessage('CDAStatus', { CDA: 'QUJD'.repeat(80 * 1024) });
+
+    it('puts a payload over the inline limit in the bucket and forwards a reference to it', async () => {
+      const message = parsed('CDAStatus', large());
+      const outcome = await ingest(message, ports, settings);
+      expect(outcome.kind).toBe('accepted');
+
+      const record = store.records.get(message.messageId)!;
+      expect(record.payload).toBeUndefined();
+      const key = `mo-123/CDAStatus/2026/11/25/${message.messageId}.${record.payloadHash}.json`;
+      expect(record.payloadRef).toEqual({ bucket: 'memory', key, size: record.payloadBytes, sha256: record.payloadHash });
+      expect(JSON.parse(payloads.objects.get(key)!)).toEqual(message.payload);
+
+      const envelope = JSON.parse(queue.sent[0]!.body) as Envelope;
+      expect(envelope.payloadRef).toEqual(record.payloadRef);
+      expect(envelope.payload).toBeUndefined();
+      expect(Buffer.byteLength(queue.sent[0]!.body)).toBeLessThan(1024);
+    });
+
+    it('keeps a payload of exactly the limit inline', async () => {
+      const body = freshMessage('SEMDStatus');
+      const size = Buffer.byteLength(canonicalJson(parsed('SEMDStatus', body).payload));
+      await ingest(parsed('SEMDStatus', body), ports, { ...settings, maxInlinePayloadBytes: size });
+      expect(payloads.puts).toBe(0);
+    });
+
+    it('answers a payload store failure with an error and stores nothing', async () => {
+      payloads.failNextPut = new PayloadStoreUnavailableError('down');
+      await expect(ingest(parsed('CDAStatus', large()), ports, settings)).rejects.toThrow(PayloadStoreUnavailableError);
+      expect(store.calls.put).toBe(0);
+      expect(queue.sent).toHaveLength(0);
+    });
+
+    it('keeps one object for duplicates and discards the object of a conflicting message', async () => {
+      const body = large();
+      await ingest(parsed('CDAStatus', body), ports, settings);
+      await ingest(parsed('CDAStatus', body), ports, settings);
+      expect(payloads.objects.size).toBe(1);
+
+      const outcome = await ingest(parsed('CDAStatus', { ...body, CDA: 'QkNE'.repeat(80 * 1024) }), ports, settings);
+      expect(outcome.kind).toBe('conflict');
+      expect(payloads.objects.size).toBe(1);
+      expect([...payloads.objects.keys()][0]).toBe(store.records.get(String(body.MessageId))!.payloadRef!.key);
+    });
+
+    it('discards the new object of a re-send on another day and forwards nothing more', async () => {
+      const body = large();
+      await ingest(parsed('CDAStatus', body), ports, settings);
+      ports = { ...ports, clock: fixedClock('2026-11-26T09:00:00.000Z') };
+      expect((await ingest(parsed('CDAStatus', body), ports, settings)).kind).toBe('duplicate');
+      expect([...payloads.objects.keys()]).toEqual([store.records.get(String(body.MessageId))!.payloadRef!.key]);
+      expect(queue.sent).toHaveLength(1);
+    });
   });
 });
 

@@ -1,27 +1,30 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StoreUnavailableError } from '../../lambdas/errors';
+import { QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
-import { InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
+import { InMemoryPayloads, InMemoryQuarantine, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { proxyEvent } from '../support/events';
 import { freshMessage } from '../support/messages';
 
 describe('receive handler', () => {
   let store: InMemoryStore;
   let queue: InMemoryQueue;
+  let quarantine: InMemoryQuarantine;
   let deps: ReceiveDeps;
   let logLines: string[];
 
   beforeEach(() => {
     store = new InMemoryStore();
     queue = new InMemoryQueue();
+    quarantine = new InMemoryQuarantine();
     logLines = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (logLines.push(String(chunk)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (logLines.push(String(chunk)), true));
     deps = {
-      ports: { store, queue, clock: fixedClock() },
+      ports: { store, queue, payloads: new InMemoryPayloads(), clock: fixedClock() },
+      quarantine,
       settings: { site: 'mo-1', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
       maxBodyBytes: 64 * 1024,
       logger: new Logger({ serviceName: 'test', logLevel: 'INFO' }),
@@ -95,11 +98,77 @@ describe('receive handler', () => {
   });
 
   it('answers 500 with a generic text to a bug, and logs it', async () => {
-    deps = { ...deps, ports: { ...deps.ports, store: { putIfAbsent: () => Promise.reject(new TypeError('boom at line 3')), markForwarded: async () => {} } } };
+    store.putIfAbsent = () => Promise.reject(new TypeError('boom at line 3'));
     const { status, ack } = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult')) }));
     expect(status).toBe(500);
     expect(ack.Message).toBe(ACK_TEXT.internal);
     expect(logLines.join('')).toContain('boom at line 3');
+  });
+
+  it('acks Success when the message is stored but the queue is down', async () => {
+    queue.failNextSend = new QueueUnavailableError('down');
+    const body = freshMessage('VimisResult');
+    const { status, ack } = await call('VimisResult', proxyEvent({ path: '/VimisResult', body: JSON.stringify(body) }));
+    expect([status, ack.Status]).toEqual([200, 'Success']);
+    expect(await store.countPending()).toBe(1);
+    expect(logLines.join('')).toContain('"outcome":"deferred"');
+  });
+
+  describe('quarantine', () => {
+    it('keeps every refused request with its body, reason and ack status', async () => {
+      const body = JSON.stringify({ ...freshMessage('SEMDStatus'), IdMedDocument: 'x' });
+      await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body }));
+      await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: 'not json' }));
+      await call(undefined, proxyEvent({ path: '/Nope', body }));
+      await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', method: 'PUT', body }));
+      await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: 'x'.repeat(70 * 1024) }));
+
+      expect(quarantine.kept.map((k) => [k.httpStatus, k.code])).toEqual([
+        [400, 'invalid_fields'],
+        [400, 'invalid_body'],
+        [404, 'unknown_type'],
+        [405, 'method_not_allowed'],
+        [413, 'too_large'],
+      ]);
+      const [first] = quarantine.kept;
+      expect(Buffer.from(first!.bodyBase64, 'base64').toString()).toBe(body);
+      expect(first!.reason).toContain('IdMedDocument');
+      expect(first!.messageType).toBe('SEMDStatus');
+      expect(quarantine.kept[2]!.messageType).toBe('Nope');
+      expect(quarantine.kept[4]).toMatchObject({ bodyBytes: 70 * 1024, bodyTruncated: true });
+      expect(Buffer.from(quarantine.kept[4]!.bodyBase64, 'base64')).toHaveLength(64 * 1024);
+    });
+
+    it('keeps the conflicting message of a 409, and nothing of accepted ones', async () => {
+      const body = freshMessage('MseResult');
+      await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(body) }));
+      await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(body) }));
+      expect(quarantine.kept).toHaveLength(0);
+      await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify({ ...body, Message: 'иное' }) }));
+      expect(quarantine.kept.map((k) => [k.httpStatus, k.messageId])).toEqual([[409, body.MessageId]]);
+    });
+
+    it('keeps headers but never credentials', async () => {
+      await call('MseResult', proxyEvent({
+        path: '/MseResult',
+        body: '{}',
+        headers: { Authorization: 'Bearer x', 'X-Api-Key': 'k', Cookie: 'c', 'X-Amz-Security-Token': 't', 'User-Agent': 'N3/1.0' },
+      }));
+      expect(Object.keys(quarantine.kept[0]!.headers).sort()).toEqual(['Content-Type', 'User-Agent']);
+    });
+
+    it('still answers the 4xx when the quarantine cannot keep the request, and says so in the log', async () => {
+      quarantine.failNext = new Error('bucket down');
+      const { status } = await call('MseResult', proxyEvent({ path: '/MseResult', body: '[]' }));
+      expect(status).toBe(400);
+      expect(logLines.join('')).toContain('quarantine failed');
+    });
+
+    it('keeps nothing of a 5xx: the sender retries it', async () => {
+      store.failNextPut = new StoreUnavailableError('down');
+      await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult')) }));
+      expect(quarantine.kept).toHaveLength(0);
+    });
   });
 
   describe('fallback (no bound type)', () => {

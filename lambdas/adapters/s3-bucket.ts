@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PayloadStoreUnavailableError } from '../errors';
+import type { PayloadRef, PayloadStore, Quarantine, RejectedRequest } from '../ingest/ports';
+
+/*
+ * The site's bucket holds two things: payloads too large to keep inline (claim check), and
+ * every rejected request under `rejected/`. Encryption at rest is the bucket's default
+ * (set by the stack), so no object can be written unencrypted whatever a caller forgets.
+ */
+
+export class S3PayloadStore implements PayloadStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: string, sha256: string): Promise<PayloadRef> {
+    const bytes = Buffer.from(body, 'utf8');
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: 'application/json; charset=utf-8',
+          Metadata: { sha256 },
+        }),
+      );
+    } catch (error) {
+      throw new PayloadStoreUnavailableError('payload put failed', { cause: error });
+    }
+    return { bucket: this.bucket, key, size: bytes.length, sha256 };
+  }
+
+  async discard(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch {
+      // An orphan costs storage until the lifecycle rule expires it; it is never pointed at.
+    }
+  }
+}
+
+export const QUARANTINE_PREFIX = 'rejected/';
+
+export class S3Quarantine implements Quarantine {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async keep(request: RejectedRequest): Promise<string> {
+    const key = quarantineKey(request);
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: JSON.stringify(request, null, 2),
+        ContentType: 'application/json; charset=utf-8',
+      }),
+    );
+    return key;
+  }
+}
+
+/**
+ * `rejected/<yyyy>/<mm>/<dd>/<hhmmss>Z-<http status>-<code>-<type>-<request id>.json`:
+ * `aws s3 ls s3://<bucket>/rejected/<yyyy>/<mm>/<dd>/` shows when, why and what at a glance.
+ */
+export function quarantineKey(request: RejectedRequest): string {
+  const iso = request.receivedAt;
+  const day = iso.slice(0, 10).replaceAll('-', '/');
+  const time = iso.slice(11, 19).replaceAll(':', '');
+  const type = (request.messageType ?? 'unknown').replace(/[^\w-]/g, '_').slice(0, 40);
+  // The gateway's request id is unique; without one (a direct invoke) a random id keeps keys apart.
+  const id = (request.requestId || randomUUID()).replace(/[^\w-]/g, '_').slice(0, 64);
+  return `${QUARANTINE_PREFIX}${day}/${time}Z-${request.httpStatus}-${request.code}-${type}-${id}.json`;
+}

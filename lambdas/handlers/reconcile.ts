@@ -1,0 +1,26 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { IngestPorts } from '../ingest/ports';
+import { reconcile, type ReconcileReport, type ReconcileSettings } from '../ingest/reconcile';
+
+export interface ReconcileDeps {
+  readonly ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>;
+  readonly settings: ReconcileSettings;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/**
+ * The scheduled function (and, in local mode, a timer). A store failure throws: the run
+ * shows as a function error, which alarms, and the next run starts over.
+ */
+export function createReconcileHandler(deps: ReconcileDeps): () => Promise<ReconcileReport> {
+  return async () => {
+    const report = await reconcile(deps.ports, deps.settings);
+    deps.metrics.addMetric('PendingCount', MetricUnit.Count, report.pendingAfter);
+    deps.metrics.addMetric('reconciled', MetricUnit.Count, report.forwarded);
+    if (report.failed > 0) deps.metrics.addMetric('reconcileFailed', MetricUnit.Count, report.failed);
+    if (report.due > 0 || report.pendingAfter > 0) deps.logger.info('reconciled', { ...report });
+    return report;
+  };
+}
