@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { spawn } from 'node:child_process';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sha256 } from '../../lambdas/ingest/envelope';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../lambdas/ingest/envelope';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { startLocalStack, type LocalInfo, type LocalStack } from '../../local/stack';
-import { drain, queueDepth, sqsClient } from '../support/aws';
+import { drain, listKeys, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { EXAMPLES, freshMessage } from '../support/messages';
 
 /*
@@ -20,14 +22,17 @@ describe('local endpoint over HTTP', () => {
   let stack: LocalStack;
   let info: LocalInfo;
   let sqs: SQSClient;
+  let s3: S3Client;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ port: 0, siteId: 'e2e' });
+    stack = await startLocalStack({ port: 0, siteId: 'e2e', reconcileEverySeconds: 0 });
     info = stack.info;
     sqs = sqsClient(info.sqsEndpoint);
+    s3 = s3Client(info.s3Endpoint);
   });
   afterAll(async () => {
     sqs?.destroy();
+    s3?.destroy();
     await stack?.stop();
   });
   beforeEach(async () => {
@@ -118,6 +123,29 @@ describe('local endpoint over HTTP', () => {
     expect(((await get.json()) as Ack).Status).toBe('Failed');
 
     expect(await queueDepth(sqs, info.queueUrl)).toBe(0);
+  });
+
+  it('carries a 3 MB CDA through the bucket: the queue gets a reference whose object matches it', async () => {
+    const body = freshMessage('CDAStatus', { CDA: Buffer.alloc(2_300_000, 'PDF').toString('base64') });
+    const { status, ack } = await post('CDAStatus', JSON.stringify(body));
+    expect([status, ack.Status]).toEqual([200, 'Success']);
+
+    const [message] = await drain(sqs, info.queueUrl);
+    const { payloadRef } = JSON.parse(message!.Body!) as Envelope;
+    expect(payloadRef).toBeDefined();
+    const object = await s3.send(new GetObjectCommand({ Bucket: payloadRef!.bucket, Key: payloadRef!.key }));
+    const text = await object.Body!.transformToString('utf-8');
+    expect(Buffer.byteLength(text)).toBe(payloadRef!.size);
+    expect(sha256(text)).toBe(payloadRef!.sha256);
+    expect((JSON.parse(text) as { CDA: string }).CDA).toBe(body.CDA);
+  });
+
+  it('keeps each refused request under rejected/ in the bucket', async () => {
+    const before = await listKeys(s3, info.bucket, 'rejected/');
+    await post('SEMDStatus', '{"MessageId": "b097fea5-e6f6-4417-9829-53ab6a562719", "Status": 1}');
+    const added = (await listKeys(s3, info.bucket, 'rejected/')).filter((k) => !before.includes(k));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toContain('-400-invalid_fields-SEMDStatus-');
   });
 
   it('answers 413 to a body over the function limit and to one over the gateway limit', async () => {
