@@ -24,6 +24,11 @@ const schema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1).default(4 * KiB * KiB),
   /** Largest canonical payload stored inline: DynamoDB items stop at 400 KB, SQS messages at 256 KiB. */
   MAX_INLINE_PAYLOAD_BYTES: z.coerce.number().int().min(1).max(240 * KiB).default(200 * KiB),
+  /** Comma-separated `Lpu` ids this site serves (any letter case); empty: any. */
+  LPU_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((list) => new Set(list.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean)) as ReadonlySet<string>),
   /** The reconciler leaves a pending message alone this long: its own delivery may still be running. */
   RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
   /** Pending messages forwarded per reconciler run, at most. */

@@ -26,6 +26,7 @@ const deps: ReceiveDeps = {
   quarantine,
   settings: { site: config.SITE_ID, retentionDays: config.RETENTION_DAYS, maxInlinePayloadBytes: config.MAX_INLINE_PAYLOAD_BYTES },
   maxBodyBytes: config.MAX_BODY_BYTES,
+  lpuAllowlist: config.LPU_ALLOWLIST,
   logger,
   metrics,
 };

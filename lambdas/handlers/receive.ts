@@ -7,12 +7,15 @@ import type { IngestPorts, Quarantine } from '../ingest/ports';
 import { ackForError, ackForOutcome, echoId, type AckResponse } from '../protocol/ack';
 import { findMessageType, parseMessage, type MessageType } from '../protocol/catalog';
 import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
+import { REASONS } from '../protocol/fields';
 
 export interface ReceiveDeps {
   readonly ports: IngestPorts;
   readonly quarantine: Quarantine;
   readonly settings: IngestSettings;
   readonly maxBodyBytes: number;
+  /** `Lpu` ids (lower case) this site serves; empty: any. */
+  readonly lpuAllowlist?: ReadonlySet<string>;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -50,6 +53,9 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
 
       const parsed = parseMessage(messageType, decoded.json);
       if (!parsed.ok) throw new ValidationError(parsed.issues);
+      if (deps.lpuAllowlist?.size && !deps.lpuAllowlist.has(parsed.message.lpu.toLowerCase())) {
+        throw new ValidationError([{ field: 'Lpu', reason: REASONS.lpuNotServed }]);
+      }
 
       const outcome = await ingest(parsed.message, deps.ports, deps.settings);
       const name = outcomeName(outcome);

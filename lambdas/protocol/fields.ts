@@ -18,6 +18,7 @@ export const REASONS = {
   status: 'ожидается "Success" или "Failed"',
   base64: 'ожидается строка base64',
   aliasClash: 'передано вместе с другим написанием того же поля с иным значением',
+  lpuNotServed: 'МО с таким идентификатором не обслуживается этой площадкой',
 } as const;
 
 type Reason = (typeof REASONS)[keyof typeof REASONS];

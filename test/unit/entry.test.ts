@@ -18,6 +18,7 @@ describe('config', () => {
       MAX_BODY_BYTES: 4 * 1024 * 1024,
       MAX_INLINE_PAYLOAD_BYTES: 200 * 1024,
       S3_FORCE_PATH_STYLE: false,
+      LPU_ALLOWLIST: new Set(),
       RECONCILE_GRACE_SECONDS: 60,
       RECONCILE_BATCH: 100,
     });
@@ -27,6 +28,12 @@ describe('config', () => {
     const attempt = () => loadConfig({ ...env, SITE_ID: 'mo 123', QUEUE_URL: undefined, RETENTION_DAYS: 'forever' });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/SITE_ID.*QUEUE_URL.*RETENTION_DAYS/);
+  });
+
+  it('reads the Lpu allowlist as a set of lower-case ids', () => {
+    expect(loadConfig({ ...env, LPU_ALLOWLIST: ' 20DFADD0-c709-43b0-a130-5a16301b0217, ,abc ' }).LPU_ALLOWLIST).toEqual(
+      new Set(['20dfadd0-c709-43b0-a130-5a16301b0217', 'abc']),
+    );
   });
 
   it('refuses an inline payload limit that would not fit an SQS message', () => {

@@ -114,6 +114,16 @@ describe('receive handler', () => {
     expect(logLines.join('')).toContain('"outcome":"deferred"');
   });
 
+  it('refuses a message from an MO the site does not serve, naming Lpu', async () => {
+    deps = { ...deps, lpuAllowlist: new Set(['20dfadd0-c709-43b0-a130-5a16301b0217']) };
+    const served = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult', { Lpu: '20DFADD0-C709-43B0-A130-5A16301B0217' })) }));
+    expect(served.status).toBe(200);
+    const other = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult', { Lpu: 'bb155d55-a036-404c-aa25-f7e55bab3d57' })) }));
+    expect(other.status).toBe(400);
+    expect(other.ack.Message).toBe('Сообщение отклонено: Lpu — МО с таким идентификатором не обслуживается этой площадкой');
+    expect(queue.sent).toHaveLength(1);
+  });
+
   describe('quarantine', () => {
     it('keeps every refused request with its body, reason and ack status', async () => {
       const body = JSON.stringify({ ...freshMessage('SEMDStatus'), IdMedDocument: 'x' });

@@ -1,0 +1,86 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { CallbackApi } from './api';
+import { Functions } from './functions';
+import { Monitoring } from './monitoring';
+import { acknowledgeNagFindings } from './nag';
+import type { SiteConfig } from './site-config';
+import { Storage } from './storage';
+
+export interface CallbackStackProps extends StackProps {
+  readonly site: SiteConfig;
+}
+
+/** Everything one MIS-MO site needs, and nothing shared with any other site. */
+export class CallbackStack extends Stack {
+  readonly storage: Storage;
+  readonly functions: Functions;
+  readonly callbackApi: CallbackApi;
+  readonly monitoring: Monitoring;
+  readonly consumerPolicy: ManagedPolicy;
+  readonly siteId: string;
+
+  constructor(scope: Construct, id: string, props: CallbackStackProps) {
+    super(scope, id, { description: `N3.Health callback endpoint for ${props.site.displayName} (${props.site.id})`, ...props });
+    const { site } = props;
+    this.siteId = site.id;
+
+    this.storage = new Storage(this, 'Storage', { siteId: site.id, retentionDays: site.retentionDays });
+    this.functions = new Functions(this, 'Functions', {
+      siteId: site.id,
+      storage: this.storage,
+      retentionDays: site.retentionDays,
+      lpuAllowlist: site.lpuAllowlist,
+    });
+    new Rule(this, 'ReconcileSchedule', {
+      description: 'Forwards messages stored while the MIS queue was unavailable',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaTarget(this.functions.reconciler)],
+    });
+    this.callbackApi = new CallbackApi(this, 'Callback', {
+      siteId: site.id,
+      displayName: site.displayName,
+      receivers: this.functions.receivers,
+      fallback: this.functions.fallback,
+      senderCidrs: site.senderCidrs,
+      secretPathSegment: site.secretPathSegment,
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      siteId: site.id,
+      displayName: site.displayName,
+      api: this.callbackApi.api,
+      functions: this.functions.all,
+      storage: this.storage,
+      alarmEmails: site.alarmEmails,
+    });
+
+    // For the MIS's consumer role: read and settle messages, fetch large payloads. Nothing more.
+    this.consumerPolicy = new ManagedPolicy(this, 'ConsumerPolicy', {
+      description: `MIS consumer of the N3 callback queue of ${site.id}`,
+      statements: [
+        new PolicyStatement({
+          actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          resources: [this.storage.queue.queueArn],
+        }),
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [this.storage.bucket.arnForObjects(`${site.id}/*`)],
+        }),
+      ],
+    });
+
+    const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
+    output('CallbackBaseUrl', this.callbackApi.baseUrl, 'Give this to the MIAC (REMD/MSE callbacks) and put it in Reply-To (CDA/SEMD)');
+    output('QueueUrl', this.storage.queue.queueUrl, 'The MIS consumes callbacks here (SQS FIFO)');
+    output('DlqUrl', this.storage.deadLetterQueue.queueUrl, 'Messages the consumer failed 5 times');
+    output('TableName', this.storage.table.tableName, 'Record of every callback, keyed by MessageId');
+    output('BucketName', this.storage.bucket.bucketName, 'Large payloads (<site>/…) and refused requests (rejected/…)');
+    output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
+    output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
+
+    acknowledgeNagFindings(this);
+  }
+}

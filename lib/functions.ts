@@ -1,0 +1,115 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Runtime, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+import { TABLE } from '../lambdas/adapters/table-schema';
+import type { Storage } from './storage';
+
+export interface FunctionsProps {
+  readonly siteId: string;
+  readonly storage: Storage;
+  readonly retentionDays: number;
+  readonly lpuAllowlist: readonly string[];
+}
+
+const ENTRY = fileURLToPath(new URL('../lambdas/handlers/index.ts', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Seven functions from one bundle entry: one per MessageType (from the catalog), the
+ * catch-all `Fallback`, and the scheduled `Reconcile`. Each gets exactly the permissions
+ * it uses, through grants.
+ */
+export class Functions extends Construct {
+  readonly receivers: Readonly<Record<MessageType, LambdaFunction>>;
+  readonly fallback: LambdaFunction;
+  readonly reconciler: LambdaFunction;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { storage, siteId } = props;
+
+    const environment = {
+      SITE_ID: siteId,
+      TABLE_NAME: storage.table.tableName,
+      QUEUE_URL: storage.queue.queueUrl,
+      BUCKET_NAME: storage.bucket.bucketName,
+      RETENTION_DAYS: String(props.retentionDays),
+      LPU_ALLOWLIST: props.lpuAllowlist.join(','),
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const make = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) => {
+      const logGroup = new LogGroup(this, `${name}Logs`, {
+        retention: retentionFor(props.retentionDays),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      // Its own role, allowed to write its own log group only (not the managed basic-execution policy's any group).
+      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+      logGroup.grantWrite(role);
+      return new NodejsFunction(this, name, {
+        role,
+        entry: ENTRY,
+        handler,
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 512,
+        // The gateway gives up after 29 s; the SDK clients time out far sooner.
+        timeout: Duration.seconds(15),
+        environment,
+        logGroup,
+        bundling: {
+          format: OutputFormat.ESM,
+          minify: true,
+          sourceMap: true,
+          target: 'node24',
+          mainFields: ['module', 'main'],
+          // Bundle the AWS SDK too: pinned by our lock file, not by the runtime's copy.
+          externalModules: [],
+          banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        },
+        ...extra,
+      });
+    };
+
+    const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, type)])) as Record<MessageType, LambdaFunction>;
+    this.receivers = receivers;
+    this.fallback = make('Fallback', 'Fallback');
+    this.reconciler = make('Reconcile', 'Reconcile', {
+      // One run at a time: two sweeps would only race each other to the same messages.
+      reservedConcurrentExecutions: 1,
+      timeout: Duration.seconds(60),
+    });
+
+    // Exact actions on exact resources: the L2 grants add index/* and action wildcards we do not use.
+    const allow = (grantee: IGrantable, actions: string[], resourceArns: string[]) => Grant.addToPrincipal({ grantee, actions, resourceArns });
+    const { table, queue, bucket } = storage;
+    for (const fn of [...Object.values(receivers), this.fallback]) {
+      allow(fn, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+      queue.grantSendMessages(fn);
+      allow(fn, ['s3:PutObject', 's3:DeleteObject'], [bucket.arnForObjects(`${siteId}/*`)]);
+      allow(fn, ['s3:PutObject'], [bucket.arnForObjects('rejected/*')]);
+    }
+    allow(this.reconciler, ['dynamodb:Query'], [`${table.tableArn}/index/${TABLE.pendingIndex.name}`]);
+    allow(this.reconciler, ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+    queue.grantSendMessages(this.reconciler);
+  }
+
+  get all(): LambdaFunction[] {
+    return [...Object.values(this.receivers), this.fallback, this.reconciler];
+  }
+}
+
+/** CloudWatch accepts only certain retention periods: the shortest one that is at least the site's. */
+function retentionFor(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays)
+    .filter((value): value is number => typeof value === 'number' && value > 0)
+    .sort((a, b) => a - b);
+  return (allowed.find((value) => value >= days) ?? RetentionDays.INFINITE) as RetentionDays;
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/*
+ * One MIS-MO site = one stack, its own URL, table, queue, bucket and dashboard (the spec
+ * requires a unique callback address per site). Sites live in cdk.json context `sites`.
+ */
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'an IPv4 CIDR such as 203.0.113.0/24')
+  .refine((value) => value.split('/')[0]!.split('.').every((octet) => Number(octet) <= 255) && Number(value.split('/')[1]) <= 32, 'an IPv4 CIDR such as 203.0.113.0/24');
+
+export const siteSchema = z.strictObject({
+  /** Stack `N3Callback-<id>`, resource names, the envelope's `site`. */
+  id: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1-32, e.g. "mo-123"'),
+  displayName: z.string().min(1, 'required'),
+  /** Only these source addresses may call the API (the regional platform's egress). Empty: anyone. */
+  senderCidrs: z.array(cidr).default([]),
+  /** An unguessable first path segment: `https://…/n3/<secret>/CDAStatus`. */
+  secretPathSegment: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/, '16-64 letters, digits, "-" or "_"')
+    .optional(),
+  alarmEmails: z.array(z.email('an e-mail address')).default([]),
+  /** How long records, payloads and quarantined requests are kept. */
+  retentionDays: z.number().int().min(1).max(3650).default(90),
+  /** MO ids (`Lpu`) this site serves; others are refused. Empty: any. */
+  lpuAllowlist: z.array(z.string().min(1)).default([]),
+});
+
+export type SiteConfig = z.output<typeof siteSchema>;
+
+export class SiteConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SiteConfigError';
+  }
+}
+
+/** Reads the `sites` context; fails naming the site and the field. */
+export function parseSites(context: unknown): SiteConfig[] {
+  const list = z.array(z.unknown()).min(1, 'at least one site').safeParse(context);
+  if (!list.success) throw new SiteConfigError('cdk.json context "sites": expected a non-empty list of sites');
+  const sites: SiteConfig[] = [];
+  const problems: string[] = [];
+  list.data.forEach((raw, index) => {
+    const result = siteSchema.safeParse(raw);
+    const label = typeof (raw as { id?: unknown })?.id === 'string' ? `"${(raw as { id: string }).id}"` : `#${index}`;
+    if (result.success) sites.push(result.data);
+    else for (const issue of result.error.issues) problems.push(`site ${label}: ${issue.path.join('.') || '(site)'}: ${issue.message}`);
+  });
+  const seen = new Set<string>();
+  for (const site of sites) {
+    if (seen.has(site.id)) problems.push(`site "${site.id}": id: used by more than one site`);
+    seen.add(site.id);
+  }
+  if (problems.length > 0) throw new SiteConfigError(`invalid cdk.json context "sites":\n  ${problems.join('\n  ')}`);
+  return sites;
+}
