@@ -18,6 +18,7 @@ export function defineApp(app: App): CallbackStack[] {
   }
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const stacks = selected.map((site) => new CallbackStack(app, stackName(site.id), { site, env }));
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Acknowledgements (with their reasons) are also written into the templates, for auditors.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
   return stacks;
 }
