@@ -39,6 +39,13 @@ export class Storage extends Construct {
       sortKey: { name: TABLE.pendingIndex.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
     });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE.dayIndex.name,
+      partitionKey: { name: TABLE.dayIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.dayIndex.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...TABLE.dayIndex.projected],
+    });
 
     const fourteenDays = Duration.days(14);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {

@@ -72,7 +72,7 @@ export async function provision(endpoints: Endpoints, names: { prefix: string })
 }
 
 async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, pendingIndex } = TABLE;
+  const { partitionKey, pendingIndex, dayIndex } = TABLE;
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -81,6 +81,8 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
         { AttributeName: partitionKey, AttributeType: 'S' },
         { AttributeName: pendingIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: pendingIndex.sortKey, AttributeType: 'S' },
+        { AttributeName: dayIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: dayIndex.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
@@ -91,6 +93,14 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
             { AttributeName: pendingIndex.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: dayIndex.name,
+          KeySchema: [
+            { AttributeName: dayIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: dayIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...dayIndex.projected] },
         },
       ],
     }),

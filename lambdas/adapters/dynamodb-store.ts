@@ -156,6 +156,7 @@ export function toItem(record: MessageRecord): Item {
     payloadHash: { S: record.payloadHash },
     payloadBytes: { N: String(record.payloadBytes) },
     receivedAt: { S: record.receivedAt },
+    [TABLE.dayIndex.partitionKey]: { S: record.receivedAt.slice(0, 10) },
     [TABLE.ttlAttribute]: { N: String(record.expiresAt) },
   };
   if (record.payload !== undefined) item.payload = { S: record.payload };

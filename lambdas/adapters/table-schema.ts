@@ -9,4 +9,14 @@ export const TABLE = {
   pendingIndex: { name: 'pending', partitionKey: 'pendingPartition', sortKey: 'pendingSince' },
   /** One partition value for all pending records: the set is small by design (it is the backlog). */
   pendingPartitionValue: 'PENDING',
+  /**
+   * What arrived on a day, in order: lets operators watch callbacks arrive (the CLI's `tail`)
+   * without touching the MIS queue. Projects the facts, never the payload.
+   */
+  dayIndex: {
+    name: 'byDay',
+    partitionKey: 'receivedDay',
+    sortKey: 'receivedAt',
+    projected: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'],
+  },
 } as const;

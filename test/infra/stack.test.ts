@@ -216,7 +216,7 @@ describe('site stacks', () => {
     }
   });
 
-  it('keeps the table keyed by MessageId, with the pending index, TTL, PITR, and retained', () => {
+  it('keeps the table keyed by MessageId, with the pending and by-day indexes, TTL, PITR, and retained', () => {
     site1!.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
@@ -234,6 +234,14 @@ describe('site stacks', () => {
               { AttributeName: 'pendingSince', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+          {
+            IndexName: 'byDay',
+            KeySchema: [
+              { AttributeName: 'receivedDay', KeyType: 'HASH' },
+              { AttributeName: 'receivedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'] },
           },
         ],
       }),

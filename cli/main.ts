@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Ack } from '../lambdas/protocol/ack';
+import { findMessageType, MESSAGE_TYPES } from '../lambdas/protocol/catalog';
+import { redrive } from './redrive';
+import { report, simulate } from './simulate';
+import { tail } from './tail';
+import { DEFAULT_BASE, requireValue, resolveTarget, UsageError } from './target';
+import { paint } from './ui';
+
+const USAGE = `n3-callback — tools for the N3.Health callback endpoint
+
+Usage:
+  n3-callback simulate [--base URL] [--only REGEX]    act as the N3 sender: every scenario, every ack checked
+  n3-callback send <MessageType> <file.json> [--base URL]
+                                                      POST one message, print the ack
+  n3-callback tail [--base URL | --table NAME] [--json] [--since 15m] [--once]
+                                                      watch callbacks arrive (reads the table, not the queue)
+  n3-callback redrive [--base URL | --queue-url Q --dlq-url D] [--max N]
+                                                      move dead letters back to the MIS queue
+
+--base defaults to $N3_CALLBACK_BASE or ${DEFAULT_BASE} (\`npm start\`). Against \`npm start\` the queue
+and table are found through /_local/info; against AWS pass the stack outputs (--queue-url, --dlq-url,
+--table, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME) with the usual AWS credentials.
+MessageType: ${MESSAGE_TYPES.join(', ')}`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      base: { type: 'string' },
+      'queue-url': { type: 'string' },
+      'dlq-url': { type: 'string' },
+      table: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      since: { type: 'string', default: '15m' },
+      once: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      max: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const target = await resolveTarget(values);
+
+  switch (command) {
+    case 'simulate': {
+      console.error(`Simulating the N3 sender against ${target.baseUrl}`);
+      const results = await simulate(target.baseUrl, values.only ? { only: new RegExp(values.only, 'i') } : {});
+      console.log(report(results));
+      return results.every((r) => r.ok) ? 0 : 1;
+    }
+    case 'send': {
+      const [typeName, file] = rest;
+      const type = typeName ? findMessageType(typeName) : undefined;
+      if (!type || !file) throw new UsageError('send needs a MessageType and a JSON file');
+      const response = await fetch(new URL(type, target.baseUrl), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        body: readFileSync(file),
+      });
+      const text = await response.text();
+      console.log(`HTTP ${response.status}\n${text}`);
+      return (JSON.parse(text) as Ack).Status === 'Success' ? 0 : 1;
+    }
+    case 'tail': {
+      const tableName = requireValue(target.tableName, 'the table (--table)');
+      const since = new Date(Date.now() - durationMs(values.since)).toISOString();
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      if (!values.once) console.error(paint('dim', `Watching ${tableName} (Ctrl-C stops)…`));
+      await tail({ dynamodb: target.dynamodb, tableName, json: values.json, since, follow: !values.once, signal: controller.signal });
+      return 0;
+    }
+    case 'redrive': {
+      const { moved } = await redrive({
+        sqs: target.sqs,
+        dlqUrl: requireValue(target.dlqUrl, 'the dead-letter queue (--dlq-url)'),
+        queueUrl: requireValue(target.queueUrl, 'the MIS queue (--queue-url)'),
+        max: values.max ? Number(values.max) : undefined,
+      });
+      console.log(`${moved} message(s) moved from the dead-letter queue back to the MIS queue`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function durationMs(text: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(text);
+  if (!match) throw new UsageError(`--since takes a duration such as 30s, 15m, 2h, 1d`);
+  return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    console.error(paint('red', `n3-callback: ${(error as Error).message}`));
+    if (!(error instanceof UsageError)) console.error((error as Error).stack);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,103 @@
+import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TABLE } from '../lambdas/adapters/table-schema';
+import { paint, table } from './ui';
+
+/*
+ * Watches callbacks arrive, from the table's by-day index: it never touches the MIS queue
+ * (receiving from it would hide messages from the consumer and count towards the DLQ).
+ */
+
+export interface Arrival {
+  readonly receivedAt: string;
+  readonly messageId: string;
+  readonly messageType: string;
+  readonly status: string;
+  readonly state: string;
+  readonly lpu: string;
+  readonly documentKey: string;
+  readonly bytes: number;
+}
+
+export async function arrivalsSince(dynamodb: DynamoDBClient, tableName: string, since: string, until = new Date()): Promise<Arrival[]> {
+  const { dayIndex, partitionKey } = TABLE;
+  const arrivals: Arrival[] = [];
+  for (const day of daysBetween(since, until.toISOString())) {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await dynamodb.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: dayIndex.name,
+          KeyConditionExpression: '#day = :day AND #at > :since',
+          ExpressionAttributeNames: { '#day': dayIndex.partitionKey, '#at': dayIndex.sortKey },
+          ExpressionAttributeValues: { ':day': { S: day }, ':since': { S: since } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        arrivals.push({
+          receivedAt: item.receivedAt?.S ?? '',
+          messageId: item[partitionKey]?.S ?? '',
+          messageType: item.messageType?.S ?? '',
+          status: item.status?.S ?? '',
+          state: item.state?.S ?? '',
+          lpu: item.lpu?.S ?? '',
+          documentKey: item.documentKey?.S ?? '',
+          bytes: Number(item.payloadBytes?.N ?? 0),
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  return arrivals;
+}
+
+export function formatArrivals(arrivals: readonly Arrival[], json: boolean): string {
+  if (json) return arrivals.map((a) => JSON.stringify(a)).join('\n');
+  return table(
+    ['time', 'type', 'Status', 'state', 'Lpu', 'document', 'size', 'MessageId'],
+    arrivals.map((a) => [
+      a.receivedAt.slice(11, 23),
+      a.messageType,
+      a.status === 'Failed' ? paint('red', a.status) : paint('green', a.status),
+      a.state === 'FORWARDED' ? a.state : paint('yellow', a.state),
+      a.lpu,
+      a.documentKey.slice(0, 40),
+      humanBytes(a.bytes),
+      a.messageId,
+    ]),
+  );
+}
+
+export async function tail(options: { dynamodb: DynamoDBClient; tableName: string; json: boolean; since: string; follow: boolean; intervalMs?: number; write?: (text: string) => void; signal?: AbortSignal }): Promise<number> {
+  const write = options.write ?? ((text: string) => process.stdout.write(`${text}\n`));
+  let cursor = options.since;
+  let printedHeader = false;
+  let total = 0;
+  for (;;) {
+    const arrivals = await arrivalsSince(options.dynamodb, options.tableName, cursor);
+    if (arrivals.length > 0) {
+      const text = formatArrivals(arrivals, options.json);
+      // The table header once; later rows only.
+      write(options.json || !printedHeader ? text : text.split('\n').slice(2).join('\n'));
+      printedHeader = true;
+      cursor = arrivals.at(-1)!.receivedAt;
+      total += arrivals.length;
+    }
+    if (!options.follow || options.signal?.aborted) return total;
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1_000));
+    if (options.signal?.aborted) return total;
+  }
+}
+
+function daysBetween(fromIso: string, toIso: string): string[] {
+  const days: string[] = [];
+  const end = toIso.slice(0, 10);
+  for (let day = new Date(`${fromIso.slice(0, 10)}T00:00:00Z`); ; day = new Date(day.getTime() + 86_400_000)) {
+    const text = day.toISOString().slice(0, 10);
+    days.push(text);
+    if (text >= end || days.length > 31) return days;
+  }
+}
+
+const humanBytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);

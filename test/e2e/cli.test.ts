@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redrive } from '../../cli/redrive';
+import { SCENARIOS, simulate } from '../../cli/simulate';
+import { arrivalsSince, formatArrivals } from '../../cli/tail';
+import { createCallbackConsumer, type CallbackMessage } from '../../consumer/index';
+import { LOCAL_CREDENTIALS } from '../../local/provision';
+import { startLocalStack, type LocalStack } from '../../local/stack';
+import { dynamoClient, drain, queueDepth, sqsClient } from '../support/aws';
+import { until } from '../support/wait';
+
+/*
+ * Both ends of the wire on the local product: the sender simulator against the endpoint,
+ * `tail` reading what arrived, the consumer library taking each message once, and redrive.
+ */
+
+const exec = promisify(execFile);
+const cli = (...args: string[]) => exec(process.execPath, ['cli/n3-callback.mjs', ...args], { env: { ...process.env, NO_COLOR: '1' } });
+
+describe('CLI and consumer on `npm start`', () => {
+  let stack: LocalStack;
+  let sqs: SQSClient;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ port: 0, siteId: 'cli', reconcileEverySeconds: 0 });
+    sqs = sqsClient(stack.info.sqsEndpoint);
+  });
+  afterAll(async () => {
+    sqs?.destroy();
+    await stack?.stop();
+  });
+
+  it('passes every simulator scenario, then tail shows the arrivals and the consumer takes each once', async () => {
+    const started = new Date().toISOString();
+    const results = await simulate(stack.info.baseUrl);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results).toHaveLength(SCENARIOS.length);
+
+    const arrivals = await arrivalsSince(dynamoClient(stack.info.dynamodbEndpoint), stack.info.tableName, started);
+    // Accepted messages, one record each: 6 examples + duplicate + concurrent + retry + large + .NET + slash + aliases + the conflict's first.
+    expect(arrivals).toHaveLength(14);
+    expect(new Set(arrivals.map((a) => a.messageId)).size).toBe(14);
+    expect(arrivals.every((a) => a.state === 'FORWARDED')).toBe(true);
+    const printed = formatArrivals(arrivals, false);
+    expect(printed).toContain('REMDStatus');
+    expect(printed).not.toContain('Ошибка регистрации'); // tail shows facts, never Message text
+
+    const seen: CallbackMessage[] = [];
+    const consumer = createCallbackConsumer({
+      queueUrl: stack.info.queueUrl,
+      sqs: sqsClient(stack.info.sqsEndpoint),
+      s3: new S3Client({ endpoint: stack.info.s3Endpoint, region: stack.info.region, credentials: LOCAL_CREDENTIALS, forcePathStyle: true }),
+      waitTimeSeconds: 1,
+      handlers: Object.fromEntries(
+        ['CDAStatus', 'SEMDStatus', 'REMDStatus', 'MseResult', 'MseResultData', 'VimisResult'].map((t) => [t, async (m: CallbackMessage) => void seen.push(m)]),
+      ),
+    });
+    consumer.start();
+    try {
+      await until(async () => (seen.length >= 14 && (await queueDepth(sqs, stack.info.queueUrl)) === 0 ? true : undefined), 'the consumer to empty the queue');
+    } finally {
+      await consumer.stop();
+    }
+    expect(seen.map((m) => m.messageId).sort()).toEqual(arrivals.map((a) => a.messageId).sort());
+  });
+
+  it('redrives dead letters back to the MIS queue, keeping group and attributes', async () => {
+    await drain(sqs, stack.info.queueUrl);
+    for (let i = 0; i < 3; i++) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.info.dlqUrl,
+          MessageBody: JSON.stringify({ n: i }),
+          MessageGroupId: 'doc-1',
+          MessageDeduplicationId: randomUUID(),
+          MessageAttributes: { MessageType: { DataType: 'String', StringValue: 'REMDStatus' } },
+        }),
+      );
+    }
+    expect(await redrive({ sqs, dlqUrl: stack.info.dlqUrl, queueUrl: stack.info.queueUrl })).toEqual({ moved: 3 });
+    expect(await queueDepth(sqs, stack.info.dlqUrl)).toBe(0);
+    const moved = await drain(sqs, stack.info.queueUrl);
+    expect(moved.map((m) => JSON.parse(m.Body!).n)).toEqual([0, 1, 2]);
+    expect(moved.every((m) => m.Attributes?.MessageGroupId === 'doc-1' && m.MessageAttributes?.MessageType?.StringValue === 'REMDStatus')).toBe(true);
+  });
+
+  it('runs as a command: send exits 0 on Success and 1 on Failed, simulate prints the table', async () => {
+    const ok = await cli('send', 'SEMDStatus', 'examples/SEMDStatus.json', '--base', stack.info.baseUrl);
+    expect(ok.stdout).toContain('"Status":"Success"');
+    await expect(cli('send', 'REMDStatus', 'examples/SEMDStatus.json', '--base', stack.info.baseUrl)).rejects.toMatchObject({ code: 1 });
+
+    const simulated = await cli('simulate', '--base', stack.info.baseUrl, '--only', 'spec example');
+    expect(simulated.stdout).toMatch(/6 passed, 0 failed/);
+    const tailed = await cli('tail', '--base', stack.info.baseUrl, '--once', '--json', '--since', '1h');
+    expect(tailed.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(20);
+    await expect(cli('frobnicate')).rejects.toMatchObject({ code: 2 });
+  });
+});
