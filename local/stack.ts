@@ -2,6 +2,7 @@ import { lambdaContext, startGateway, type LambdaHandler, type RunningGateway } 
 import { startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+import { buildOpenApi } from '../lambdas/protocol/openapi';
 
 /*
  * The whole product on one machine: emulators, resources, the deployed handler module
@@ -77,7 +78,11 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       fallback: functions.Fallback,
       host: options.host,
       port: options.port,
-      localEndpoints: { info: () => info, health: () => ({ status: 'ok' }) },
+      localEndpoints: {
+        info: () => info,
+        health: () => ({ status: 'ok' }),
+        'openapi.json': () => ({ ...buildOpenApi(), servers: [{ url: info?.baseUrl.replace(/\/$/, '') }] }),
+      },
     });
     started.push(gateway);
     info = {

@@ -46,13 +46,15 @@ export const int = () =>
     .number({ error: required(REASONS.int) })
     // Two checks, two reasons: zod's .int() would call 2^53 + 2 merely "not an integer".
     .refine(Number.isInteger, { error: REASONS.int, abort: true })
-    .refine(Number.isSafeInteger, { error: REASONS.intRange });
+    .refine(Number.isSafeInteger, { error: REASONS.intRange })
+    .meta({ 'x-kind': 'integer' });
 
 /** UUID in any letter case, normalised to lower case so that the same id always means the same record. */
 export const uuid = () =>
   z
     .string({ error: required(REASONS.uuid) })
     .regex(UUID, { error: REASONS.uuid })
+    .meta({ format: 'uuid' })
     .transform((value) => value.toLowerCase());
 
 export const STATUSES = ['Success', 'Failed'] as const;
@@ -76,5 +78,6 @@ export const optionalBase64 = () =>
   z
     .string({ error: REASONS.base64 })
     .regex(BASE64, { error: REASONS.base64 })
+    .meta({ contentEncoding: 'base64' })
     .nullish()
     .transform(absentAsUndefined);

@@ -58,6 +58,13 @@ describe('local endpoint over HTTP', () => {
     expect(body.queueUrl).toMatch(/\.fifo$/);
   });
 
+  it('serves its OpenAPI contract at /_local/openapi.json, pointing at itself', async () => {
+    const doc = (await (await fetch(new URL('_local/openapi.json', info.baseUrl))).json()) as { openapi: string; servers: Array<{ url: string }>; paths: object };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers[0]!.url).toBe(info.baseUrl.replace(/\/$/, ''));
+    expect(Object.keys(doc.paths)).toHaveLength(6);
+  });
+
   it('accepts every spec example and hands each to the MIS queue once', async () => {
     for (const type of MESSAGE_TYPES) {
       const { status, ack, contentType } = await post(type, JSON.stringify(EXAMPLES[type]));

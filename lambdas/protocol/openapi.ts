@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { ENVELOPE_VERSION } from '../ingest/envelope';
+import { ACK_TEXT } from './ack';
+import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
+import { STATUSES } from './fields';
+
+/*
+ * The callback service as OpenAPI 3.1, generated from the one catalog: what the sender may
+ * POST per type, what it gets back, and (for MIS teams) the queue envelope.
+ * `npm run openapi` writes docs/openapi.json; `npm start` serves it at /_local/openapi.json.
+ */
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(type: MessageType): JsonSchema {
+  const spec = messageSpec(type);
+  const schema = z.toJSONSchema(spec.schema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const json = ctx.jsonSchema as JsonSchema;
+      if (json['x-kind'] === 'integer') {
+        json.type = 'integer';
+        delete json['x-kind'];
+      }
+    },
+  }) as JsonSchema;
+  delete schema.$schema;
+  const required = (schema.required as string[]) ?? [];
+  const aliases = Object.entries(spec.aliases);
+  if (aliases.length > 0) {
+    // Either spelling satisfies the requirement; consumers always get the canonical one.
+    schema.required = required.filter((name) => !aliases.some(([, canonical]) => canonical === name));
+    schema.allOf = aliases.map(([alias, canonical]) => ({ anyOf: [{ required: [canonical] }, { required: [alias] }] }));
+    const properties = schema.properties as Record<string, JsonSchema>;
+    for (const [alias, canonical] of aliases) properties[alias] = { ...properties[canonical], description: `Spelling of ${canonical} used by the specification's table` };
+  }
+  return {
+    title: type,
+    description: `${spec.title}. Unknown extra fields are accepted and forwarded. FIFO group: ${spec.documentKey}.`,
+    ...schema,
+  };
+}
+
+const ACK: JsonSchema = {
+  type: 'object',
+  description: 'The MIS acknowledgement (spec §6). Without Status=Success the sender re-sends.',
+  required: ['MessageId', 'Message', 'Status'],
+  properties: {
+    MessageId: { type: 'string', description: 'The acknowledged MessageId as sent; empty when it could not be read' },
+    Message: { type: 'string', examples: [ACK_TEXT.accepted] },
+    Status: { type: 'string', enum: [...STATUSES] },
+  },
+  additionalProperties: false,
+};
+
+const ENVELOPE: JsonSchema = {
+  type: 'object',
+  description: 'One SQS FIFO message body per MessageId (MessageGroupId: the document key; MessageDeduplicationId: the MessageId).',
+  required: ['version', 'site', 'messageType', 'messageId', 'receivedAt'],
+  properties: {
+    version: { const: ENVELOPE_VERSION },
+    site: { type: 'string' },
+    messageType: { type: 'string', enum: [...MESSAGE_TYPES] },
+    messageId: { type: 'string', format: 'uuid', description: 'Lower case' },
+    receivedAt: { type: 'string', format: 'date-time' },
+    payload: { type: 'object', description: 'The normalised message, when kept inline' },
+    payloadRef: {
+      type: 'object',
+      description: 'Where a large payload was put instead (claim check): fetch it, check size and sha256',
+      required: ['bucket', 'key', 'size', 'sha256'],
+      properties: { bucket: { type: 'string' }, key: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } },
+    },
+  },
+  oneOf: [{ required: ['payload'] }, { required: ['payloadRef'] }],
+};
+
+const ackResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Ack' } } },
+});
+
+export function buildOpenApi(): JsonSchema {
+  const paths = Object.fromEntries(
+    MESSAGE_TYPES.map((type) => [
+      `/${type}`,
+      {
+        post: {
+          operationId: `receive${type}`,
+          summary: messageSpec(type).title,
+          requestBody: {
+            required: true,
+            description: 'JSON, any content type and charset; a UTF-8 BOM is allowed. At most 4 MiB.',
+            content: { 'application/json': { schema: { $ref: `#/components/schemas/${type}` } } },
+          },
+          responses: {
+            '200': ackResponse('Accepted, or a re-send of an accepted message: Status=Success'),
+            '400': ackResponse('Invalid body or fields: Status=Failed, Message names each field and why'),
+            '409': ackResponse('The MessageId was accepted before with other content: Status=Failed'),
+            '413': ackResponse('Body over 4 MiB: Status=Failed'),
+            '503': ackResponse('Store temporarily unavailable: Status=Failed, send again'),
+            '500': ackResponse('Internal error: Status=Failed, send again'),
+          },
+        },
+      },
+    ]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'N3.Health callback service of an MIS-MO site',
+      version: '1.0.0',
+      description:
+        'Receives the callback messages of the N3.Health delivery module (POST [base]/[MessageType]) and answers each with the ack. ' +
+        'Any other path answers 404 with a Failed ack.',
+    },
+    servers: [{ url: '{base}', variables: { base: { default: 'http://127.0.0.1:3000', description: 'The site callback base URL' } } }],
+    paths,
+    components: {
+      schemas: {
+        ...Object.fromEntries(MESSAGE_TYPES.map((type) => [type, schemaOf(type)])),
+        Ack: ACK,
+        Envelope: ENVELOPE,
+      },
+    },
+  };
+}
