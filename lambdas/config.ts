@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 
 /*
@@ -8,31 +8,42 @@ import { ConfigError } from './errors';
 
 const KiB = 1024;
 
+/** A whole number from the environment, within bounds, with a default when unset. */
+const integer = (min: number, max: number, fallback: number) =>
+  z._default(
+    z.coerce.number().check(
+      z.refine(Number.isInteger, { error: 'a whole number' }),
+      z.gte(min, { error: `at least ${min}` }),
+      z.lte(max, { error: `at most ${max}` }),
+    ),
+    fallback,
+  );
+
 const schema = z.object({
-  SITE_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'letters, digits and dashes, 1-64'),
-  TABLE_NAME: z.string().min(1),
-  QUEUE_URL: z.url(),
+  SITE_ID: z.string({ error: 'required' }).check(z.regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'letters, digits and dashes, 1-64' })),
+  TABLE_NAME: z.string({ error: 'required' }).check(z.minLength(1, { error: 'required' })),
+  QUEUE_URL: z.url({ error: 'an SQS queue URL' }),
   /** Claim-check payloads and quarantined requests. */
-  BUCKET_NAME: z.string().min(3),
+  BUCKET_NAME: z.string({ error: 'required' }).check(z.minLength(3, { error: 'a bucket name' })),
   /** Emulators serve buckets by path; AWS by host name. */
-  S3_FORCE_PATH_STYLE: z.stringbool().default(false),
-  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  S3_FORCE_PATH_STYLE: z._default(z.stringbool({ error: 'true or false' }), false),
+  RETENTION_DAYS: integer(1, 3650, 30),
   /**
    * Largest body accepted. Lambda's synchronous invoke carries 6 MB of event, and the gateway
    * hands bodies over as base64 (4/3 larger): 4 MiB of body is what surely fits.
    */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1).default(4 * KiB * KiB),
+  MAX_BODY_BYTES: integer(1, 6 * KiB * KiB, 4 * KiB * KiB),
   /** Largest canonical payload stored inline: DynamoDB items stop at 400 KB, SQS messages at 256 KiB. */
-  MAX_INLINE_PAYLOAD_BYTES: z.coerce.number().int().min(1).max(240 * KiB).default(200 * KiB),
+  MAX_INLINE_PAYLOAD_BYTES: integer(1, 240 * KiB, 200 * KiB),
   /** Comma-separated `Lpu` ids this site serves (any letter case); empty: any. */
-  LPU_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((list) => new Set(list.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean)) as ReadonlySet<string>),
+  LPU_ALLOWLIST: z.pipe(
+    z._default(z.string(), ''),
+    z.transform((list) => new Set(list.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean)) as ReadonlySet<string>),
+  ),
   /** The reconciler leaves a pending message alone this long: its own delivery may still be running. */
-  RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+  RECONCILE_GRACE_SECONDS: integer(0, 86_400, 60),
   /** Pending messages forwarded per reconciler run, at most. */
-  RECONCILE_BATCH: z.coerce.number().int().min(1).max(100).default(100),
+  RECONCILE_BATCH: integer(1, 100, 100),
 });
 
 export type Config = z.output<typeof schema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { REASONS, id, int, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
 
 /*
@@ -104,7 +104,7 @@ interface MessageTypeSpec {
   readonly documentKey: string;
   /** Spellings the sender may use → the one name consumers get. */
   readonly aliases: Readonly<Record<string, string>>;
-  readonly schema: z.ZodType<Record<string, unknown>>;
+  readonly schema: z.ZodMiniType<Record<string, unknown>>;
 }
 
 export type MessageType = keyof typeof CATALOG;

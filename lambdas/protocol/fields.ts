@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: the same validation, tree-shakeable, so each Lambda bundle carries only what it uses.
+import * as z from 'zod/mini';
 
 /*
  * Field kinds of the N3 callback tables (spec §5). Every kind carries its own
@@ -38,24 +39,22 @@ const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/;
 export const text = () => z.string({ error: required(REASONS.string) });
 
 /** Identifier string (`Lpu`, `IdMedDocumentMis`, …): required, never empty. */
-export const id = () => z.string({ error: required(REASONS.string) }).min(1, { error: REASONS.empty });
+export const id = () => z.string({ error: required(REASONS.string) }).check(z.minLength(1, { error: REASONS.empty }));
 
 /** JSON integer within the range JSON numbers carry exactly. */
 export const int = () =>
   z
     .number({ error: required(REASONS.int) })
-    // Two checks, two reasons: zod's .int() would call 2^53 + 2 merely "not an integer".
-    .refine(Number.isInteger, { error: REASONS.int, abort: true })
-    .refine(Number.isSafeInteger, { error: REASONS.intRange })
-    .meta({ 'x-kind': 'integer' });
+    // Two checks, two reasons: a bare integer check would call 2^53 + 2 merely "not an integer".
+    .check(z.refine(Number.isInteger, { error: REASONS.int, abort: true }), z.refine(Number.isSafeInteger, { error: REASONS.intRange }))
+    .register(z.globalRegistry, { 'x-kind': 'integer' });
 
 /** UUID in any letter case, normalised to lower case so that the same id always means the same record. */
 export const uuid = () =>
   z
     .string({ error: required(REASONS.uuid) })
-    .regex(UUID, { error: REASONS.uuid })
-    .meta({ format: 'uuid' })
-    .transform((value) => value.toLowerCase());
+    .check(z.regex(UUID, { error: REASONS.uuid }), z.toLowerCase())
+    .register(z.globalRegistry, { format: 'uuid' });
 
 export const STATUSES = ['Success', 'Failed'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -68,16 +67,15 @@ export const status = () => z.enum(STATUSES, { error: required(REASONS.status) }
 const absentAsUndefined = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
 
 export const optionalId = () =>
-  z
-    .string({ error: REASONS.string })
-    .min(1, { error: REASONS.empty })
-    .nullish()
-    .transform(absentAsUndefined);
+  z.pipe(z.nullish(z.string({ error: REASONS.string }).check(z.minLength(1, { error: REASONS.empty }))), z.transform(absentAsUndefined<string>));
 
 export const optionalBase64 = () =>
-  z
-    .string({ error: REASONS.base64 })
-    .regex(BASE64, { error: REASONS.base64 })
-    .meta({ contentEncoding: 'base64' })
-    .nullish()
-    .transform(absentAsUndefined);
+  z.pipe(
+    z.nullish(
+      z
+        .string({ error: REASONS.base64 })
+        .check(z.regex(BASE64, { error: REASONS.base64 }))
+        .register(z.globalRegistry, { contentEncoding: 'base64' }),
+    ),
+    z.transform(absentAsUndefined<string>),
+  );

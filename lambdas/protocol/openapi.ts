@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ENVELOPE_VERSION } from '../ingest/envelope';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
