@@ -7,6 +7,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 import { TABLE } from '../lambdas/adapters/table-schema';
+import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
 import type { Storage } from './storage';
 
 export interface FunctionsProps {
@@ -16,7 +17,7 @@ export interface FunctionsProps {
   readonly lpuAllowlist: readonly string[];
 }
 
-const ENTRY = fileURLToPath(new URL('../lambdas/handlers/index.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL(`../${LAMBDA_ENTRY}`, import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
@@ -66,13 +67,12 @@ export class Functions extends Construct {
         logGroup,
         bundling: {
           format: OutputFormat.ESM,
-          minify: true,
-          sourceMap: true,
-          target: 'node24',
-          mainFields: ['module', 'main'],
-          // Bundle the AWS SDK too: pinned by our lock file, not by the runtime's copy.
-          externalModules: [],
-          banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+          minify: ESBUILD_SETTINGS.minify,
+          sourceMap: ESBUILD_SETTINGS.sourcemap,
+          target: ESBUILD_SETTINGS.target,
+          mainFields: [...ESBUILD_SETTINGS.mainFields],
+          externalModules: [...ESBUILD_SETTINGS.external],
+          banner: ESBUILD_SETTINGS.banner,
         },
         ...extra,
       });

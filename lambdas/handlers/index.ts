@@ -1,11 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import { createAwsAdapters } from '../adapters/aws';
 import { loadConfig } from '../config';
 import type { MessageType } from '../protocol/catalog';
+import { asLambda } from './middleware';
 import { createReceiveHandler, type ReceiveDeps } from './receive';
 import { createReconcileHandler } from './reconcile';
 
@@ -31,10 +29,7 @@ const deps: ReceiveDeps = {
   metrics,
 };
 
-const entry = (type: MessageType | undefined) =>
-  middy(createReceiveHandler(type, deps))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+const entry = (type: MessageType | undefined) => asLambda(createReceiveHandler(type, deps), deps);
 
 export const CDAStatus = entry('CDAStatus');
 export const SEMDStatus = entry('SEMDStatus');
@@ -44,13 +39,7 @@ export const MseResultData = entry('MseResultData');
 export const VimisResult = entry('VimisResult');
 export const Fallback = entry(undefined);
 
-export const Reconcile = middy(
-  createReconcileHandler({
-    ports,
-    settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, batch: config.RECONCILE_BATCH },
-    logger,
-    metrics,
-  }),
-)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const Reconcile = asLambda(
+  createReconcileHandler({ ports, settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, batch: config.RECONCILE_BATCH }, logger, metrics }),
+  deps,
+);

@@ -1,0 +1,62 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { asLambda } from '../lambdas/handlers/middleware';
+import { createReceiveHandler } from '../lambdas/handlers/receive';
+import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+import { startGateway, type LambdaHandler } from '../local/gateway';
+import { startLocalStack } from '../local/stack';
+import { InMemoryPayloads, InMemoryQuarantine, InMemoryQueue, InMemoryStore } from '../test/support/fakes';
+
+/*
+ * The servers the load generator measures, each in its own child process (so that the
+ * generator does not share their event loop), reporting its URL over IPC:
+ *   bare     node:http answering a constant ack: the ceiling of this machine and client;
+ *   gateway  the local HTTP adapter and the real handler on instant in-memory ports;
+ *   stack    the whole local product on the emulators (npm start).
+ */
+
+const ACK = JSON.stringify({ MessageId: 'b097fea5-e6f6-4417-9829-53ab6a562719', Message: 'Сообщение принято успешно', Status: 'Success' });
+
+async function bare(): Promise<string> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(ACK) });
+      res.end(ACK);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
+async function gateway(): Promise<string> {
+  const deps = {
+    ports: { store: new InMemoryStore(), queue: new InMemoryQueue(), payloads: new InMemoryPayloads(), clock: { now: () => new Date() } },
+    quarantine: new InMemoryQuarantine(),
+    settings: { site: 'bench', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
+    maxBodyBytes: 4 * 1024 * 1024,
+    logger: new Logger({ serviceName: 'bench', logLevel: 'INFO' }),
+    metrics: new Metrics({ namespace: 'bench' }),
+  };
+  // Wrapped as deployed and as `npm start` runs it (metrics disabled there, as here: see bench/throughput.ts).
+  const route = (type: MessageType | undefined): LambdaHandler => asLambda(createReceiveHandler(type, deps), deps);
+  const running = await startGateway({
+    routes: Object.fromEntries(MESSAGE_TYPES.map((t) => [t, route(t)])) as Record<MessageType, LambdaHandler>,
+    fallback: route(undefined),
+  });
+  return running.url;
+}
+
+async function stack(): Promise<string> {
+  const local = await startLocalStack({ port: 0, siteId: 'bench' });
+  process.send?.({ info: local.info });
+  process.once('disconnect', () => void local.stop().then(() => process.exit(0)));
+  return local.info.baseUrl;
+}
+
+const kind = process.argv[2];
+const url = kind === 'bare' ? await bare() : kind === 'gateway' ? await gateway() : await stack();
+process.send?.({ url });
+if (kind !== 'stack') process.once('disconnect', () => process.exit(0));

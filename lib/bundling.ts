@@ -1,0 +1,18 @@
+/*
+ * How the Lambda functions are bundled, in one place: the CDK stack (NodejsFunction) and the
+ * bundle-size benchmark use the same settings, so the benchmark measures what is deployed.
+ */
+export const LAMBDA_ENTRY = 'lambdas/handlers/index.ts';
+
+export const ESBUILD_SETTINGS = {
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  target: 'node24',
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  // Bundle the AWS SDK too: pinned by our lock file, not by the runtime's copy.
+  external: [] as string[],
+  // ESM output: CommonJS dependencies still call require().
+  banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+} as const;
