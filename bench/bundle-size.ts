@@ -47,6 +47,7 @@ async function bundle(outfile: string, external: readonly string[]): Promise<Met
     mainFields: [...ESBUILD_SETTINGS.mainFields],
     external: [...external],
     banner: { js: ESBUILD_SETTINGS.banner },
+    alias: { ...ESBUILD_SETTINGS.alias },
     logLevel: 'silent',
   });
   return metafile;

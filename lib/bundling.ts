@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 /*
  * How the Lambda functions are bundled, in one place: the CDK stack (NodejsFunction) and the
  * bundle-size benchmark use the same settings, so the benchmark measures what is deployed.
@@ -15,4 +17,6 @@ export const ESBUILD_SETTINGS = {
   external: [] as string[],
   // ESM output: CommonJS dependencies still call require().
   banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  // Lambda's credentials are in the environment: the SDK's full default chain is not needed.
+  alias: { '@aws-sdk/credential-provider-node': fileURLToPath(new URL('../lambdas/adapters/lambda-credentials.ts', import.meta.url)) },
 } as const;

@@ -73,6 +73,7 @@ export class Functions extends Construct {
           mainFields: [...ESBUILD_SETTINGS.mainFields],
           externalModules: [...ESBUILD_SETTINGS.external],
           banner: ESBUILD_SETTINGS.banner,
+          esbuildArgs: Object.fromEntries(Object.entries(ESBUILD_SETTINGS.alias).map(([from, to]) => [`--alias:${from}`, to])),
         },
         ...extra,
       });

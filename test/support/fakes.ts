@@ -56,6 +56,7 @@ export class InMemoryStore implements MessageStore {
 export class InMemoryQueue implements MessageQueue {
   readonly sent: QueueMessage[] = [];
   readonly delivered: QueueMessage[] = [];
+  private readonly seen = new Set<string>();
   failNextSend?: Error;
 
   async send(message: QueueMessage): Promise<void> {
@@ -65,7 +66,10 @@ export class InMemoryQueue implements MessageQueue {
       throw error;
     }
     this.sent.push(message);
-    if (!this.delivered.some((m) => m.deduplicationId === message.deduplicationId)) this.delivered.push(message);
+    if (!this.seen.has(message.deduplicationId)) {
+      this.seen.add(message.deduplicationId);
+      this.delivered.push(message);
+    }
   }
 }
 
