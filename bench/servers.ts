@@ -50,7 +50,7 @@ async function gateway(): Promise<string> {
 }
 
 async function stack(): Promise<string> {
-  const local = await startLocalStack({ port: 0, siteId: 'bench' });
+  const local = await startLocalStack({ port: 0, siteId: 'bench', preferJava: process.env.BENCH_DYNAMO !== 'dynalite' });
   process.send?.({ info: local.info });
   process.once('disconnect', () => void local.stop().then(() => process.exit(0)));
   return local.info.baseUrl;

@@ -38,11 +38,15 @@ async function startDynamoDbLocal(): Promise<DynamoEmulator> {
   const child = spawn(
     'java',
     [
-      '-Xms64m',
+      '-Xms256m',
+      '-Xmx1g',
+      '-XX:+UseParallelGC',
       `-Djava.library.path=${join(libDir, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(libDir, 'DynamoDBLocal.jar'),
       '-inMemory',
+      // One database whatever the credentials (by default DynamoDB Local keeps one per access key and region).
+      '-sharedDb',
       '-port',
       String(port),
     ],
