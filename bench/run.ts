@@ -49,6 +49,7 @@ const rows = [
   ['M3', 'process CPU per request (user + system)', `${round(handler.cpuMsPerRequest, 3)} ms`, '—', '—'],
   ['M3′', 'the same handler on in-memory ports (ours alone, no SDK), p50 / p99', `${round(handler.oursP50Ms, 3)} / ${round(handler.oursP99Ms, 3)} ms`, '—', '—'],
   ['M4', `local adapter ÷ bare node:http, req/s (${round(throughput.gatewayRps, 0)} ÷ ${round(throughput.bareRps, 0)})`, `${round(throughput.ratio, 2)}`, '≥ 0.6', verdict(throughput.ratio >= 0.6 && throughput.errors === 0)],
+  ['M4′', 'the same with the per-request INFO log line off', `${round(throughput.quietGatewayRps / throughput.bareRps, 2)}`, '—', '—'],
   ['M5', 'AWS calls for a new message', handler.callsNew.join(', '), EXPECTED_NEW.join(', '), verdict(same(handler.callsNew, EXPECTED_NEW))],
   ['M5', 'AWS calls for a duplicate', handler.callsDuplicate.join(', '), EXPECTED_DUPLICATE.join(', '), verdict(same(handler.callsDuplicate, EXPECTED_DUPLICATE))],
   ['M6', `ack latency on the emulators, 200 req/s for ${quick ?? 30} s, p50`, `${round(latency.p50Ms, 1)} ms`, '—', '—'],

@@ -37,7 +37,7 @@ async function gateway(): Promise<string> {
     quarantine: new InMemoryQuarantine(),
     settings: { site: 'bench', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
     maxBodyBytes: 4 * 1024 * 1024,
-    logger: new Logger({ serviceName: 'bench', logLevel: 'INFO' }),
+    logger: new Logger({ serviceName: 'bench' }),
     metrics: new Metrics({ namespace: 'bench' }),
   };
   // Wrapped as deployed and as `npm start` runs it (metrics disabled there, as here: see bench/throughput.ts).

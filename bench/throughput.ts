@@ -12,6 +12,8 @@ import { messageFrom, startChild, stopChild } from './child';
 export interface ThroughputReport {
   readonly bareRps: number;
   readonly gatewayRps: number;
+  /** The gateway with INFO logs off: what the per-request log line costs. */
+  readonly quietGatewayRps: number;
   readonly ratio: number;
   readonly errors: number;
 }
@@ -31,18 +33,18 @@ async function load(url: string, seconds: number): Promise<{ rps: number; errors
 
 export async function measureThroughput(seconds = 10): Promise<ThroughputReport> {
   const results: Record<string, { rps: number; errors: number }> = {};
-  for (const kind of ['bare', 'gateway']) {
+  for (const [name, kind, logLevel] of [['bare', 'bare', 'INFO'], ['gateway', 'gateway', 'INFO'], ['quiet', 'gateway', 'WARN']] as const) {
     // As `npm start` runs: EMF metrics off (they are CloudWatch's business), logs on.
-    const child = startChild('bench/servers.ts', [kind], { POWERTOOLS_METRICS_DISABLED: 'true' });
+    const child = startChild('bench/servers.ts', [kind], { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: logLevel });
     try {
       const url = await messageFrom<string>(child, 'url');
       await load(url, 2); // warm up
-      results[kind] = await load(url, seconds);
+      results[name] = await load(url, seconds);
     } finally {
       await stopChild(child);
     }
   }
   const bare = results.bare!;
   const gateway = results.gateway!;
-  return { bareRps: bare.rps, gatewayRps: gateway.rps, ratio: gateway.rps / bare.rps, errors: bare.errors + gateway.errors };
+  return { bareRps: bare.rps, gatewayRps: gateway.rps, quietGatewayRps: results.quiet!.rps, ratio: gateway.rps / bare.rps, errors: bare.errors + gateway.errors };
 }

@@ -24,6 +24,9 @@ export interface GatewayOptions {
   readonly localEndpoints?: Readonly<Record<string, () => unknown>>;
   readonly host?: string;
   readonly port?: number;
+  /** Slow senders: how long headers, and a whole request, may take (defaults 10 s and the gateway's 29 s). */
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
 }
 
 export interface RunningGateway {
@@ -37,7 +40,7 @@ export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     handle(req, res, options).catch((error: unknown) => {
       // Only a bug of this adapter lands here: the handlers answer every fault themselves.
       console.error('local gateway: unexpected error', (error as Error).name);
@@ -45,8 +48,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       else res.destroy();
     });
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = INTEGRATION_TIMEOUT_MS;
+  // Slowloris: a sender that trickles headers or body is cut off; the checks run every second.
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  server.requestTimeout = options.requestTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -85,6 +89,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
     return send(res, tooLarge(declared), { close: true });
   }
   const body = await readBody(req, GATEWAY_MAX_BODY_BYTES);
+  // The sender went away (or was cut off as too slow) mid-body: there is no one to answer.
+  if (body === 'aborted') return void res.destroy();
   if (body === 'too-large') return send(res, tooLarge(GATEWAY_MAX_BODY_BYTES + 1), { close: true });
 
   const type = segments.length === 1 ? findMessageType(segments[0]!) : undefined;
@@ -95,8 +101,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   send(res, result);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -109,7 +115,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
       chunks.push(chunk);
     });
     req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', () => resolve('aborted'));
+    req.on('close', () => {
+      if (!req.complete) resolve('aborted');
+    });
   });
 }
 

@@ -7,7 +7,7 @@ import type { IngestPorts, Quarantine } from '../ingest/ports';
 import { ackForError, ackForOutcome, echoId, type AckResponse } from '../protocol/ack';
 import { findMessageType, parseMessage, type MessageType } from '../protocol/catalog';
 import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
-import { REASONS } from '../protocol/fields';
+import { REASONS, UUID } from '../protocol/fields';
 
 export interface ReceiveDeps {
   readonly ports: IngestPorts;
@@ -72,7 +72,7 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
     } catch (error) {
       messageId ||= sniffMessageId(raw);
       const response = ackForError(error, messageId);
-      const log = { ...request, messageId, messageType, bytes, httpStatus: response.statusCode };
+      const log = { ...request, messageId: loggable(messageId), messageType, bytes, httpStatus: response.statusCode };
       if (error instanceof CallbackError && error.status < 500) {
         count('rejected', messageType);
         // Our own reasons name fields and kinds of fault, never the values sent.
@@ -120,6 +120,9 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
     }
   }
 }
+
+/** A refused request's MessageId may be anything the sender typed: only a real UUID goes into a log. */
+const loggable = (messageId: string) => (messageId === '' || UUID.test(messageId) ? messageId : '(not a UUID)');
 
 function outcomeName(outcome: IngestOutcome): Outcome {
   if (outcome.kind === 'accepted' && !outcome.forwarding.forwarded) return 'deferred';

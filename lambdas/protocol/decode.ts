@@ -34,6 +34,8 @@ export function decodeBody(raw: RawBody, maxBytes: number): DecodedBody {
   const text = toText(bytes, raw.contentType);
   if (text.trim() === '') throw new InvalidBodyError('пустое тело запроса: ожидается JSON-объект');
 
+  // Checked before parsing: a body of a million "[" is valid-looking JSON that would exhaust the stack later.
+  if (nestingDepth(text) > MAX_NESTING) throw new InvalidBodyError(`вложенность JSON глубже ${MAX_NESTING} уровней`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -44,6 +46,28 @@ export function decodeBody(raw: RawBody, maxBytes: number): DecodedBody {
     throw new InvalidBodyError(`ожидается JSON-объект, получен ${Array.isArray(json) ? 'массив' : json === null ? 'null' : typeof json}`);
   }
   return { json: json as Record<string, unknown>, bytes: bytes.length };
+}
+
+/** The spec's messages are flat; extra fields get some room, hostile nesting none. */
+export const MAX_NESTING = 32;
+
+/** Deepest bracket nesting outside strings, stopping early once past the limit. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > MAX_NESTING) return deepest;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
 }
 
 function toText(bytes: Buffer, contentType: string | undefined): string {

@@ -31,7 +31,7 @@ const required =
     issue.input === undefined ? REASONS.missing : issue.input === null ? REASONS.isNull : otherwise;
 
 // The sender is .NET: Guid serialises as 8-4-4-4-12 hex, upper or lower case, with any version nibble.
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 // Base64 as .NET may emit it: optionally wrapped in lines (Convert.ToBase64String with InsertLineBreaks).
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/;
 

@@ -52,6 +52,14 @@ describe('decodeBody', () => {
     expect(() => decodeBody({ body, isBase64Encoded: false }, MiB)).toThrow(reason);
   });
 
+  it('rejects nesting deeper than the limit before parsing, and counts only outside strings', () => {
+    const deep = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(() => decodeBody({ body: deep, isBase64Encoded: false }, 10 * MiB)).toThrow('вложенность JSON глубже 32');
+    // An escaped quote inside a string must not end it: the brackets after it are still text.
+    const fine = `{"a":${'['.repeat(31)}${']'.repeat(31)},"s":"${'['.repeat(100)}\\"["}`;
+    expect(decodeBody({ body: fine, isBase64Encoded: false }, MiB).json.s).toBe(`${'['.repeat(100)}"[`);
+  });
+
   it('rejects bytes that are not valid UTF-8', () => {
     const bad = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xfd, 0x22, 0x7d]);
     expect(() => decodeBody({ body: b64(bad), isBase64Encoded: true }, MiB)).toThrow('UTF-8');
