@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { messageFrom, startChild, stopChild } from '../bench/child';
+import { openLoop } from '../bench/open-loop';
+import { Progress } from '../cli/ui';
+import type { Envelope } from '../lambdas/ingest/envelope';
+import type { LocalInfo } from '../local/stack';
+import { EXAMPLES } from '../test/support/messages';
+
+/*
+ * `npm run load [-- --base URL] [--rate 200] [--seconds 60] [--duplicates 0.1]`
+ * Open-loop load against the local product (`npm start`, or one it starts itself), a share of
+ * the requests re-sending an earlier message as the N3 sender does. Passes when no request
+ * failed and the MIS queue holds exactly one message per distinct MessageId. Loopback only;
+ * bounded in count and time. Not part of CI: a minute of load is for on-demand runs.
+ */
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    rate: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '60' },
+    duplicates: { type: 'string', default: '0.1' },
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const duplicateShare = Number(values.duplicates);
+
+const child = values.base ? undefined : startChild('bench/servers.ts', ['stack']);
+try {
+  const info: LocalInfo = child
+    ? await messageFrom<LocalInfo>(child, 'info')
+    : ((await (await fetch(new URL('_local/info', values.base))).json()) as LocalInfo);
+  const url = `${info.baseUrl}REMDStatus`;
+  console.error(`Load: ${rate} req/s for ${seconds} s, ${duplicateShare * 100}% re-sends, against ${info.baseUrl}`);
+
+  const sent: string[] = [];
+  const bodies = new Map<string, string>();
+  let resends = 0;
+  const progress = new Progress(rate * seconds);
+  const report = await openLoop({
+    rate,
+    seconds,
+    onProgress: (n) => progress.update(n, 'requests sent'),
+    send: async (index) => {
+      let id: string;
+      // Deterministic share of re-sends, each of a message sent earlier.
+      if (sent.length > 0 && (index * duplicateShare) % 1 > 1 - duplicateShare - 1e-9) {
+        id = sent[index % sent.length]!;
+        resends++;
+      } else {
+        id = randomUUID();
+        sent.push(id);
+        bodies.set(id, JSON.stringify({ ...EXAMPLES.REMDStatus, MessageId: id, IdSourceMis: `doc-${index % 500}` }));
+      }
+      const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: bodies.get(id)! });
+      const ack = (await response.json()) as { Status?: string; MessageId?: string };
+      return response.status === 200 && ack.Status === 'Success' && ack.MessageId === id;
+    },
+  });
+  progress.done();
+
+  // What the MIS would find: every message on the queue, once.
+  const sqs = new SQSClient({ region: info.region, endpoint: info.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, useQueueUrlAsEndpoint: false });
+  const onQueue: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: info.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    if (Messages.length === 0) break;
+    onQueue.push(...Messages.map((m) => (JSON.parse(m.Body!) as Envelope).messageId));
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: info.queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    progress.update(onQueue.length, 'queue messages read');
+  }
+  progress.done();
+  sqs.destroy();
+
+  const distinctOnQueue = new Set(onQueue);
+  const missing = sent.filter((id) => !distinctOnQueue.has(id)).length;
+  const doubled = onQueue.length - distinctOnQueue.size;
+  const ok = report.failed === 0 && missing === 0 && doubled === 0 && onQueue.length === sent.length;
+  console.log(
+    [
+      `requests ${report.sent} at ${report.achievedRate.toFixed(1)} req/s (${resends} re-sends), failed ${report.failed}`,
+      `ack latency p50 ${report.p50Ms.toFixed(1)} ms, p99 ${report.p99Ms.toFixed(1)} ms, max ${report.maxMs.toFixed(0)} ms`,
+      `distinct MessageIds sent ${sent.length}; on the queue ${onQueue.length}, missing ${missing}, doubled ${doubled}`,
+      ok ? 'PASS: no errors, exactly one queue message per MessageId' : 'FAIL',
+    ].join('\n'),
+  );
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  if (child) await stopChild(child);
+}
