@@ -17,7 +17,8 @@ const ENV = {
   AWS_REGION: 'eu-central-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
-  NODE_OPTIONS: '--disable-warning=NodeVersionSupportWarning',
+  // As the functions run (lib/functions.ts sets --enable-source-maps).
+  NODE_OPTIONS: '--enable-source-maps --disable-warning=NodeVersionSupportWarning',
 };
 
 export interface ColdStartReport {

@@ -10,6 +10,9 @@ export const ESBUILD_SETTINGS = {
   format: 'esm',
   minify: true,
   sourcemap: true,
+  // Stack traces map to our files and lines; the sources themselves stay out of the map, which keeps
+  // `--enable-source-maps` from costing ~10 ms of every cold start (measured, bench/cold-start.ts).
+  sourcesContent: false,
   target: 'node24',
   platform: 'node',
   mainFields: ['module', 'main'],

@@ -69,6 +69,7 @@ export class Functions extends Construct {
           format: OutputFormat.ESM,
           minify: ESBUILD_SETTINGS.minify,
           sourceMap: ESBUILD_SETTINGS.sourcemap,
+          sourcesContent: ESBUILD_SETTINGS.sourcesContent,
           target: ESBUILD_SETTINGS.target,
           mainFields: [...ESBUILD_SETTINGS.mainFields],
           externalModules: [...ESBUILD_SETTINGS.external],
