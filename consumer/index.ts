@@ -75,7 +75,7 @@ export class EnvelopeError extends Error {
 }
 
 export function createCallbackConsumer(options: CallbackConsumerOptions): CallbackConsumer {
-  const sqs = options.sqs ?? new SQSClient({ useQueueUrlAsEndpoint: false });
+  const sqs = options.sqs ?? new SQSClient({});
   const s3 = options.s3 ?? new S3Client({});
   const visibilityTimeout = options.visibilityTimeout ?? 60;
   const report = (error: Error, message?: Message) => options.onError?.(error, message);
