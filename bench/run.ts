@@ -1,3 +1,4 @@
+import '../local/quiet-sdk-warning';
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';

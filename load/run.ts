@@ -1,3 +1,4 @@
+import '../local/quiet-sdk-warning';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';

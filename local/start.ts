@@ -1,3 +1,4 @@
+import './quiet-sdk-warning';
 import { hasJava } from './emulators';
 import { startLocalStack } from './stack';
 
