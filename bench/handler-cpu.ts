@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { asLambda } from '../lambdas/handlers/middleware';
 import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive';
-import { InMemoryPayloads, InMemoryQuarantine, InMemoryQueue, InMemoryStore } from '../test/support/fakes';
+import { InMemoryQuarantine, inMemoryPorts } from '../test/support/fakes';
 import { lambdaContext } from '../local/gateway';
 import { proxyEvent } from '../test/support/events';
 import { EXAMPLES } from '../test/support/messages';
@@ -77,7 +77,7 @@ async function run(requests: number): Promise<HandlerReport> {
 
   const sdk = await time(handler, requests);
   const ours = await time(
-    deployed({ store: new InMemoryStore(), queue: new InMemoryQueue(), payloads: new InMemoryPayloads(), clock: { now: () => new Date() } }),
+    deployed(inMemoryPorts()),
     requests,
   );
   return { requests, p50Ms: sdk.p50, p99Ms: sdk.p99, cpuMsPerRequest: sdk.cpuMs, oursP50Ms: ours.p50, oursP99Ms: ours.p99, callsNew, callsDuplicate };

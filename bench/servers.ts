@@ -1,13 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { asLambda } from '../lambdas/handlers/middleware';
 import { createReceiveHandler } from '../lambdas/handlers/receive';
-import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
-import { startGateway, type LambdaHandler } from '../local/gateway';
+import { routesFor, startGateway } from '../local/gateway';
 import { startLocalStack } from '../local/stack';
-import { InMemoryPayloads, InMemoryQuarantine, InMemoryQueue, InMemoryStore } from '../test/support/fakes';
+import { inMemoryReceiveDeps } from '../test/support/fakes';
 
 /*
  * The servers the load generator measures, each in its own child process (so that the
@@ -32,20 +30,10 @@ async function bare(): Promise<string> {
 }
 
 async function gateway(): Promise<string> {
-  const deps = {
-    ports: { store: new InMemoryStore(), queue: new InMemoryQueue(), payloads: new InMemoryPayloads(), clock: { now: () => new Date() } },
-    quarantine: new InMemoryQuarantine(),
-    settings: { site: 'bench', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
-    maxBodyBytes: 4 * 1024 * 1024,
-    logger: new Logger({ serviceName: 'bench' }),
-    metrics: new Metrics({ namespace: 'bench' }),
-  };
-  // Wrapped as deployed and as `npm start` runs it (metrics disabled there, as here: see bench/throughput.ts).
-  const route = (type: MessageType | undefined): LambdaHandler => asLambda(createReceiveHandler(type, deps), deps);
-  const running = await startGateway({
-    routes: Object.fromEntries(MESSAGE_TYPES.map((t) => [t, route(t)])) as Record<MessageType, LambdaHandler>,
-    fallback: route(undefined),
-  });
+  // Logs at the level the environment says, as `npm start` (see bench/throughput.ts).
+  const deps = inMemoryReceiveDeps({ logger: new Logger({ serviceName: 'bench' }) });
+  // Wrapped as deployed and as `npm start` runs it.
+  const running = await startGateway(routesFor((type) => asLambda(createReceiveHandler(type, deps), deps)));
   return running.url;
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { PayloadTooLargeError } from '../lambdas/errors';
 import { ackForError } from '../lambdas/protocol/ack';
-import { findMessageType, type MessageType } from '../lambdas/protocol/catalog';
+import { findMessageType, MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 
 /*
  * A stand-in for the API Gateway REST API: turns each HTTP request into the proxy event
@@ -27,6 +27,14 @@ export interface GatewayOptions {
   /** Slow senders: how long headers, and a whole request, may take (defaults 10 s and the gateway's 29 s). */
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+}
+
+/** The deployed routing: one function per MessageType, the catch-all for everything else. */
+export function routesFor(functionFor: (type: MessageType | undefined) => LambdaHandler): Pick<GatewayOptions, 'routes' | 'fallback'> {
+  return {
+    routes: Object.fromEntries(MESSAGE_TYPES.map((type) => [type, functionFor(type)])) as Record<MessageType, LambdaHandler>,
+    fallback: functionFor(undefined),
+  };
 }
 
 export interface RunningGateway {

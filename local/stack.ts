@@ -1,7 +1,7 @@
-import { lambdaContext, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
+import { lambdaContext, routesFor, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
 import { startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision';
-import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+import type { MessageType } from '../lambdas/protocol/catalog';
 import { buildOpenApi } from '../lambdas/protocol/openapi';
 
 /*
@@ -70,12 +70,10 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
     const functions = (await import('../lambdas/handlers/index')) as unknown as Record<MessageType | 'Fallback' | 'Reconcile', LambdaHandler>;
-    const routes = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, functions[type]])) as Record<MessageType, LambdaHandler>;
 
     let info: LocalInfo | undefined;
     const gateway = await startGateway({
-      routes,
-      fallback: functions.Fallback,
+      ...routesFor((type) => functions[type ?? 'Fallback']),
       host: options.host,
       port: options.port,
       localEndpoints: {

@@ -1,13 +1,10 @@
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiveHandler } from '../../lambdas/handlers/receive';
 import type { Ack } from '../../lambdas/protocol/ack';
-import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
-import { startGateway, type LambdaHandler, type RunningGateway } from '../../local/gateway';
-import { InMemoryPayloads, InMemoryQuarantine, InMemoryQueue, InMemoryStore } from '../support/fakes';
+import { routesFor, startGateway, type RunningGateway } from '../../local/gateway';
+import { inMemoryReceiveDeps, type InMemoryQueue } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 
 /*
@@ -18,24 +15,16 @@ import { freshMessage } from '../support/messages';
 
 let gateway: RunningGateway;
 let port: number;
-const queue = new InMemoryQueue();
+let queue: InMemoryQueue;
 
 beforeAll(async () => {
-  const deps = {
-    ports: { store: new InMemoryStore(), queue, payloads: new InMemoryPayloads(), clock: { now: () => new Date() } },
-    quarantine: new InMemoryQuarantine(),
-    settings: { site: 'abuse', retentionDays: 1, maxInlinePayloadBytes: 200 * 1024 },
-    maxBodyBytes: 4 * 1024 * 1024,
-    logger: new Logger({ serviceName: 'abuse', logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'abuse' }),
-  };
-  const route = (type: MessageType | undefined): LambdaHandler => {
-    const handler = createReceiveHandler(type, deps);
-    return (event) => handler(event);
-  };
+  const deps = inMemoryReceiveDeps();
+  queue = deps.ports.queue as InMemoryQueue;
   gateway = await startGateway({
-    routes: Object.fromEntries(MESSAGE_TYPES.map((t) => [t, route(t)])) as Record<MessageType, LambdaHandler>,
-    fallback: route(undefined),
+    ...routesFor((type) => {
+      const handler = createReceiveHandler(type, deps);
+      return (event) => handler(event);
+    }),
     headersTimeoutMs: 1_000,
     requestTimeoutMs: 2_000,
   });

@@ -1,12 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createReceiveHandler } from '../../lambdas/handlers/receive';
 import type { Envelope } from '../../lambdas/ingest/envelope';
 import type { Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
-import { InMemoryPayloads, InMemoryQuarantine, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
+import { inMemoryPorts, inMemoryReceiveDeps, fixedClock } from '../support/fakes';
 import { proxyEvent } from '../support/events';
 import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-fields';
 
@@ -19,18 +17,9 @@ import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-field
 const RUNS = 1000;
 
 function setup() {
-  const queue = new InMemoryQueue();
-  const quarantine = new InMemoryQuarantine();
-  const handler = (type: MessageType) =>
-    createReceiveHandler(type, {
-      ports: { store: new InMemoryStore(), queue, payloads: new InMemoryPayloads(), clock: fixedClock() },
-      quarantine,
-      settings: { site: 'prop', retentionDays: 1, maxInlinePayloadBytes: 200 * 1024 },
-      maxBodyBytes: 1024 * 1024,
-      logger: new Logger({ serviceName: 'prop', logLevel: 'SILENT' }),
-      metrics: new Metrics({ namespace: 'prop' }),
-    });
-  return { queue, quarantine, handler };
+  const ports = inMemoryPorts(fixedClock());
+  const handler = (type: MessageType) => createReceiveHandler(type, inMemoryReceiveDeps({ ports, maxBodyBytes: 1024 * 1024 }));
+  return { queue: ports.queue, handler };
 }
 
 const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: n, maxLength: n });

@@ -1,5 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { ReceiveDeps } from '../../lambdas/handlers/receive';
 import type {
   Clock,
+  IngestPorts,
   MessageQueue,
   MessageRecord,
   MessageStore,
@@ -109,4 +113,22 @@ export class InMemoryQuarantine implements Quarantine {
     this.kept.push(request);
     return `rejected/${this.kept.length}`;
   }
+}
+
+/** Instant ports: fresh in-memory store, queue and bucket, the real clock unless given one. */
+export function inMemoryPorts(clock: Clock = { now: () => new Date() }): IngestPorts & { store: InMemoryStore; queue: InMemoryQueue; payloads: InMemoryPayloads } {
+  return { store: new InMemoryStore(), queue: new InMemoryQueue(), payloads: new InMemoryPayloads(), clock };
+}
+
+/** Everything the receive handler needs, in memory, logs silent unless overridden. */
+export function inMemoryReceiveDeps(overrides: Partial<ReceiveDeps> = {}): ReceiveDeps & { quarantine: InMemoryQuarantine } {
+  return {
+    ports: inMemoryPorts(),
+    quarantine: new InMemoryQuarantine(),
+    settings: { site: 'test', retentionDays: 1, maxInlinePayloadBytes: 200 * 1024 },
+    maxBodyBytes: 4 * 1024 * 1024,
+    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'test' }),
+    ...overrides,
+  } as ReceiveDeps & { quarantine: InMemoryQuarantine };
 }
