@@ -38,6 +38,14 @@ try {
   const url = `${info.baseUrl}REMDStatus`;
   console.error(`Load: ${rate} req/s for ${seconds} s, ${duplicateShare * 100}% re-sends, against ${info.baseUrl}`);
 
+  // Steady state: 5 s at half rate first, so the JVM of DynamoDB Local has compiled its hot paths.
+  await openLoop({
+    rate: Math.max(1, rate / 2),
+    seconds: 5,
+    send: async () => (await fetch(url, { method: 'POST', body: JSON.stringify({ ...EXAMPLES.REMDStatus, MessageId: randomUUID() }) })).ok,
+  });
+  await drainQueue(info);
+
   const sent: string[] = [];
   const bodies = new Map<string, string>();
   let resends = 0;
@@ -65,17 +73,8 @@ try {
   progress.done();
 
   // What the MIS would find: every message on the queue, once.
-  const sqs = new SQSClient({ region: info.region, endpoint: info.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, useQueueUrlAsEndpoint: false });
-  const onQueue: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: info.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    if (Messages.length === 0) break;
-    onQueue.push(...Messages.map((m) => (JSON.parse(m.Body!) as Envelope).messageId));
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: info.queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-    progress.update(onQueue.length, 'queue messages read');
-  }
+  const onQueue = await drainQueue(info, (n) => progress.update(n, 'queue messages read'));
   progress.done();
-  sqs.destroy();
 
   const distinctOnQueue = new Set(onQueue);
   const missing = sent.filter((id) => !distinctOnQueue.has(id)).length;
@@ -92,4 +91,21 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   if (child) await stopChild(child);
+}
+
+/** Receives and deletes everything on the MIS queue, returning the MessageIds in order. */
+async function drainQueue(info: LocalInfo, onProgress?: (n: number) => void): Promise<string[]> {
+  const sqs = new SQSClient({ region: info.region, endpoint: info.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, useQueueUrlAsEndpoint: false });
+  const ids: string[] = [];
+  try {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: info.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      if (Messages.length === 0) return ids;
+      ids.push(...Messages.map((m) => (JSON.parse(m.Body!) as Envelope).messageId));
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: info.queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      onProgress?.(ids.length);
+    }
+  } finally {
+    sqs.destroy();
+  }
 }
