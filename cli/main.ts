@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Ack } from '../lambdas/protocol/ack';
 import { findMessageType, MESSAGE_TYPES } from '../lambdas/protocol/catalog';
 import { redrive } from './redrive';
+import { formatRejected, listRejected, showRejected } from './rejected';
 import { report, simulate } from './simulate';
 import { tail } from './tail';
 import { DEFAULT_BASE, requireValue, resolveTarget, UsageError } from './target';
@@ -18,10 +19,12 @@ Usage:
                                                       watch callbacks arrive (reads the table, not the queue)
   n3-callback redrive [--base URL | --queue-url Q --dlq-url D] [--max N]
                                                       move dead letters back to the MIS queue
+  n3-callback rejected [--base URL | --bucket B] [--since 1d] [--json] [--show KEY [--body]]
+                                                      refused callbacks kept in quarantine: when, why, what
 
 --base defaults to $N3_CALLBACK_BASE or ${DEFAULT_BASE} (\`npm start\`). Against \`npm start\` the queue
 and table are found through /_local/info; against AWS pass the stack outputs (--queue-url, --dlq-url,
---table, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME) with the usual AWS credentials.
+--table, --bucket, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME, N3_BUCKET_NAME) with the usual AWS credentials.
 MessageType: ${MESSAGE_TYPES.join(', ')}`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,8 +36,11 @@ export async function main(argv: string[]): Promise<number> {
       'queue-url': { type: 'string' },
       'dlq-url': { type: 'string' },
       table: { type: 'string' },
+      bucket: { type: 'string' },
+      show: { type: 'string' },
+      body: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      since: { type: 'string', default: '15m' },
+      since: { type: 'string' },
       once: { type: 'boolean', default: false },
       only: { type: 'string' },
       max: { type: 'string' },
@@ -70,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'tail': {
       const tableName = requireValue(target.tableName, 'the table (--table)');
-      const since = new Date(Date.now() - durationMs(values.since)).toISOString();
+      const since = new Date(Date.now() - durationMs(values.since ?? '15m')).toISOString();
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       if (!values.once) console.error(paint('dim', `Watching ${tableName} (Ctrl-C stops)…`));
@@ -85,6 +91,16 @@ export async function main(argv: string[]): Promise<number> {
         max: values.max ? Number(values.max) : undefined,
       });
       console.log(`${moved} message(s) moved from the dead-letter queue back to the MIS queue`);
+      return 0;
+    }
+    case 'rejected': {
+      const bucket = requireValue(target.bucket, 'the bucket (--bucket)');
+      if (values.show) {
+        console.log(await showRejected(target.s3, bucket, values.show, values.body));
+        return 0;
+      }
+      const since = new Date(Date.now() - durationMs(values.since ?? '1d'));
+      console.log(formatRejected(await listRejected(target.s3, bucket, since), values.json));
       return 0;
     }
     default:

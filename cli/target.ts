@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalInfo } from '../local/stack';
 
@@ -13,6 +14,8 @@ export interface Target {
   readonly queueUrl?: string;
   readonly dlqUrl?: string;
   readonly tableName?: string;
+  readonly bucket?: string;
+  readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   readonly local: boolean;
@@ -23,6 +26,7 @@ export interface TargetFlags {
   readonly 'queue-url'?: string;
   readonly 'dlq-url'?: string;
   readonly table?: string;
+  readonly bucket?: string;
 }
 
 export const DEFAULT_BASE = 'http://127.0.0.1:3000/';
@@ -37,6 +41,8 @@ export async function resolveTarget(flags: TargetFlags, env = process.env): Prom
       queueUrl: flags['queue-url'] ?? info.queueUrl,
       dlqUrl: flags['dlq-url'] ?? info.dlqUrl,
       tableName: flags.table ?? info.tableName,
+      bucket: flags.bucket ?? info.bucket,
+      s3: new S3Client({ ...local, endpoint: info.s3Endpoint, forcePathStyle: true }),
       sqs: new SQSClient({ ...local, endpoint: info.sqsEndpoint, useQueueUrlAsEndpoint: false }),
       dynamodb: new DynamoDBClient({ ...local, endpoint: info.dynamodbEndpoint }),
       local: true,
@@ -47,6 +53,8 @@ export async function resolveTarget(flags: TargetFlags, env = process.env): Prom
     queueUrl: flags['queue-url'] ?? env.N3_QUEUE_URL,
     dlqUrl: flags['dlq-url'] ?? env.N3_DLQ_URL,
     tableName: flags.table ?? env.N3_TABLE_NAME,
+    bucket: flags.bucket ?? env.N3_BUCKET_NAME,
+    s3: new S3Client({}),
     sqs: new SQSClient({}),
     dynamodb: new DynamoDBClient({}),
     local: false,

@@ -98,5 +98,17 @@ describe('CLI and consumer on `npm start`', () => {
     const tailed = await cli('tail', '--base', stack.info.baseUrl, '--once', '--json', '--since', '1h');
     expect(tailed.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(20);
     await expect(cli('frobnicate')).rejects.toMatchObject({ code: 2 });
+
+    // The simulator's refusals are in quarantine, listed by time, status and reason, and openable.
+    const rejected = await cli('rejected', '--base', stack.info.baseUrl, '--json');
+    const entries = rejected.stdout.trim().split('\n').map((line) => JSON.parse(line) as { key: string; status: string; code: string; type: string });
+    expect(entries.map((e) => `${e.status} ${e.code}`)).toEqual(expect.arrayContaining(['409 conflict', '400 invalid_fields', '404 unknown_type', '413 too_large']));
+    const missing = entries.find((e) => e.code === 'invalid_fields')!;
+    const shown = await cli('rejected', '--base', stack.info.baseUrl, '--show', missing.key);
+    expect(shown.stdout).toContain('IdFedRequest');
+    expect(shown.stdout).not.toContain('--- body as sent ---');
+    const withBody = await cli('rejected', '--base', stack.info.baseUrl, '--show', missing.key, '--body');
+    expect(withBody.stdout).toContain('--- body as sent ---');
+    expect(withBody.stdout).toContain('"IdSourceMis"');
   });
 });

@@ -1,0 +1,60 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { QUARANTINE_PREFIX } from '../lambdas/adapters/s3-bucket';
+import type { RejectedRequest } from '../lambdas/ingest/ports';
+import { paint, table } from './ui';
+
+/*
+ * Every refused callback, as kept in the bucket's quarantine: when, why, what. The list reads
+ * only object names (they carry time, status, reason code, type and request id); `--show` opens
+ * one. The body is medical data: it is printed only when asked for (`--body`).
+ */
+
+export interface RejectedEntry {
+  readonly key: string;
+  readonly time: string;
+  readonly status: string;
+  readonly code: string;
+  readonly type: string;
+  readonly requestId: string;
+}
+
+const NAME = /^rejected\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})(\d{2})(\d{2})Z-(\d{3})-([a-z_]+)-([\w-]+?)-([\w-]+)\.json$/;
+
+export async function listRejected(s3: S3Client, bucket: string, since: Date, until = new Date()): Promise<RejectedEntry[]> {
+  const entries: RejectedEntry[] = [];
+  for (let day = new Date(since.toISOString().slice(0, 10)); day <= until; day = new Date(day.getTime() + 86_400_000)) {
+    const prefix = `${QUARANTINE_PREFIX}${day.toISOString().slice(0, 10).replaceAll('-', '/')}/`;
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const { Key } of page.Contents ?? []) {
+        const m = Key ? NAME.exec(Key) : null;
+        if (!m) continue;
+        const time = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
+        if (time < since.toISOString().slice(0, 19)) continue;
+        entries.push({ key: Key!, time, status: m[7]!, code: m[8]!, type: m[9]!, requestId: m[10]! });
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+  }
+  return entries.sort((a, b) => a.time.localeCompare(b.time));
+}
+
+export function formatRejected(entries: readonly RejectedEntry[], json: boolean): string {
+  if (json) return entries.map((e) => JSON.stringify(e)).join('\n');
+  if (entries.length === 0) return 'No refused callbacks in that period.';
+  return table(
+    ['time', 'HTTP', 'reason', 'type', 'key'],
+    entries.map((e) => [e.time.replace('T', ' ').replace('Z', ''), paint('red', e.status), e.code, e.type, e.key]),
+  );
+}
+
+export async function showRejected(s3: S3Client, bucket: string, key: string, withBody: boolean): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const record = JSON.parse(await object.Body!.transformToString('utf-8')) as RejectedRequest;
+  const { bodyBase64, ...facts } = record;
+  const lines = [JSON.stringify(facts, null, 2)];
+  if (withBody) lines.push('--- body as sent ---', Buffer.from(bodyBase64, 'base64').toString('utf8'));
+  else lines.push(paint('dim', `(body: ${record.bodyBytes} bytes; --body prints it)`));
+  return lines.join('\n');
+}
