@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { localDynamoDb, localS3, localSqs } from '../local/clients';
 import type { LocalInfo } from '../local/stack';
 
 /*
@@ -34,30 +35,17 @@ export const DEFAULT_BASE = 'http://127.0.0.1:3000/';
 export async function resolveTarget(flags: TargetFlags, env = process.env): Promise<Target> {
   const baseUrl = withSlash(flags.base ?? env.N3_CALLBACK_BASE ?? DEFAULT_BASE);
   const info = await localInfo(baseUrl);
-  if (info) {
-    const local = { region: info.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-    return {
-      baseUrl,
-      queueUrl: flags['queue-url'] ?? info.queueUrl,
-      dlqUrl: flags['dlq-url'] ?? info.dlqUrl,
-      tableName: flags.table ?? info.tableName,
-      bucket: flags.bucket ?? info.bucket,
-      s3: new S3Client({ ...local, endpoint: info.s3Endpoint, forcePathStyle: true }),
-      sqs: new SQSClient({ ...local, endpoint: info.sqsEndpoint, useQueueUrlAsEndpoint: false }),
-      dynamodb: new DynamoDBClient({ ...local, endpoint: info.dynamodbEndpoint }),
-      local: true,
-    };
-  }
+  // Flags first; then what `npm start` says of itself, or else the environment (a deployed stack's outputs).
   return {
     baseUrl,
-    queueUrl: flags['queue-url'] ?? env.N3_QUEUE_URL,
-    dlqUrl: flags['dlq-url'] ?? env.N3_DLQ_URL,
-    tableName: flags.table ?? env.N3_TABLE_NAME,
-    bucket: flags.bucket ?? env.N3_BUCKET_NAME,
-    s3: new S3Client({}),
-    sqs: new SQSClient({}),
-    dynamodb: new DynamoDBClient({}),
-    local: false,
+    queueUrl: flags['queue-url'] ?? (info ? info.queueUrl : env.N3_QUEUE_URL),
+    dlqUrl: flags['dlq-url'] ?? (info ? info.dlqUrl : env.N3_DLQ_URL),
+    tableName: flags.table ?? (info ? info.tableName : env.N3_TABLE_NAME),
+    bucket: flags.bucket ?? (info ? info.bucket : env.N3_BUCKET_NAME),
+    s3: info ? localS3(info.s3Endpoint, info.region) : new S3Client({}),
+    sqs: info ? localSqs(info.sqsEndpoint, info.region) : new SQSClient({}),
+    dynamodb: info ? localDynamoDb(info.dynamodbEndpoint, info.region) : new DynamoDBClient({}),
+    local: info !== undefined,
   };
 }
 

@@ -1,12 +1,12 @@
 import '../local/quiet-sdk-warning';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { messageFrom, startChild, stopChild } from '../bench/child';
 import { openLoop } from '../bench/open-loop';
 import { Progress } from '../cli/ui';
 import type { Envelope } from '../lambdas/ingest/envelope';
+import { localSqs } from '../local/clients';
 import type { LocalInfo } from '../local/stack';
 import { EXAMPLES } from '../test/support/messages';
 
@@ -95,7 +95,7 @@ try {
 
 /** Receives and deletes everything on the MIS queue, returning the MessageIds in order. */
 async function drainQueue(info: LocalInfo, onProgress?: (n: number) => void): Promise<string[]> {
-  const sqs = new SQSClient({ region: info.region, endpoint: info.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, useQueueUrlAsEndpoint: false });
+  const sqs = localSqs(info.sqsEndpoint, info.region);
   const ids: string[] = [];
   try {
     for (;;) {

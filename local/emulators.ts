@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { buildApp } from 'fauxqs';
+import { localClientConfig } from './clients';
 
 /*
  * Real emulators speaking the AWS wire protocol, on loopback only:
@@ -101,12 +102,8 @@ export async function startFauxqs(): Promise<Emulator> {
 }
 
 async function waitUntilDynamoAnswers(endpoint: string, child: ChildProcess): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'eu-central-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  // One attempt per poll: the loop below is the retry.
+  const client = new DynamoDBClient({ ...localClientConfig(endpoint), maxAttempts: 1 });
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {

@@ -1,20 +1,13 @@
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, UpdateTimeToLiveCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { TABLE } from '../lambdas/adapters/table-schema';
+import { localDynamoDb, localS3, localSqs } from './clients';
 
 /*
  * Creates, on the emulators, what the CDK stack creates in AWS: the message table with its
  * pending index and TTL, the FIFO queue with its dead-letter queue, the payload bucket.
  */
-
-export const LOCAL_REGION = 'eu-central-1';
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface Endpoints {
   readonly dynamodb: string;
@@ -30,10 +23,9 @@ export interface Resources {
 }
 
 export async function provision(endpoints: Endpoints, names: { prefix: string }): Promise<Resources> {
-  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
-  const sqs = new SQSClient({ ...common, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false });
-  const s3 = new S3Client({ ...common, endpoint: endpoints.s3, forcePathStyle: true });
+  const dynamodb = localDynamoDb(endpoints.dynamodb);
+  const sqs = localSqs(endpoints.sqs);
+  const s3 = localS3(endpoints.s3);
   try {
     const tableName = `${names.prefix}-messages`;
     await createTable(dynamodb, tableName);

@@ -1,6 +1,7 @@
 import { lambdaContext, routesFor, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
 import { startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './clients';
+import { provision, type Resources } from './provision';
 import type { MessageType } from '../lambdas/protocol/catalog';
 import { buildOpenApi } from '../lambdas/protocol/openapi';
 

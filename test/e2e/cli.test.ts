@@ -2,15 +2,13 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redrive } from '../../cli/redrive';
 import { SCENARIOS, simulate } from '../../cli/simulate';
 import { arrivalsSince, formatArrivals } from '../../cli/tail';
 import { createCallbackConsumer, type CallbackMessage } from '../../consumer/index';
-import { LOCAL_CREDENTIALS } from '../../local/provision';
 import { startLocalStack, type LocalStack } from '../../local/stack';
-import { dynamoClient, drain, queueDepth, sqsClient } from '../support/aws';
+import { dynamoClient, drain, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { until } from '../support/wait';
 
 /*
@@ -53,7 +51,7 @@ describe('CLI and consumer on `npm start`', () => {
     const consumer = createCallbackConsumer({
       queueUrl: stack.info.queueUrl,
       sqs: sqsClient(stack.info.sqsEndpoint),
-      s3: new S3Client({ endpoint: stack.info.s3Endpoint, region: stack.info.region, credentials: LOCAL_CREDENTIALS, forcePathStyle: true }),
+      s3: s3Client(stack.info.s3Endpoint),
       waitTimeSeconds: 1,
       handlers: Object.fromEntries(
         ['CDAStatus', 'SEMDStatus', 'REMDStatus', 'MseResult', 'MseResultData', 'VimisResult'].map((t) => [t, async (m: CallbackMessage) => void seen.push(m)]),

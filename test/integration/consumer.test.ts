@@ -9,7 +9,8 @@ import { createAwsAdapters } from '../../lambdas/adapters/aws';
 import { createReceiveHandler } from '../../lambdas/handlers/receive';
 import type { Envelope } from '../../lambdas/ingest/envelope';
 import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from '../../local/provision';
+import { localOverrides } from '../../local/clients';
+import { provision, type Resources } from '../../local/provision';
 import { drain, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { proxyEvent } from '../support/events';
 import { freshMessage } from '../support/messages';
@@ -21,7 +22,6 @@ import { until } from '../support/wait';
  */
 
 const emulators = inject('emulators');
-const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
 
 describe('callback consumer', () => {
   let resources: Resources;
@@ -35,7 +35,7 @@ describe('callback consumer', () => {
     resources = await provision({ dynamodb: emulators.dynamodb, sqs: emulators.sqs, s3: emulators.sqs }, { prefix: `consumer-${randomUUID().slice(0, 8)}` });
     const adapters = createAwsAdapters(
       { TABLE_NAME: resources.tableName, QUEUE_URL: resources.queueUrl, BUCKET_NAME: resources.bucket, S3_FORCE_PATH_STYLE: true },
-      { dynamodb: { ...common, endpoint: emulators.dynamodb }, sqs: { ...common, endpoint: emulators.sqs }, s3: { ...common, endpoint: emulators.sqs } },
+      localOverrides({ dynamodb: emulators.dynamodb, sqs: emulators.sqs, s3: emulators.sqs }),
     );
     const deps = {
       ...adapters,

@@ -5,7 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createAwsAdapters, type ClientOverrides } from '../../lambdas/adapters/aws';
+import { createAwsAdapters } from '../../lambdas/adapters/aws';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
 import { TABLE } from '../../lambdas/adapters/table-schema';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive';
@@ -15,7 +15,8 @@ import { canonicalJson, sha256 } from '../../lambdas/ingest/envelope';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES, parseMessage, type MessageType } from '../../lambdas/protocol/catalog';
 import { startDynamo, type DynamoEmulator } from '../../local/emulators';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from '../../local/provision';
+import { localOverrides } from '../../local/clients';
+import { provision, type Resources } from '../../local/provision';
 import { dynamoClient, drain, getRecord, listKeys, pendingIds, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { proxyEvent } from '../support/events';
 import { freshMessage } from '../support/messages';
@@ -66,12 +67,10 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
   });
 
   const adaptersFor = (endpoints: { dynamodb?: string; sqs?: string; s3?: string } = {}) => {
-    const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-    const overrides: ClientOverrides = {
-      dynamodb: { ...common, endpoint: endpoints.dynamodb ?? dynamodbEndpoint, maxAttempts: 1 },
-      sqs: { ...common, endpoint: endpoints.sqs ?? emulators.sqs, maxAttempts: 1 },
-      s3: { ...common, endpoint: endpoints.s3 ?? emulators.sqs, maxAttempts: 1 },
-    };
+    const overrides = localOverrides(
+      { dynamodb: endpoints.dynamodb ?? dynamodbEndpoint, sqs: endpoints.sqs ?? emulators.sqs, s3: endpoints.s3 ?? emulators.sqs },
+      { maxAttempts: 1 },
+    );
     return createAwsAdapters(
       { TABLE_NAME: resources.tableName, QUEUE_URL: resources.queueUrl, BUCKET_NAME: resources.bucket, S3_FORCE_PATH_STYLE: true },
       overrides,

@@ -1,16 +1,11 @@
-import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { TABLE } from '../../lambdas/adapters/table-schema';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/provision';
 
 /* Direct looks at the emulators, the way an operator or the MIS consumer would look. */
 
-const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-
-export const dynamoClient = (endpoint: string) => new DynamoDBClient({ ...common, endpoint });
-export const sqsClient = (endpoint: string) => new SQSClient({ ...common, endpoint, useQueueUrlAsEndpoint: false });
-export const s3Client = (endpoint: string) => new S3Client({ ...common, endpoint, forcePathStyle: true });
+export { localDynamoDb as dynamoClient, localS3 as s3Client, localSqs as sqsClient } from '../../local/clients';
 
 /** What `aws s3 ls --recursive s3://bucket/prefix` lists. */
 export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
