@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { build, type Metafile } from 'esbuild';
-import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from '../lib/bundling';
+import { buildLambdaBundle } from '../lib/bundling';
 
 /*
  * M1: the deployed bundle (same esbuild settings as the stack), its size and what makes it up.
@@ -20,8 +19,8 @@ export const BUNDLE_OUT = 'bench/.out';
 export async function measureBundle(): Promise<BundleReport> {
   mkdirSync(BUNDLE_OUT, { recursive: true });
   const file = `${BUNDLE_OUT}/index.mjs`;
-  const deployed = await bundle(file, ESBUILD_SETTINGS.external);
-  const withoutSdk = await bundle(`${BUNDLE_OUT}/index-no-sdk.mjs`, ['@aws-sdk/*', '@smithy/*']);
+  const deployed = await buildLambdaBundle(file);
+  const withoutSdk = await buildLambdaBundle(`${BUNDLE_OUT}/index-no-sdk.mjs`, ['@aws-sdk/*', '@smithy/*']);
   const output = deployed.outputs[file]!;
   const byPackage = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
@@ -31,26 +30,4 @@ export async function measureBundle(): Promise<BundleReport> {
   }
   const top = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, bytes]) => ({ name, bytes }));
   return { file, bytes: output.bytes, top, bytesWithoutSdk: withoutSdk.outputs[`${BUNDLE_OUT}/index-no-sdk.mjs`]!.bytes };
-}
-
-async function bundle(outfile: string, external: readonly string[]): Promise<Metafile> {
-  // As deployed, source map included: the cold-start measurement runs with --enable-source-maps too.
-  const { metafile } = await build({
-    entryPoints: [LAMBDA_ENTRY],
-    outfile,
-    bundle: true,
-    metafile: true,
-    format: ESBUILD_SETTINGS.format,
-    minify: ESBUILD_SETTINGS.minify,
-    sourcemap: ESBUILD_SETTINGS.sourcemap,
-    sourcesContent: ESBUILD_SETTINGS.sourcesContent,
-    target: ESBUILD_SETTINGS.target,
-    platform: ESBUILD_SETTINGS.platform,
-    mainFields: [...ESBUILD_SETTINGS.mainFields],
-    external: [...external],
-    banner: { js: ESBUILD_SETTINGS.banner },
-    alias: { ...ESBUILD_SETTINGS.alias },
-    logLevel: 'silent',
-  });
-  return metafile;
 }

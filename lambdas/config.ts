@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { MAX_BODY_BYTES } from './contract/limits';
 import { ConfigError } from './errors';
 
 /*
@@ -28,11 +29,8 @@ const schema = z.object({
   /** Emulators serve buckets by path; AWS by host name. */
   S3_FORCE_PATH_STYLE: z._default(z.stringbool({ error: 'true or false' }), false),
   RETENTION_DAYS: integer(1, 3650, 30),
-  /**
-   * Largest body accepted. Lambda's synchronous invoke carries 6 MB of event, and the gateway
-   * hands bodies over as base64 (4/3 larger): 4 MiB of body is what surely fits.
-   */
-  MAX_BODY_BYTES: integer(1, 6 * KiB * KiB, 4 * KiB * KiB),
+  /** Largest body accepted (see contract/limits.ts: why 4 MiB, and who else enforces it). */
+  MAX_BODY_BYTES: integer(1, 6 * KiB * KiB, MAX_BODY_BYTES),
   /** Largest canonical payload stored inline: DynamoDB items stop at 400 KB, SQS messages at 256 KiB. */
   MAX_INLINE_PAYLOAD_BYTES: integer(1, 240 * KiB, 200 * KiB),
   /** Comma-separated `Lpu` ids this site serves (any letter case); empty: any. */

@@ -1,4 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AccessLogFormat,
   EndpointType,
@@ -11,9 +12,12 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ACK_TEXT } from '../lambdas/protocol/ack';
+import { retentionFor } from './logs';
+import { greaterThanPattern, MAX_BODY_BYTES } from '../lambdas/contract/limits';
+import { ACK_TEXT, fixedAck, OVERSIZE_ACK } from '../lambdas/protocol/ack';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 
 export interface CallbackApiProps {
@@ -23,6 +27,20 @@ export interface CallbackApiProps {
   readonly fallback: LambdaFunction;
   readonly senderCidrs: readonly string[];
   readonly secretPathSegment?: string;
+  /** Days every log group of the API keeps its logs (rounded up to what CloudWatch offers). */
+  readonly retentionDays: number;
+  /**
+   * Stage execution logs (errors only) into a log group this stack owns. Needs the account's API
+   * Gateway CloudWatch role, set once per account and region by the `N3Callback-account` stack.
+   * @default false
+   */
+  readonly executionLogs?: boolean;
+  /**
+   * An AWS WAF web ACL that answers a declared body over the functions' limit with an ack-shaped 413
+   * before Lambda is invoked (Lambda could not take it: see lambdas/contract/limits.ts).
+   * @default true
+   */
+  readonly oversizeGuard?: boolean;
 }
 
 export const STAGE = 'n3';
@@ -36,22 +54,29 @@ export class CallbackApi extends Construct {
   readonly api: RestApi;
   /** What the MIAC registers and what goes into `Reply-To`. */
   readonly baseUrl: string;
+  /** The oversize guard, when enabled. */
+  readonly webAcl?: CfnWebACL;
+  /** Requests the oversize guard refused (WAF's own metric), when enabled. */
+  readonly oversizeRefused?: IMetric;
 
   constructor(scope: Construct, id: string, props: CallbackApiProps) {
     super(scope, id);
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    const retention = retentionFor(props.retentionDays);
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new RestApi(this, 'Api', {
       restApiName: `n3-callback-${props.siteId}`,
       description: `N3.Health callback endpoint: ${props.displayName}`,
       endpointTypes: [EndpointType.REGIONAL],
       binaryMediaTypes: ['*/*'],
-      cloudWatchRole: true,
+      // The account-wide CloudWatch role is one setting per account and region: a site stack that wrote
+      // it would fight every other site (the last deploy wins, a delete removes it for all).
+      cloudWatchRole: false,
       deployOptions: {
         stageName: STAGE,
         throttlingRateLimit: 100,
         throttlingBurstLimit: 200,
-        loggingLevel: MethodLoggingLevel.ERROR,
+        loggingLevel: props.executionLogs ? MethodLoggingLevel.ERROR : MethodLoggingLevel.OFF,
         dataTraceEnabled: false, // it would log bodies: medical data
         metricsEnabled: true,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
@@ -77,10 +102,72 @@ export class CallbackApi extends Construct {
     // Any other path or method still gets an ack (404/405) and lands in quarantine.
     base.addProxy({ defaultIntegration: new LambdaIntegration(props.fallback), anyMethod: true });
 
+    if (props.executionLogs) {
+      // API Gateway writes execution logs to this fixed name and would create it itself, never expiring:
+      // owning it first gives it the site's retention.
+      new LogGroup(this, 'ExecutionLogs', {
+        logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${STAGE}`,
+        retention,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+    if (props.oversizeGuard ?? true) {
+      const guard = oversizeGuard(this, this.api, props.siteId);
+      this.webAcl = guard;
+      this.oversizeRefused = new Metric({
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensionsMap: { WebACL: guard.name, Rule: OVERSIZE_RULE, Region: Stack.of(this).region },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+        label: 'refused as too large (WAF)',
+      });
+    }
+
     addAckGatewayResponses(this.api);
     const path = props.secretPathSegment ? `${props.secretPathSegment}/` : '';
     this.baseUrl = `${this.api.url}${path}`;
   }
+}
+
+/**
+ * Refuses, with the protocol's 413 ack, any request that declares a body larger than the functions
+ * take. WAF compares header values as text, hence a pattern for "a number above the limit". A body
+ * sent chunked (no Content-Length) is not seen here: up to ~4.7 MB the function itself answers 413;
+ * above that Lambda refuses the event and the gateway answers its own 5xx (README: limits).
+ */
+const OVERSIZE_RULE = 'oversize-body';
+
+function oversizeGuard(scope: Construct, api: RestApi, siteId: string): CfnWebACL & { name: string } {
+  const name = `n3-callback-${siteId}`;
+  const webAcl = new CfnWebACL(scope, 'OversizeGuard', {
+    name,
+    scope: 'REGIONAL',
+    defaultAction: { allow: {} },
+    description: `N3 callbacks ${siteId}: bodies over ${MAX_BODY_BYTES} bytes get a 413 ack before Lambda`,
+    visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: name },
+    customResponseBodies: {
+      tooLarge: { contentType: 'APPLICATION_JSON', content: JSON.stringify(OVERSIZE_ACK) },
+    },
+    rules: [
+      {
+        name: OVERSIZE_RULE,
+        priority: 0,
+        action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: 'tooLarge' } } },
+        statement: {
+          regexMatchStatement: {
+            fieldToMatch: { singleHeader: { Name: 'content-length' } },
+            regexString: greaterThanPattern(MAX_BODY_BYTES),
+            textTransformations: [{ priority: 0, type: 'NONE' }],
+          },
+        },
+        // Sampled requests would keep headers of refused callbacks; the count is what operators need.
+        visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: OVERSIZE_RULE },
+      },
+    ],
+  });
+  new CfnWebACLAssociation(scope, 'OversizeGuardAssociation', { resourceArn: api.deploymentStage.stageArn, webAclArn: webAcl.attrArn });
+  return webAcl as CfnWebACL & { name: string };
 }
 
 /** Only the regional platform's addresses may call: an explicit deny for everyone else. */
@@ -123,7 +210,7 @@ function addAckGatewayResponses(api: RestApi): void {
       type,
       ...(statusCode ? { statusCode } : {}),
       responseHeaders: headers,
-      templates: { 'application/json': `{"MessageId":"","Message":"${text}","Status":"Failed"}` },
+      templates: { 'application/json': JSON.stringify(fixedAck(text)) },
     });
   }
 }

@@ -1,13 +1,19 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ACCOUNT_STACK_NAME, AccountStack } from './account-stack';
 import { CallbackStack } from './callback-stack';
 import { parseSites, SiteConfigError } from './site-config';
 
 export const stackName = (siteId: string) => `N3Callback-${siteId}`;
 
 /**
- * One stack per configured site; `-c site=<id>` narrows to one. cdk-nag's AwsSolutions pack
- * checks every stack, and every finding must be fixed or acknowledged with a reason.
+ * One stack per configured site; `-c site=<id>` narrows to one; plus the once-per-account stack.
+ * cdk-nag's AwsSolutions pack checks every stack, and every finding must be fixed or acknowledged
+ * with a reason.
+ *
+ * No `env`: the templates are environment-agnostic (`AWS::Region`, `AWS::AccountId`), so one
+ * synthesised artifact deploys to any account and region. (The CDK CLI fills CDK_DEFAULT_REGION
+ * with us-east-1 when nothing is configured; pinning it would bake that into every ARN.)
  */
 export function defineApp(app: App): CallbackStack[] {
   const sites = parseSites(app.node.tryGetContext('sites'));
@@ -16,8 +22,8 @@ export function defineApp(app: App): CallbackStack[] {
   if (selected.length === 0) {
     throw new SiteConfigError(`-c site=${only}: no such site; configured: ${sites.map((s) => s.id).join(', ')}`);
   }
-  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  const stacks = selected.map((site) => new CallbackStack(app, stackName(site.id), { site, env }));
+  const stacks = selected.map((site) => new CallbackStack(app, stackName(site.id), { site }));
+  if (only === undefined) new AccountStack(app, ACCOUNT_STACK_NAME);
   // Acknowledgements (with their reasons) are also written into the templates, for auditors.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
   return stacks;

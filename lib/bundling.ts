@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { build, type Metafile } from 'esbuild';
 
 /*
  * How the Lambda functions are bundled, in one place: the CDK stack (NodejsFunction) and the
@@ -23,3 +24,29 @@ export const ESBUILD_SETTINGS = {
   // Lambda's credentials are in the environment: the SDK's full default chain is not needed.
   alias: { '@aws-sdk/credential-provider-node': fileURLToPath(new URL('../lambdas/adapters/lambda-credentials.ts', import.meta.url)) },
 } as const;
+
+/**
+ * Builds the functions' bundle outside CDK with exactly the settings above (NodejsFunction passes
+ * the same to esbuild): the bundle benchmark and the deployed-bundle tests run this output.
+ * `outfile` should be `<dir>/index.mjs`, the name Lambda's `index.<export>` handler resolves.
+ */
+export async function buildLambdaBundle(outfile: string, external: readonly string[] = ESBUILD_SETTINGS.external): Promise<Metafile> {
+  const { metafile } = await build({
+    entryPoints: [fileURLToPath(new URL(`../${LAMBDA_ENTRY}`, import.meta.url))],
+    outfile,
+    bundle: true,
+    metafile: true,
+    format: ESBUILD_SETTINGS.format,
+    minify: ESBUILD_SETTINGS.minify,
+    sourcemap: ESBUILD_SETTINGS.sourcemap,
+    sourcesContent: ESBUILD_SETTINGS.sourcesContent,
+    target: ESBUILD_SETTINGS.target,
+    platform: ESBUILD_SETTINGS.platform,
+    mainFields: [...ESBUILD_SETTINGS.mainFields],
+    external: [...external],
+    banner: { js: ESBUILD_SETTINGS.banner },
+    alias: { ...ESBUILD_SETTINGS.alias },
+    logLevel: 'silent',
+  });
+  return metafile;
+}

@@ -22,11 +22,14 @@ export class CallbackStack extends Stack {
   readonly monitoring: Monitoring;
   readonly consumerPolicy: ManagedPolicy;
   readonly siteId: string;
+  /** Stage execution logs on (needs the account stack). */
+  readonly executionLogs: boolean;
 
   constructor(scope: Construct, id: string, props: CallbackStackProps) {
     super(scope, id, { description: `N3.Health callback endpoint for ${props.site.displayName} (${props.site.id})`, ...props });
     const { site } = props;
     this.siteId = site.id;
+    this.executionLogs = site.executionLogs;
 
     this.storage = new Storage(this, 'Storage', { siteId: site.id, retentionDays: site.retentionDays });
     this.functions = new Functions(this, 'Functions', {
@@ -47,6 +50,9 @@ export class CallbackStack extends Stack {
       fallback: this.functions.fallback,
       senderCidrs: site.senderCidrs,
       secretPathSegment: site.secretPathSegment,
+      retentionDays: site.retentionDays,
+      executionLogs: site.executionLogs,
+      oversizeGuard: site.oversizeGuard,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       siteId: site.id,
@@ -55,6 +61,7 @@ export class CallbackStack extends Stack {
       functions: this.functions.all,
       storage: this.storage,
       alarmEmails: site.alarmEmails,
+      oversizeRefused: this.callbackApi.oversizeRefused,
     });
 
     // For the MIS's consumer role: read and settle messages, fetch large payloads. Nothing more.

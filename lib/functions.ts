@@ -3,11 +3,12 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, Runtime, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 import { TABLE } from '../lambdas/adapters/table-schema';
 import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
+import { retentionFor } from './logs';
 import type { Storage } from './storage';
 
 export interface FunctionsProps {
@@ -83,11 +84,10 @@ export class Functions extends Construct {
     const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, type)])) as Record<MessageType, LambdaFunction>;
     this.receivers = receivers;
     this.fallback = make('Fallback', 'Fallback');
-    this.reconciler = make('Reconcile', 'Reconcile', {
-      // One run at a time: two sweeps would only race each other to the same messages.
-      reservedConcurrentExecutions: 1,
-      timeout: Duration.seconds(60),
-    });
+    // No reserved concurrency: on a new account (concurrency quota 10 or 50) reserving even 1 fails the
+    // stack. Nor is it needed: two overlapping sweeps send the same message with the same deduplication
+    // id, so the FIFO queue keeps one (tested: test/integration/reconcile.test.ts).
+    this.reconciler = make('Reconcile', 'Reconcile', { timeout: Duration.seconds(60) });
 
     // Exact actions on exact resources: the L2 grants add index/* and action wildcards we do not use.
     const allow = (grantee: IGrantable, actions: string[], resourceArns: string[]) => Grant.addToPrincipal({ grantee, actions, resourceArns });
@@ -106,12 +106,4 @@ export class Functions extends Construct {
   get all(): LambdaFunction[] {
     return [...Object.values(this.receivers), this.fallback, this.reconciler];
   }
-}
-
-/** CloudWatch accepts only certain retention periods: the shortest one that is at least the site's. */
-function retentionFor(days: number): RetentionDays {
-  const allowed = Object.values(RetentionDays)
-    .filter((value): value is number => typeof value === 'number' && value > 0)
-    .sort((a, b) => a - b);
-  return (allowed.find((value) => value >= days) ?? RetentionDays.INFINITE) as RetentionDays;
 }

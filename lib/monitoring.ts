@@ -17,12 +17,12 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { DIMENSIONS_OF, METRIC, METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE, type MetricName } from '../lambdas/contract/observability';
 import { MESSAGE_TYPES } from '../lambdas/protocol/catalog';
 import type { Storage } from './storage';
 
-/** Where the functions' Powertools metrics land (see lambdas/handlers/index.ts). */
-export const METRICS_NAMESPACE = 'N3Callback';
-export const SERVICE = 'n3-callback';
+/** Every value the receiving functions give the `MessageType` dimension: the six types and the catch-all's. */
+export const MESSAGE_TYPE_DIMENSION_VALUES = [...MESSAGE_TYPES, UNKNOWN_TYPE] as const;
 
 export interface MonitoringProps {
   readonly siteId: string;
@@ -31,6 +31,8 @@ export interface MonitoringProps {
   readonly functions: readonly LambdaFunction[];
   readonly storage: Storage;
   readonly alarmEmails: readonly string[];
+  /** Requests refused before any function ran because their body was too large (the WAF guard). */
+  readonly oversizeRefused?: IMetric;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -38,6 +40,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 /** One dashboard and one alarm topic per site: what an operator watches and is woken by. */
 export class Monitoring extends Construct {
   readonly dashboard: Dashboard;
+  /** Every metric of the functions' own namespace that an alarm or widget watches (checked against what they emit). */
+  readonly watched: Metric[] = [];
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
 
@@ -48,17 +52,24 @@ export class Monitoring extends Construct {
     this.topic = new Topic(this, 'Alarms', { displayName: `N3 callback alarms: ${props.displayName}`, enforceSSL: true });
     for (const email of props.alarmEmails) this.topic.addSubscription(new EmailSubscription(email));
 
-    const byType = (metricName: string, label: string) =>
-      MESSAGE_TYPES.map(
-        (type) =>
+    // Dimension maps come from the contract: the same set the functions emit each metric with.
+    const dimensions = (metricName: MetricName, type?: string) =>
+      Object.fromEntries(
+        DIMENSIONS_OF[metricName].map((name) => [name, name === 'service' ? SERVICE : name === 'site' ? siteId : (type as string)]),
+      );
+    const watch = (metric: Metric) => (this.watched.push(metric), metric);
+    const byType = (metricName: MetricName, label: string) =>
+      MESSAGE_TYPE_DIMENSION_VALUES.map((type) =>
+        watch(
           new Metric({
             namespace: METRICS_NAMESPACE,
             metricName,
-            dimensionsMap: { service: SERVICE, site: siteId, MessageType: type },
+            dimensionsMap: dimensions(metricName, type),
             statistic: 'Sum',
             period: FIVE_MINUTES,
             label: `${label} ${type}`,
           }),
+        ),
       );
     const total = (metrics: IMetric[], label: string) =>
       new MathExpression({
@@ -67,13 +78,13 @@ export class Monitoring extends Construct {
         label,
         period: FIVE_MINUTES,
       });
-    const pending = new Metric({
+    const pending = watch(new Metric({
       namespace: METRICS_NAMESPACE,
-      metricName: 'PendingCount',
-      dimensionsMap: { service: SERVICE, site: siteId },
+      metricName: METRIC.pendingCount,
+      dimensionsMap: dimensions(METRIC.pendingCount),
       statistic: 'Maximum',
       period: Duration.minutes(1),
-    });
+    }));
     const oldestAge = storage.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' });
     const dlqDepth = storage.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
 
@@ -97,7 +108,17 @@ export class Monitoring extends Construct {
     alarm('DeadLetters', dlqDepth, 0, 'messages in the dead-letter queue: the MIS consumer could not process them');
     alarm('ConsumerLag', oldestAge, 15 * 60, 'the oldest message has waited over 15 minutes: the MIS consumer is behind or down');
     alarm('Pending', pending, 0, 'messages stored but not forwarded for 10 minutes: the queue refuses them', 10);
-    alarm('Rejected', total(byType('rejected', 'rejected'), 'rejected'), 0, 'callbacks were refused: see rejected/ in the bucket');
+    alarm('Rejected', total(byType(METRIC.rejected, 'rejected'), 'rejected'), 0, 'callbacks were refused: see rejected/ in the bucket');
+    alarm(
+      'QuarantineFailed',
+      total(byType(METRIC.quarantineFailed, 'not kept'), 'refused and not kept'),
+      0,
+      'a refused callback could not be kept in the bucket: it is recorded nowhere else (check the bucket and the function role)',
+    );
+
+    if (props.oversizeRefused) {
+      alarm('Oversize', props.oversizeRefused, 0, 'callbacks were refused as too large (over 4 MiB) before reaching the endpoint: ask the platform');
+    }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `n3-callback-${siteId}`,
@@ -116,14 +137,14 @@ export class Monitoring extends Construct {
         left: [api.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }), api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
         width: 12,
       }),
-      new GraphWidget({ title: 'Accepted by type', left: byType('accepted', 'accepted'), stacked: true, width: 8 }),
-      new GraphWidget({ title: 'Duplicates by type', left: byType('duplicate', 'duplicate'), stacked: true, width: 8 }),
-      new GraphWidget({ title: 'Deferred by type (queue unavailable)', left: byType('deferred', 'deferred'), stacked: true, width: 8 }),
-      new GraphWidget({ title: 'Rejected by type', left: byType('rejected', 'rejected'), stacked: true, width: 8 }),
-      new GraphWidget({ title: 'Conflicts by type', left: byType('conflict', 'conflict'), stacked: true, width: 8 }),
+      new GraphWidget({ title: 'Accepted by type', left: byType(METRIC.accepted, 'accepted'), stacked: true, width: 8 }),
+      new GraphWidget({ title: 'Duplicates by type', left: byType(METRIC.duplicate, 'duplicate'), stacked: true, width: 8 }),
+      new GraphWidget({ title: 'Deferred by type (queue unavailable)', left: byType(METRIC.deferred, 'deferred'), stacked: true, width: 8 }),
+      new GraphWidget({ title: 'Rejected by type', left: byType(METRIC.rejected, 'rejected'), stacked: true, width: 8 }),
+      new GraphWidget({ title: 'Conflicts by type', left: byType(METRIC.conflict, 'conflict'), stacked: true, width: 8 }),
       new GraphWidget({
         title: 'Payload Status = Failed by type (REMD/IEMK refusals)',
-        left: byType('PayloadStatusFailed', 'Failed'),
+        left: byType(METRIC.payloadStatusFailed, 'Failed'),
         stacked: true,
         width: 8,
       }),
@@ -136,7 +157,11 @@ export class Monitoring extends Construct {
         right: [oldestAge],
         width: 12,
       }),
-      new SingleValueWidget({ title: 'Dead letters / pending', metrics: [dlqDepth, pending], width: 12 }),
+      new SingleValueWidget({
+        title: 'Dead letters / pending / refused as too large',
+        metrics: [dlqDepth, pending, ...(props.oversizeRefused ? [props.oversizeRefused] : [])],
+        width: 12,
+      }),
     );
   }
 }

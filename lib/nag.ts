@@ -32,12 +32,12 @@ export function acknowledgeNagFindings(stack: CallbackStack): void {
     'The single known sender is allowlisted by CIDR in the resource policy and the stage is throttled; a WAF web ACL per site ' +
       'can be added where the regional platform cannot give fixed addresses.',
   );
-  const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
-  if (cloudWatchRole) {
+  if (!stack.executionLogs) {
     ack(
-      cloudWatchRole,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      "API Gateway's account-level logging role: AWS's own policy is the documented way to let the service write execution logs.",
+      api.deploymentStage,
+      'AwsSolutions-APIG6',
+      'Access logs record every request (time, IP, route, status, size). Execution logs need the account-wide API Gateway ' +
+        'CloudWatch role, which a site stack must not own: deploy N3Callback-account once, then set the site\'s executionLogs.',
     );
   }
 

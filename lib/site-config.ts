@@ -26,6 +26,13 @@ export const siteSchema = z.strictObject({
   retentionDays: z.number().int().min(1).max(3650).default(90),
   /** MO ids (`Lpu`) this site serves; others are refused. Empty: any. */
   lpuAllowlist: z.array(z.string().min(1)).default([]),
+  /**
+   * API Gateway execution logs (errors only), kept `retentionDays`. Needs the account's API Gateway
+   * CloudWatch role: deploy the `N3Callback-account` stack once per account and region first.
+   */
+  executionLogs: z.boolean().default(false),
+  /** A WAF web ACL answering bodies over 4 MiB with a 413 ack (about 6 USD a month plus 0.60 per million requests). */
+  oversizeGuard: z.boolean().default(true),
 });
 
 export type SiteConfig = z.output<typeof siteSchema>;

@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES, MAX_BODY_BYTES } from '../lambdas/contract/limits';
 import { PayloadTooLargeError } from '../lambdas/errors';
-import { ackForError } from '../lambdas/protocol/ack';
+import { ACK_TEXT, ackForError, fixedAck, OVERSIZE_ACK } from '../lambdas/protocol/ack';
 import { findMessageType, MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 
 /*
  * A stand-in for the API Gateway REST API: turns each HTTP request into the proxy event
  * the gateway would send and hands it to the very handler deployed in Lambda. Like the
- * deployed gateway it treats every body as binary (base64), caps bodies at 10 MB, and
- * times out a request that takes longer than 29 s.
+ * deployed stack it treats every body as binary (base64), caps bodies at 10 MB, answers a
+ * declared body over the functions' limit with the WAF guard's 413, answers an event Lambda
+ * would refuse (over 6 MB) with the gateway's own 5xx, and times out after 29 s.
  */
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   /** Slow senders: how long headers, and a whole request, may take (defaults 10 s and the gateway's 29 s). */
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Answer a declared Content-Length over the functions' limit as the deployed WAF guard does (default true). */
+  readonly oversizeGuard?: boolean;
 }
 
 /** The deployed routing: one function per MessageType, the catch-all for everything else. */
@@ -43,8 +47,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** API Gateway's request payload quota. */
-export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+export { GATEWAY_MAX_BODY_BYTES };
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
@@ -96,6 +99,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
     req.resume();
     return send(res, tooLarge(declared), { close: true });
   }
+  if ((options.oversizeGuard ?? true) && declared > MAX_BODY_BYTES) {
+    req.resume();
+    return send(res, ackResult(413, OVERSIZE_ACK), { close: true });
+  }
   const body = await readBody(req, GATEWAY_MAX_BODY_BYTES);
   // The sender went away (or was cut off as too slow) mid-body: there is no one to answer.
   if (body === 'aborted') return void res.destroy();
@@ -105,6 +112,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   const handler = type && segments[0] === type ? options.routes[type] : options.fallback;
   const requestId = randomUUID();
   const event = toEvent(req, path, query, body, requestId, type);
+  // Lambda refuses a synchronous event over 6 MB; the gateway then answers its own 5xx (ack-shaped by our gateway responses).
+  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_EVENT_BYTES) return send(res, ackResult(500, fixedAck(ACK_TEXT.unavailable)));
   const result = await handler(event, lambdaContext(requestId, type ?? 'Fallback'));
   send(res, result);
 }
@@ -221,6 +230,12 @@ const json = (statusCode: number, value: unknown): APIGatewayProxyResult => ({
   statusCode,
   headers: { 'Content-Type': 'application/json; charset=utf-8' },
   body: JSON.stringify(value, null, 2),
+});
+
+const ackResult = (statusCode: number, ack: object): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json; charset=utf-8' },
+  body: JSON.stringify(ack),
 });
 
 const tooLarge = (size: number): APIGatewayProxyResult => {

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createAwsAdapters } from '../adapters/aws';
 import { loadConfig } from '../config';
+import { METRICS_NAMESPACE, SERVICE } from '../contract/observability';
 import type { MessageType } from '../protocol/catalog';
 import { asLambda } from './middleware';
 import { createReceiveHandler, type ReceiveDeps } from './receive';
@@ -15,8 +16,8 @@ import { createReconcileHandler } from './reconcile';
 
 const config = loadConfig(process.env);
 
-const logger = new Logger({ serviceName: 'n3-callback', persistentKeys: { site: config.SITE_ID } });
-const metrics = new Metrics({ namespace: 'N3Callback', serviceName: 'n3-callback', defaultDimensions: { site: config.SITE_ID } });
+const logger = new Logger({ serviceName: SERVICE, persistentKeys: { site: config.SITE_ID } });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE, defaultDimensions: { site: config.SITE_ID } });
 const { ports, quarantine } = createAwsAdapters(config);
 
 const deps: ReceiveDeps = {

@@ -8,6 +8,7 @@ import { ackForError, ackForOutcome, echoId, type AckResponse } from '../protoco
 import { findMessageType, parseMessage, type MessageType } from '../protocol/catalog';
 import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
 import { REASONS, UUID } from '../protocol/fields';
+import { METRIC, UNKNOWN_TYPE, type Outcome } from '../contract/observability';
 
 export interface ReceiveDeps {
   readonly ports: IngestPorts;
@@ -22,8 +23,6 @@ export interface ReceiveDeps {
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-/** Names the metrics and logs use for what happened to a request. */
-export type Outcome = 'accepted' | 'deferred' | 'duplicate' | 'conflict' | 'rejected' | 'failed';
 
 /**
  * One handler per MessageType (the gateway routes each type to its own function), or,
@@ -60,7 +59,9 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       const outcome = await ingest(parsed.message, deps.ports, deps.settings);
       const name = outcomeName(outcome);
       count(name, messageType);
-      metrics.addMetric(`PayloadStatus${parsed.message.status}`, MetricUnit.Count, 1);
+      // A conflict is refused (409) like any other bad request: it counts toward the Rejected alarm too.
+      if (name === 'conflict') metrics.addMetric(METRIC.rejected, MetricUnit.Count, 1);
+      metrics.addMetric(parsed.message.status === 'Success' ? METRIC.payloadStatusSuccess : METRIC.payloadStatusFailed, MetricUnit.Count, 1);
       const log = { ...request, messageId: parsed.message.messageId, messageType, lpu: parsed.message.lpu, payloadStatus: parsed.message.status, bytes, outcome: name, ...forwardingOf(outcome) };
       if (name === 'deferred') logger.warn('stored, queue unavailable: the reconciler will forward it', log);
       else if (outcome.kind !== 'conflict' && outcome.forwarding?.marked === false) logger.warn('forwarded but not marked: stays pending until re-marked', log);
@@ -87,9 +88,10 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
   };
 
   function count(outcome: Outcome, messageType: MessageType | undefined): void {
-    // One type per invocation in Lambda, so a function-wide dimension is exact.
-    if (messageType) metrics.addDimension('MessageType', messageType);
-    metrics.addMetric(outcome, MetricUnit.Count, 1);
+    // One type per invocation in Lambda, so a function-wide dimension is exact. A request whose type
+    // could not be told still counts, under its own value, so that every refusal reaches the alarm.
+    metrics.addDimension('MessageType', messageType ?? UNKNOWN_TYPE);
+    metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
   }
 
   /** Keeps a refused request for inspection. A failure to keep it is logged and counted, and the ack stands. */
@@ -112,10 +114,10 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         bodyTruncated: kept.length < body.length,
         bodyBase64: kept.toString('base64'),
       });
-      metrics.addMetric('quarantined', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.quarantined, MetricUnit.Count, 1);
       logger.info('quarantined', { requestId: event.requestContext?.requestId, key });
     } catch (error) {
-      metrics.addMetric('quarantineFailed', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.quarantineFailed, MetricUnit.Count, 1);
       logger.error('quarantine failed', { requestId: event.requestContext?.requestId, httpStatus: response.statusCode, code, error: error as Error });
     }
   }

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { METRIC } from '../contract/observability';
 import type { IngestPorts } from '../ingest/ports';
 import { reconcile, type ReconcileReport, type ReconcileSettings } from '../ingest/reconcile';
 
@@ -17,9 +18,9 @@ export interface ReconcileDeps {
 export function createReconcileHandler(deps: ReconcileDeps): () => Promise<ReconcileReport> {
   return async () => {
     const report = await reconcile(deps.ports, deps.settings);
-    deps.metrics.addMetric('PendingCount', MetricUnit.Count, report.pendingAfter);
-    deps.metrics.addMetric('reconciled', MetricUnit.Count, report.forwarded);
-    if (report.failed > 0) deps.metrics.addMetric('reconcileFailed', MetricUnit.Count, report.failed);
+    deps.metrics.addMetric(METRIC.pendingCount, MetricUnit.Count, report.pendingAfter);
+    deps.metrics.addMetric(METRIC.reconciled, MetricUnit.Count, report.forwarded);
+    if (report.failed > 0) deps.metrics.addMetric(METRIC.reconcileFailed, MetricUnit.Count, report.failed);
     if (report.due > 0 || report.pendingAfter > 0) deps.logger.info('reconciled', { ...report });
     return report;
   };

@@ -1,3 +1,4 @@
+import { MAX_BODY_BYTES } from '../contract/limits';
 import { CallbackError, PayloadTooLargeError, ValidationError } from '../errors';
 import type { IngestOutcome } from '../ingest/ingest';
 import type { Status } from './fields';
@@ -29,6 +30,12 @@ export const ACK_TEXT = {
   unavailable: 'Сервис временно недоступен, повторите отправку позже',
   internal: 'Внутренняя ошибка сервиса, повторите отправку позже',
 } as const;
+
+/** An ack given before any function runs (gateway, WAF, Lambda's own refusal): fixed text, no body read, so no MessageId. */
+export const fixedAck = (Message: string): Ack => ({ MessageId: '', Message, Status: 'Failed' });
+
+/** What the oversize guard (WAF deployed, the local gateway in `npm start`) answers a declared body over the limit. */
+export const OVERSIZE_ACK = fixedAck(`${ACK_TEXT.tooLarge}: больше ${MAX_BODY_BYTES} байт`);
 
 export function ackForOutcome(outcome: IngestOutcome, messageId: string): AckResponse {
   switch (outcome.kind) {

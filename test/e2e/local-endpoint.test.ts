@@ -7,7 +7,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sha256 } from '../../lambdas/ingest/envelope';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../lambdas/ingest/envelope';
-import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
+import { ACK_TEXT, OVERSIZE_ACK, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { startLocalStack, type LocalInfo, type LocalStack } from '../../local/stack';
 import { drain, listKeys, queueDepth, s3Client, sqsClient } from '../support/aws';
@@ -155,10 +155,34 @@ describe('local endpoint over HTTP', () => {
     expect(added[0]).toContain('-400-invalid_fields-SEMDStatus-');
   });
 
-  it('answers 413 to a body over the function limit and to one over the gateway limit', async () => {
-    const overFunction = await post('CDAStatus', JSON.stringify(freshMessage('CDAStatus', { CDA: 'A'.repeat(5 * 1024 * 1024) })));
+  /** A body sent chunked: no Content-Length for a guard to read, as a streaming sender would send it. */
+  const postChunked = (path: string, body: Buffer) =>
+    new Promise<{ status: number; ack: Ack }>((resolve, reject) => {
+      const req = request(new URL(path, info.baseUrl), { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ack: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Ack }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < body.length; i += 256 * 1024) req.write(body.subarray(i, i + 256 * 1024));
+      req.end();
+    });
+
+  it('answers bodies over the limit as the deployed stack does: WAF 413, function 413, Lambda 5xx, gateway 413', async () => {
+    const fiveMb = Buffer.from(JSON.stringify(freshMessage('CDAStatus', { CDA: 'A'.repeat(5 * 1024 * 1024) })));
+    // Declared length over 4 MiB: the oversize guard (WAF, deployed) answers before any function runs.
+    const guarded = await post('CDAStatus', fiveMb);
+    expect(guarded).toMatchObject({ status: 413, ack: OVERSIZE_ACK });
+    // Chunked, over 4 MiB, but its base64 event still fits Lambda's 6 MB: the function's own 413, naming the id.
+    const message = freshMessage('CDAStatus', { CDA: 'A'.repeat(4 * 1024 * 1024 + 100_000) });
+    const overFunction = await postChunked('CDAStatus', Buffer.from(JSON.stringify(message)));
     expect(overFunction.status).toBe(413);
-    expect(overFunction.ack.MessageId).not.toBe('');
+    expect(overFunction.ack.MessageId).toBe(message.MessageId);
+    // Chunked and too large for Lambda's event: the gateway's own 5xx (the documented remaining limit).
+    const overLambda = await postChunked('CDAStatus', fiveMb);
+    expect(overLambda).toEqual({ status: 500, ack: { MessageId: '', Message: ACK_TEXT.unavailable, Status: 'Failed' } });
+    // Over API Gateway's 10 MB.
     const overGateway = await post('CDAStatus', Buffer.alloc(11 * 1024 * 1024, 0x20));
     expect(overGateway.status).toBe(413);
     expect(overGateway.ack.Status).toBe('Failed');

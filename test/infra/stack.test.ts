@@ -5,10 +5,14 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { greaterThanPattern, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
+import { ACK_TEXT, OVERSIZE_ACK } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { defineApp } from '../../lib/app';
 import type { CallbackStack } from '../../lib/callback-stack';
 import { parseSites } from '../../lib/site-config';
+import { EXAMPLES } from '../support/messages';
 
 /*
  * The infrastructure, proven offline: assertion tests on the synthesised templates and the
@@ -26,7 +30,7 @@ const SITES = [
     retentionDays: 90,
     lpuAllowlist: ['20dfadd0-c709-43b0-a130-5a16301b0217'],
   },
-  { id: 'mo-2', displayName: 'Диспансер', alarmEmails: [] },
+  { id: 'mo-2', displayName: 'Диспансер', alarmEmails: [], retentionDays: 30, executionLogs: true, oversizeGuard: false },
 ];
 
 // The same feature flags the CLI gets from cdk.json, with the test's own sites.
@@ -60,6 +64,14 @@ describe('sites configuration', () => {
 
   it('ships two example sites in cdk.json that pass validation', () => {
     expect(parseSites(CDK_JSON.context.sites)).toHaveLength(2);
+  });
+
+  it('ships examples that every example site accepts (its Lpu allowlist included)', () => {
+    for (const site of parseSites(CDK_JSON.context.sites)) {
+      if (site.lpuAllowlist.length === 0) continue;
+      const allowed = new Set(site.lpuAllowlist.map((id) => id.toLowerCase()));
+      for (const [type, example] of Object.entries(EXAMPLES)) expect(allowed.has(String(example.Lpu).toLowerCase()), `${site.id} ${type}`).toBe(true);
+    }
   });
 });
 
@@ -102,7 +114,7 @@ describe('site stacks', () => {
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(60);
     expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))).toEqual(
-      new Set(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-APIG4', 'AwsSolutions-COG4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5']),
+      new Set(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-APIG4', 'AwsSolutions-APIG6', 'AwsSolutions-COG4', 'AwsSolutions-IAM5']),
     );
   });
 
@@ -174,7 +186,12 @@ describe('site stacks', () => {
       );
       expect(fn.Properties.Environment.Variables.SITE_ID).toBe('mo-1');
     }
-    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.Reconcile', ReservedConcurrentExecutions: 1 });
+    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.Reconcile', Timeout: 60 });
+    // Reserving concurrency fails stack creation on accounts with a low quota; overlapping sweeps are safe without it.
+    for (const template of [site1!, site2!]) {
+      template.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
+      expect(JSON.stringify(template.toJSON())).not.toContain('ReservedConcurrentExecutions');
+    }
     site1!.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
   });
 
@@ -279,7 +296,9 @@ describe('site stacks', () => {
 
   it('alarms on 5xx, function errors, dead letters, consumer lag, pending and rejections, to the site topic', () => {
     const alarms = Object.values(site1!.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + 8 + 4);
+    // 5xx, 8 functions, dead letters, consumer lag, pending, rejected, quarantine failed, oversize (WAF)
+    expect(alarms).toHaveLength(1 + 8 + 4 + 1 + 1);
+    expect(Object.values(site2!.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1 + 8 + 4 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'PendingCount', EvaluationPeriods: 10, Threshold: 0 });
@@ -305,5 +324,97 @@ describe('site stacks', () => {
         ],
       },
     });
+  });
+});
+
+describe('what can stop a first deploy', () => {
+  it('synthesises region- and account-agnostic templates even when the CLI fills in a default region', () => {
+    const saved = { region: process.env.CDK_DEFAULT_REGION, account: process.env.CDK_DEFAULT_ACCOUNT };
+    Object.assign(process.env, { CDK_DEFAULT_REGION: 'us-east-1', CDK_DEFAULT_ACCOUNT: '123456789012' });
+    try {
+      const { assembly } = synthApp();
+      expect(assembly.stacks.length).toBe(3);
+      for (const stack of assembly.stacks) {
+        const text = JSON.stringify(stack.template);
+        expect(text, stack.stackName).not.toContain('us-east-1');
+        expect(text, stack.stackName).not.toContain('123456789012');
+        expect(stack.environment.region).toBe('unknown-region');
+      }
+    } finally {
+      for (const [key, value] of [['CDK_DEFAULT_REGION', saved.region], ['CDK_DEFAULT_ACCOUNT', saved.account]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  it("keeps every log group the stack owns for the site's retention", () => {
+    const { stacks } = synthApp();
+    for (const [stack, days] of [[stacks[0]!, 90], [stacks[1]!, 30]] as const) {
+      const groups = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup'));
+      expect(groups.length).toBeGreaterThanOrEqual(9); // 8 functions + access logs (+ execution logs)
+      for (const group of groups) expect(group.Properties.RetentionInDays).toBe(days);
+    }
+  });
+
+  it('leaves the account-wide API Gateway role to one stack; execution logs only where a site asks, into a group it owns', () => {
+    const { assembly, stacks } = synthApp();
+    const [site1, site2] = stacks.map((stack) => Template.fromStack(stack)) as [Template, Template];
+    for (const site of [site1, site2]) site.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const account = assembly.getStackByName('N3Callback-account').template as { Resources: Record<string, { Type: string }> };
+    expect(Object.values(account.Resources).filter((r) => r.Type === 'AWS::ApiGateway::Account')).toHaveLength(1);
+
+    site1.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'OFF' })]) });
+    site2.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+    const named = Object.values(site2.findResources('AWS::Logs::LogGroup')).filter((g) => g.Properties.LogGroupName);
+    expect(JSON.stringify(named[0]?.Properties.LogGroupName)).toMatch(/API-Gateway-Execution-Logs_.*\/n3/);
+  });
+
+  it('deploys the account stack only with the whole app, not with -c site', () => {
+    const { assembly } = synthApp({ site: 'mo-1' });
+    expect(assembly.stacks.map((s) => s.stackName)).toEqual(['N3Callback-mo-1']);
+  });
+});
+
+describe('bodies the gateway takes but Lambda cannot', () => {
+  it('answers a declared body over 4 MiB with a 413 ack from WAF, before any function runs', () => {
+    const { stacks } = synthApp();
+    const [site1, site2] = stacks.map((stack) => Template.fromStack(stack)) as [Template, Template];
+    site1.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'tooLarge' } } },
+          Statement: {
+            RegexMatchStatement: Match.objectLike({
+              FieldToMatch: { SingleHeader: { Name: 'content-length' } },
+              RegexString: greaterThanPattern(MAX_BODY_BYTES),
+            }),
+          },
+        }),
+      ],
+    });
+    const [acl] = Object.values(site1.findResources('AWS::WAFv2::WebACL'));
+    const body = JSON.parse(acl!.Properties.CustomResponseBodies.tooLarge.Content) as Record<string, string>;
+    expect(body).toEqual(OVERSIZE_ACK);
+    expect(body.Message).toContain(ACK_TEXT.tooLarge);
+    site1.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    site2.resourceCountIs('AWS::WAFv2::WebACL', 0);
+  });
+
+  it('builds the WAF pattern to match exactly the numbers above the limit', () => {
+    const pattern = new RegExp(greaterThanPattern(MAX_BODY_BYTES));
+    fc.assert(
+      fc.property(fc.nat({ max: 100 * MAX_BODY_BYTES }), (n) => pattern.test(String(n)) === n > MAX_BODY_BYTES),
+      { numRuns: 5_000 },
+    );
+    for (const n of [MAX_BODY_BYTES - 1, MAX_BODY_BYTES, MAX_BODY_BYTES + 1, 9_999_999, 10_000_000]) {
+      expect(pattern.test(String(n))).toBe(n > MAX_BODY_BYTES);
+    }
+    for (const limit of [0, 9, 10, 99, 4_500_000]) {
+      const re = new RegExp(greaterThanPattern(limit));
+      fc.assert(fc.property(fc.nat({ max: 10 * limit + 100 }), (n) => re.test(String(n)) === n > limit));
+    }
   });
 });

@@ -242,6 +242,17 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(await pendingIds(dynamodb, resources.tableName)).not.toContain(id);
   });
 
+  it('forwards each pending message once when reconciler runs overlap (no reserved concurrency needed)', async () => {
+    const bodies = Array.from({ length: 12 }, () => freshMessage('SEMDStatus'));
+    for (const body of bodies) await post('SEMDStatus', body, handlerFor('SEMDStatus', { sqs: UNREACHABLE }));
+    const reports = await Promise.all([reconciler()(), reconciler()(), reconciler()()]);
+    expect(reports.every((r) => r.failed === 0)).toBe(true);
+    expect(reports.reduce((sum, r) => sum + r.forwarded, 0)).toBeGreaterThanOrEqual(bodies.length);
+    const ids = (await drain(sqs, resources.queueUrl)).map((m) => (JSON.parse(m.Body!) as Envelope).messageId).sort();
+    expect(ids).toEqual(bodies.map((b) => String(b.MessageId)).sort());
+    expect(await pendingIds(dynamodb, resources.tableName)).toEqual([]);
+  });
+
   it('forwards once when a late re-send races the reconciler', async () => {
     const body = freshMessage('REMDStatus');
     await post('REMDStatus', body, handlerFor('REMDStatus', { sqs: UNREACHABLE }));
