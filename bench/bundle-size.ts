@@ -28,6 +28,9 @@ export async function measureBundle(): Promise<BundleReport> {
     const name = match ? match[1]! : `(ours) ${input.split('/').slice(0, 2).join('/')}`;
     byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
   }
-  const top = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, bytes]) => ({ name, bytes }));
+  const top = [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, bytes]) => ({ name, bytes }));
   return { file, bytes: output.bytes, top, bytesWithoutSdk: withoutSdk.outputs[`${BUNDLE_OUT}/index-no-sdk.mjs`]!.bytes };
 }

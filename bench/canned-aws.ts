@@ -26,12 +26,18 @@ export function cannedAws(): CannedAws {
   const items = new Map<string, unknown>();
 
   const respond = (statusCode: number, body: string, contentType = 'application/x-amz-json-1.0') => ({
-    response: { statusCode, reason: '', headers: { 'content-type': contentType, 'x-amzn-requestid': 'bench' }, body: Readable.from([Buffer.from(body)]) },
+    response: {
+      statusCode,
+      reason: '',
+      headers: { 'content-type': contentType, 'x-amzn-requestid': 'bench' },
+      body: Readable.from([Buffer.from(body)]),
+    },
   });
 
   const handle = async (request: HttpRequestLike) => {
     const target = request.headers['x-amz-target'] ?? '';
-    const text = typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? Buffer.from(request.body).toString() : '';
+    const text =
+      typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? Buffer.from(request.body).toString() : '';
     if (target.startsWith('DynamoDB_20120810.')) {
       const operation = target.slice('DynamoDB_20120810.'.length);
       calls.push(`DynamoDB.${operation}`);
@@ -39,7 +45,14 @@ export function cannedAws(): CannedAws {
         const input = JSON.parse(text) as { Item: { MessageId: { S: string } } };
         const id = input.Item.MessageId.S;
         if (items.has(id)) {
-          return respond(400, JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'The conditional request failed', Item: items.get(id) }));
+          return respond(
+            400,
+            JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+              message: 'The conditional request failed',
+              Item: items.get(id),
+            }),
+          );
         }
         items.set(id, { ...input.Item, state: { S: 'FORWARDED' } });
       }
@@ -56,9 +69,18 @@ export function cannedAws(): CannedAws {
   };
 
   const requestHandler = { handle, updateHttpClientConfig: () => undefined, httpHandlerConfigs: () => ({}) };
-  const common = { region: 'eu-central-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, requestHandler: requestHandler as never };
+  const common = {
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    requestHandler: requestHandler as never,
+  };
   const adapters = createAwsAdapters(
-    { TABLE_NAME: 'bench-messages', QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/000000000000/bench.fifo', BUCKET_NAME: 'bench-payloads', S3_FORCE_PATH_STYLE: false },
+    {
+      TABLE_NAME: 'bench-messages',
+      QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/000000000000/bench.fifo',
+      BUCKET_NAME: 'bench-payloads',
+      S3_FORCE_PATH_STYLE: false,
+    },
     { dynamodb: common, sqs: common, s3: common },
   );
   return { adapters, calls };

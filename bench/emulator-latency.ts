@@ -7,7 +7,11 @@ import { Progress } from '../cli/ui';
 
 /* M6: ack latency of the whole local product (DynamoDB Local, fauxqs) at a fixed open-loop rate. */
 
-export async function measureEmulatorLatency(rate = 200, seconds = 30, dynamo: 'dynamodb-local' | 'dynalite' = 'dynamodb-local'): Promise<OpenLoopReport & { dynamodb: string }> {
+export async function measureEmulatorLatency(
+  rate = 200,
+  seconds = 30,
+  dynamo: 'dynamodb-local' | 'dynalite' = 'dynamodb-local',
+): Promise<OpenLoopReport & { dynamodb: string }> {
   const child = startChild('bench/servers.ts', ['stack'], { BENCH_DYNAMO: dynamo });
   try {
     const info = await messageFrom<LocalInfo>(child, 'info');

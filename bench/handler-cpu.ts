@@ -76,11 +76,17 @@ async function run(requests: number): Promise<HandlerReport> {
   const callsDuplicate = [...calls];
 
   const sdk = await time(handler, requests);
-  const ours = await time(
-    deployed(inMemoryPorts()),
+  const ours = await time(deployed(inMemoryPorts()), requests);
+  return {
     requests,
-  );
-  return { requests, p50Ms: sdk.p50, p99Ms: sdk.p99, cpuMsPerRequest: sdk.cpuMs, oursP50Ms: ours.p50, oursP99Ms: ours.p99, callsNew, callsDuplicate };
+    p50Ms: sdk.p50,
+    p99Ms: sdk.p99,
+    cpuMsPerRequest: sdk.cpuMs,
+    oursP50Ms: ours.p50,
+    oursP99Ms: ours.p99,
+    callsNew,
+    callsDuplicate,
+  };
 }
 
 if (process.send) {

@@ -33,7 +33,11 @@ async function load(url: string, seconds: number): Promise<{ rps: number; errors
 
 export async function measureThroughput(seconds = 10): Promise<ThroughputReport> {
   const results: Record<string, { rps: number; errors: number }> = {};
-  for (const [name, kind, logLevel] of [['bare', 'bare', 'INFO'], ['gateway', 'gateway', 'INFO'], ['quiet', 'gateway', 'WARN']] as const) {
+  for (const [name, kind, logLevel] of [
+    ['bare', 'bare', 'INFO'],
+    ['gateway', 'gateway', 'INFO'],
+    ['quiet', 'gateway', 'WARN'],
+  ] as const) {
     // As `npm start` runs: EMF metrics off (they are CloudWatch's business), logs on.
     const child = startChild('bench/servers.ts', [kind], { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: logLevel });
     try {
@@ -46,5 +50,11 @@ export async function measureThroughput(seconds = 10): Promise<ThroughputReport>
   }
   const bare = results.bare!;
   const gateway = results.gateway!;
-  return { bareRps: bare.rps, gatewayRps: gateway.rps, quietGatewayRps: results.quiet!.rps, ratio: gateway.rps / bare.rps, errors: bare.errors + gateway.errors };
+  return {
+    bareRps: bare.rps,
+    gatewayRps: gateway.rps,
+    quietGatewayRps: results.quiet!.rps,
+    ratio: gateway.rps / bare.rps,
+    errors: bare.errors + gateway.errors,
+  };
 }

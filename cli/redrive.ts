@@ -46,11 +46,17 @@ export async function redrive(options: { sqs: SQSClient; dlqUrl: string; queueUr
     const ok = new Set((sent.Successful ?? []).map((s) => Number(s.Id)));
     const toDelete = Messages.filter((_, i) => ok.has(i));
     if (toDelete.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
     }
     moved += toDelete.length;
     progress.update(moved, 'moved from the DLQ to the MIS queue');
-    if (sent.Failed?.length) throw new Error(`${sent.Failed.length} message(s) could not be sent back: ${sent.Failed[0]?.Message ?? ''}; they stay in the DLQ`);
+    if (sent.Failed?.length)
+      throw new Error(`${sent.Failed.length} message(s) could not be sent back: ${sent.Failed[0]?.Message ?? ''}; they stay in the DLQ`);
   }
   progress.done();
   return { moved };

@@ -101,7 +101,9 @@ export const SCENARIOS: readonly Scenario[] = [
     run: async (base) => {
       const body = example('VimisResult');
       const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(body))]);
-      return [[await rawPost(new URL('VimisResult', base), bytes, { Expect: '100-continue', 'Transfer-Encoding': 'chunked' }), success(body)]];
+      return [
+        [await rawPost(new URL('VimisResult', base), bytes, { Expect: '100-continue', 'Transfer-Encoding': 'chunked' }), success(body)],
+      ];
     },
   },
   {
@@ -184,7 +186,14 @@ export async function simulate(base: string, options: { only?: RegExp } = {}): P
 }
 
 export function report(results: readonly ScenarioResult[]): string {
-  const rows = results.map((r, i) => [String(i + 1), r.name, r.expected, r.got, r.ok ? paint('green', 'PASS') : paint('red', 'FAIL'), `${r.ms} ms`]);
+  const rows = results.map((r, i) => [
+    String(i + 1),
+    r.name,
+    r.expected,
+    r.got,
+    r.ok ? paint('green', 'PASS') : paint('red', 'FAIL'),
+    `${r.ms} ms`,
+  ]);
   const passed = results.filter((r) => r.ok).length;
   return `${table(['#', 'scenario', 'expected', 'got', 'result', 'time'], rows)}\n\n${passed} passed, ${results.length - passed} failed`;
 }
@@ -195,7 +204,8 @@ function describe(e: Expectation): string {
 
 function mismatch(answer: Answer, e: Expectation): string | undefined {
   if (!answer.ack) return `${answer.status}, not an ack: ${answer.raw.slice(0, 60)}`;
-  if (answer.status !== e.status || answer.ack.Status !== e.ackStatus) return `${answer.status} ${answer.ack.Status}: ${answer.ack.Message.slice(0, 80)}`;
+  if (answer.status !== e.status || answer.ack.Status !== e.ackStatus)
+    return `${answer.status} ${answer.ack.Status}: ${answer.ack.Message.slice(0, 80)}`;
   if (e.messageId !== undefined && answer.ack.MessageId !== e.messageId) return `ack echoes MessageId "${answer.ack.MessageId}"`;
   if (e.mentions && !answer.ack.Message.includes(e.mentions)) return `ack does not name ${e.mentions}: ${answer.ack.Message.slice(0, 80)}`;
   return undefined;
@@ -214,7 +224,8 @@ async function post(base: string, path: string, body: string): Promise<Answer> {
 function toAnswer(status: number, raw: string): Answer {
   try {
     const ack = JSON.parse(raw) as Ack;
-    const isAck = typeof ack?.MessageId === 'string' && typeof ack.Message === 'string' && (ack.Status === 'Success' || ack.Status === 'Failed');
+    const isAck =
+      typeof ack?.MessageId === 'string' && typeof ack.Message === 'string' && (ack.Status === 'Success' || ack.Status === 'Failed');
     return { status, ack: isAck ? ack : undefined, raw };
   } catch {
     return { status, ack: undefined, raw };
@@ -226,7 +237,11 @@ const requester = (url: URL) => (url.protocol === 'https:' ? requestTls : reques
 /** POST with node:http, body in two chunks after the server's 100 Continue. */
 function rawPost(url: URL, body: Buffer, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = requester(url)(url, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, timeout: 30_000 });
+    const req = requester(url)(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+      timeout: 30_000,
+    });
     const write = () => {
       req.write(body.subarray(0, body.length >> 1));
       req.end(body.subarray(body.length >> 1));
@@ -246,7 +261,10 @@ function rawPost(url: URL, body: Buffer, headers: Record<string, string>): Promi
 /** Sends a whole message, then hangs up without reading the ack: the sender's "no answer". */
 function sendAndHangUp(url: URL, body: Buffer): Promise<void> {
   return new Promise((resolve) => {
-    const req = requester(url)(url, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length } });
+    const req = requester(url)(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length },
+    });
     req.on('error', () => resolve());
     req.end(body, () => {
       req.destroy();

@@ -69,7 +69,16 @@ export function formatArrivals(arrivals: readonly Arrival[], json: boolean): str
   );
 }
 
-export async function tail(options: { dynamodb: DynamoDBClient; tableName: string; json: boolean; since: string; follow: boolean; intervalMs?: number; write?: (text: string) => void; signal?: AbortSignal }): Promise<number> {
+export async function tail(options: {
+  dynamodb: DynamoDBClient;
+  tableName: string;
+  json: boolean;
+  since: string;
+  follow: boolean;
+  intervalMs?: number;
+  write?: (text: string) => void;
+  signal?: AbortSignal;
+}): Promise<number> {
   const write = options.write ?? ((text: string) => process.stdout.write(`${text}\n`));
   let cursor = options.since;
   let printedHeader = false;
@@ -100,4 +109,5 @@ function daysBetween(fromIso: string, toIso: string): string[] {
   }
 }
 
-const humanBytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`);
+const humanBytes = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;

@@ -9,7 +9,11 @@ export const paint = (style: Style, text: string) => (colour ? styleText(style, 
 export function table(headers: string[], rows: string[][]): string {
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths = headers.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
-  const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(widths[i]! - visible(c))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c + ' '.repeat(widths[i]! - visible(c)))
+      .join('  ')
+      .trimEnd();
   return [line(headers.map((h) => paint('bold', h))), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

@@ -150,7 +150,8 @@ export function parseEnvelope(body: string | undefined): Envelope {
     throw new EnvelopeError('message body is not JSON');
   }
   if (envelope?.version !== ENVELOPE_VERSION) throw new EnvelopeError(`unsupported envelope version ${String(envelope?.version)}`);
-  if (!MESSAGE_TYPES.includes(envelope.messageType as MessageType)) throw new EnvelopeError(`unknown messageType ${String(envelope.messageType).slice(0, 40)}`);
+  if (!MESSAGE_TYPES.includes(envelope.messageType as MessageType))
+    throw new EnvelopeError(`unknown messageType ${String(envelope.messageType).slice(0, 40)}`);
   if (!envelope.payload === !envelope.payloadRef) throw new EnvelopeError('envelope must carry exactly one of payload and payloadRef');
   return envelope;
 }

@@ -25,12 +25,18 @@ const consumer = createCallbackConsumer({
   sqs: new SQSClient({ ...aws, endpoint: info.sqsEndpoint, useQueueUrlAsEndpoint: false }),
   s3: new S3Client({ ...aws, endpoint: info.s3Endpoint, forcePathStyle: true }),
   handlers: {
-    CDAStatus: (m) => once(m, () => console.log(`CDA for ${m.payload.IdMedDocumentMis}: ${m.payload.Status}, ${m.payload.CDA?.length ?? 0} base64 chars`)),
+    CDAStatus: (m) =>
+      once(m, () => console.log(`CDA for ${m.payload.IdMedDocumentMis}: ${m.payload.Status}, ${m.payload.CDA?.length ?? 0} base64 chars`)),
     SEMDStatus: (m) => once(m, () => console.log(`SEMD ${m.payload.IdMedDocumentMis} → IEMK: ${m.payload.Status}`)),
-    REMDStatus: (m) => once(m, () => console.log(`EMD ${m.payload.IdSourceMis} → REMD: ${m.payload.Status} ${m.payload.RemdRegNumber ?? ''}`)),
+    REMDStatus: (m) =>
+      once(m, () => console.log(`EMD ${m.payload.IdSourceMis} → REMD: ${m.payload.Status} ${m.payload.RemdRegNumber ?? ''}`)),
     MseResult: (m) => once(m, () => console.log(`MSE result ${m.payload.IdResultMSE} registered for ${m.payload.IdMSEMis}`)),
-    MseResultData: (m) => once(m, () => console.log(`MSE result file for ${m.payload.IdMSEMis}: ${m.payload.Data?.length ?? 0} base64 chars`)),
-    VimisResult: (m) => once(m, () => console.log(`VIMIS ${m.payload.IdRecipientSystem} SMS ${m.payload.DocType}: ${m.payload.Status} (${m.payload.StatusCode})`)),
+    MseResultData: (m) =>
+      once(m, () => console.log(`MSE result file for ${m.payload.IdMSEMis}: ${m.payload.Data?.length ?? 0} base64 chars`)),
+    VimisResult: (m) =>
+      once(m, () =>
+        console.log(`VIMIS ${m.payload.IdRecipientSystem} SMS ${m.payload.DocType}: ${m.payload.Status} (${m.payload.StatusCode})`),
+      ),
   },
   onError: (error) => console.error(`left on the queue: ${error.message}`),
 });

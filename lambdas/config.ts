@@ -12,11 +12,13 @@ const KiB = 1024;
 /** A whole number from the environment, within bounds, with a default when unset. */
 const integer = (min: number, max: number, fallback: number) =>
   z._default(
-    z.coerce.number().check(
-      z.refine(Number.isInteger, { error: 'a whole number' }),
-      z.gte(min, { error: `at least ${min}` }),
-      z.lte(max, { error: `at most ${max}` }),
-    ),
+    z.coerce
+      .number()
+      .check(
+        z.refine(Number.isInteger, { error: 'a whole number' }),
+        z.gte(min, { error: `at least ${min}` }),
+        z.lte(max, { error: `at most ${max}` }),
+      ),
     fallback,
   );
 
@@ -36,7 +38,15 @@ const schema = z.object({
   /** Comma-separated `Lpu` ids this site serves (any letter case); empty: any. */
   LPU_ALLOWLIST: z.pipe(
     z._default(z.string(), ''),
-    z.transform((list) => new Set(list.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean)) as ReadonlySet<string>),
+    z.transform(
+      (list) =>
+        new Set(
+          list
+            .split(',')
+            .map((id) => id.trim().toLowerCase())
+            .filter(Boolean),
+        ) as ReadonlySet<string>,
+    ),
   ),
   /** The reconciler leaves a pending message alone this long: its own delivery may still be running. */
   RECONCILE_GRACE_SECONDS: integer(0, 86_400, 60),

@@ -15,7 +15,10 @@ export class AccountStack extends Stack {
   readonly role: Role;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
-    super(scope, id, { description: 'N3.Health callback endpoints: account-level API Gateway logging role (once per account and region)', ...props });
+    super(scope, id, {
+      description: 'N3.Health callback endpoints: account-level API Gateway logging role (once per account and region)',
+      ...props,
+    });
     this.role = new Role(this, 'ApiGatewayCloudWatchRole', {
       assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
       managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],

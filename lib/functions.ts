@@ -90,7 +90,8 @@ export class Functions extends Construct {
     this.reconciler = make('Reconcile', 'Reconcile', { timeout: Duration.seconds(60) });
 
     // Exact actions on exact resources: the L2 grants add index/* and action wildcards we do not use.
-    const allow = (grantee: IGrantable, actions: string[], resourceArns: string[]) => Grant.addToPrincipal({ grantee, actions, resourceArns });
+    const allow = (grantee: IGrantable, actions: string[], resourceArns: string[]) =>
+      Grant.addToPrincipal({ grantee, actions, resourceArns });
     const { table, queue, bucket } = storage;
     for (const fn of [...Object.values(receivers), this.fallback]) {
       allow(fn, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);

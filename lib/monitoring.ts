@@ -78,15 +78,20 @@ export class Monitoring extends Construct {
         label,
         period: FIVE_MINUTES,
       });
-    const pending = watch(new Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: METRIC.pendingCount,
-      dimensionsMap: dimensions(METRIC.pendingCount),
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
-    }));
+    const pending = watch(
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.pendingCount,
+        dimensionsMap: dimensions(METRIC.pendingCount),
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+      }),
+    );
     const oldestAge = storage.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' });
-    const dlqDepth = storage.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    const dlqDepth = storage.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    });
 
     const alarm = (name: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
       const created = new Alarm(this, name, {
@@ -117,7 +122,12 @@ export class Monitoring extends Construct {
     );
 
     if (props.oversizeRefused) {
-      alarm('Oversize', props.oversizeRefused, 0, 'callbacks were refused as too large (over 4 MiB) before reaching the endpoint: ask the platform');
+      alarm(
+        'Oversize',
+        props.oversizeRefused,
+        0,
+        'callbacks were refused as too large (over 4 MiB) before reaching the endpoint: ask the platform',
+      );
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -126,20 +136,36 @@ export class Monitoring extends Construct {
     });
     const fnMetric = (pick: (fn: LambdaFunction) => IMetric) => props.functions.map(pick);
     this.dashboard.addWidgets(
-      new TextWidget({ markdown: `# N3 callbacks: ${props.displayName}\nSite \`${siteId}\`. Refused requests: \`rejected/\` in the bucket.`, width: 24, height: 2 }),
+      new TextWidget({
+        markdown: `# N3 callbacks: ${props.displayName}\nSite \`${siteId}\`. Refused requests: \`rejected/\` in the bucket.`,
+        width: 24,
+        height: 2,
+      }),
       new GraphWidget({
         title: 'API requests, 4xx, 5xx',
-        left: [api.metricCount({ period: FIVE_MINUTES }), api.metricClientError({ period: FIVE_MINUTES }), api.metricServerError({ period: FIVE_MINUTES })],
+        left: [
+          api.metricCount({ period: FIVE_MINUTES }),
+          api.metricClientError({ period: FIVE_MINUTES }),
+          api.metricServerError({ period: FIVE_MINUTES }),
+        ],
         width: 12,
       }),
       new GraphWidget({
         title: 'API latency p50 / p99 (ms)',
-        left: [api.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }), api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
+        left: [
+          api.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }),
+          api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }),
+        ],
         width: 12,
       }),
       new GraphWidget({ title: 'Accepted by type', left: byType(METRIC.accepted, 'accepted'), stacked: true, width: 8 }),
       new GraphWidget({ title: 'Duplicates by type', left: byType(METRIC.duplicate, 'duplicate'), stacked: true, width: 8 }),
-      new GraphWidget({ title: 'Deferred by type (queue unavailable)', left: byType(METRIC.deferred, 'deferred'), stacked: true, width: 8 }),
+      new GraphWidget({
+        title: 'Deferred by type (queue unavailable)',
+        left: byType(METRIC.deferred, 'deferred'),
+        stacked: true,
+        width: 8,
+      }),
       new GraphWidget({ title: 'Rejected by type', left: byType(METRIC.rejected, 'rejected'), stacked: true, width: 8 }),
       new GraphWidget({ title: 'Conflicts by type', left: byType(METRIC.conflict, 'conflict'), stacked: true, width: 8 }),
       new GraphWidget({
@@ -150,7 +176,11 @@ export class Monitoring extends Construct {
       }),
       new GraphWidget({ title: 'Function errors', left: fnMetric((fn) => fn.metricErrors({ period: FIVE_MINUTES })), width: 8 }),
       new GraphWidget({ title: 'Function throttles', left: fnMetric((fn) => fn.metricThrottles({ period: FIVE_MINUTES })), width: 8 }),
-      new GraphWidget({ title: 'Function duration p99 (ms)', left: fnMetric((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99' })), width: 8 }),
+      new GraphWidget({
+        title: 'Function duration p99 (ms)',
+        left: fnMetric((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99' })),
+        width: 8,
+      }),
       new GraphWidget({
         title: 'MIS queue: depth and age of oldest (s)',
         left: [storage.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) })],

@@ -37,12 +37,12 @@ export function acknowledgeNagFindings(stack: CallbackStack): void {
       api.deploymentStage,
       'AwsSolutions-APIG6',
       'Access logs record every request (time, IP, route, status, size). Execution logs need the account-wide API Gateway ' +
-        'CloudWatch role, which a site stack must not own: deploy N3Callback-account once, then set the site\'s executionLogs.',
+        "CloudWatch role, which a site stack must not own: deploy N3Callback-account once, then set the site's executionLogs.",
     );
   }
 
   const objectPrefixes =
-    'Object keys are made per message (MessageId and content hash) under this site\'s prefix, so object ARNs can only be ' +
+    "Object keys are made per message (MessageId and content hash) under this site's prefix, so object ARNs can only be " +
     'granted by prefix; the prefix is the tightest scope.';
   for (const fn of [...Object.values(stack.functions.receivers), stack.functions.fallback]) {
     ack(fn.role!, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);

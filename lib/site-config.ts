@@ -8,7 +8,14 @@ import { z } from 'zod';
 const cidr = z
   .string()
   .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'an IPv4 CIDR such as 203.0.113.0/24')
-  .refine((value) => value.split('/')[0]!.split('.').every((octet) => Number(octet) <= 255) && Number(value.split('/')[1]) <= 32, 'an IPv4 CIDR such as 203.0.113.0/24');
+  .refine(
+    (value) =>
+      value
+        .split('/')[0]!
+        .split('.')
+        .every((octet) => Number(octet) <= 255) && Number(value.split('/')[1]) <= 32,
+    'an IPv4 CIDR such as 203.0.113.0/24',
+  );
 
 export const siteSchema = z.strictObject({
   /** Stack `N3Callback-<id>`, resource names, the envelope's `site`. */

@@ -65,7 +65,11 @@ try {
         sent.push(id);
         bodies.set(id, JSON.stringify({ ...EXAMPLES.REMDStatus, MessageId: id, IdSourceMis: `doc-${index % 500}` }));
       }
-      const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: bodies.get(id)! });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        body: bodies.get(id)!,
+      });
       const ack = (await response.json()) as { Status?: string; MessageId?: string };
       return response.status === 200 && ack.Status === 'Success' && ack.MessageId === id;
     },
@@ -99,10 +103,17 @@ async function drainQueue(info: LocalInfo, onProgress?: (n: number) => void): Pr
   const ids: string[] = [];
   try {
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: info.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: info.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       if (Messages.length === 0) return ids;
       ids.push(...Messages.map((m) => (JSON.parse(m.Body!) as Envelope).messageId));
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: info.queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: info.queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
       onProgress?.(ids.length);
     }
   } finally {

@@ -16,11 +16,16 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export const localClientConfig = (endpoint: string, region = LOCAL_REGION) => ({ region, credentials: LOCAL_CREDENTIALS, endpoint });
 
 export const localDynamoDb = (endpoint: string, region?: string) => new DynamoDBClient(localClientConfig(endpoint, region));
-export const localSqs = (endpoint: string, region?: string) => new SQSClient({ ...localClientConfig(endpoint, region), useQueueUrlAsEndpoint: false });
-export const localS3 = (endpoint: string, region?: string) => new S3Client({ ...localClientConfig(endpoint, region), forcePathStyle: true });
+export const localSqs = (endpoint: string, region?: string) =>
+  new SQSClient({ ...localClientConfig(endpoint, region), useQueueUrlAsEndpoint: false });
+export const localS3 = (endpoint: string, region?: string) =>
+  new S3Client({ ...localClientConfig(endpoint, region), forcePathStyle: true });
 
 /** What `createAwsAdapters` needs to reach the emulators (it sets the queue and bucket quirks itself). */
-export function localOverrides(endpoints: { dynamodb: string; sqs: string; s3: string }, extra: { maxAttempts?: number } = {}): ClientOverrides {
+export function localOverrides(
+  endpoints: { dynamodb: string; sqs: string; s3: string },
+  extra: { maxAttempts?: number } = {},
+): ClientOverrides {
   return {
     dynamodb: { ...localClientConfig(endpoints.dynamodb), ...extra },
     sqs: { ...localClientConfig(endpoints.sqs), ...extra },

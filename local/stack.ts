@@ -70,7 +70,10 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
-    const functions = (await import('../lambdas/handlers/index')) as unknown as Record<MessageType | 'Fallback' | 'Reconcile', LambdaHandler>;
+    const functions = (await import('../lambdas/handlers/index')) as unknown as Record<
+      MessageType | 'Fallback' | 'Reconcile',
+      LambdaHandler
+    >;
 
     let info: LocalInfo | undefined;
     const gateway = await startGateway({
@@ -100,7 +103,9 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
     // One run at a time, as the deployed function's reserved concurrency of 1 ensures.
     let running: Promise<unknown> | undefined;
     const reconcile = () =>
-      (running ??= functions.Reconcile({} as never, lambdaContext(`reconcile-${Date.now()}`, 'Reconcile')).finally(() => (running = undefined)));
+      (running ??= functions
+        .Reconcile({} as never, lambdaContext(`reconcile-${Date.now()}`, 'Reconcile'))
+        .finally(() => (running = undefined)));
     const every = options.reconcileEverySeconds ?? 5;
     if (every > 0) {
       timer = setInterval(() => {

@@ -186,7 +186,9 @@ export function fromItem(item: Item): MessageRecord {
     documentKey: s('documentKey'),
     payloadHash: s('payloadHash'),
     ...(item.payload?.S !== undefined ? { payload: item.payload.S } : {}),
-    ...(ref ? { payloadRef: { bucket: ref.bucket?.S ?? '', key: ref.key?.S ?? '', size: Number(ref.size?.N ?? 0), sha256: ref.sha256?.S ?? '' } } : {}),
+    ...(ref
+      ? { payloadRef: { bucket: ref.bucket?.S ?? '', key: ref.key?.S ?? '', size: Number(ref.size?.N ?? 0), sha256: ref.sha256?.S ?? '' } }
+      : {}),
     payloadBytes: n('payloadBytes'),
     receivedAt: s('receivedAt'),
     ...(item.forwardedAt?.S ? { forwardedAt: item.forwardedAt.S } : {}),

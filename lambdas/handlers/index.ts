@@ -41,6 +41,11 @@ export const VimisResult = entry('VimisResult');
 export const Fallback = entry(undefined);
 
 export const Reconcile = asLambda(
-  createReconcileHandler({ ports, settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, batch: config.RECONCILE_BATCH }, logger, metrics }),
+  createReconcileHandler({
+    ports,
+    settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, batch: config.RECONCILE_BATCH },
+    logger,
+    metrics,
+  }),
   deps,
 );

@@ -10,7 +10,5 @@ import type { Context } from 'aws-lambda';
  * invocation's metrics flushed as one EMF record when it ends.
  */
 export function asLambda<E, R>(handler: (event: E) => Promise<R>, observability: { logger: Logger; metrics: Metrics }) {
-  return middy<E, R, Error, Context>(handler)
-    .use(injectLambdaContext(observability.logger))
-    .use(logMetrics(observability.metrics));
+  return middy<E, R, Error, Context>(handler).use(injectLambdaContext(observability.logger)).use(logMetrics(observability.metrics));
 }

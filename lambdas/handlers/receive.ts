@@ -23,7 +23,6 @@ export interface ReceiveDeps {
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-
 /**
  * One handler per MessageType (the gateway routes each type to its own function), or,
  * with no type, the catch-all that resolves the type from the path and answers 404
@@ -43,7 +42,8 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
     let bytes: number | undefined;
 
     try {
-      if (event.httpMethod !== 'POST') throw new MethodNotAllowedError(`метод ${event.httpMethod.slice(0, 16)} не поддерживается: используйте POST`);
+      if (event.httpMethod !== 'POST')
+        throw new MethodNotAllowedError(`метод ${event.httpMethod.slice(0, 16)} не поддерживается: используйте POST`);
       messageType ??= resolveType(event.pathParameters?.proxy ?? event.path);
 
       const decoded = decodeBody(raw, deps.maxBodyBytes);
@@ -61,10 +61,24 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       count(name, messageType);
       // A conflict is refused (409) like any other bad request: it counts toward the Rejected alarm too.
       if (name === 'conflict') metrics.addMetric(METRIC.rejected, MetricUnit.Count, 1);
-      metrics.addMetric(parsed.message.status === 'Success' ? METRIC.payloadStatusSuccess : METRIC.payloadStatusFailed, MetricUnit.Count, 1);
-      const log = { ...request, messageId: parsed.message.messageId, messageType, lpu: parsed.message.lpu, payloadStatus: parsed.message.status, bytes, outcome: name, ...forwardingOf(outcome) };
+      metrics.addMetric(
+        parsed.message.status === 'Success' ? METRIC.payloadStatusSuccess : METRIC.payloadStatusFailed,
+        MetricUnit.Count,
+        1,
+      );
+      const log = {
+        ...request,
+        messageId: parsed.message.messageId,
+        messageType,
+        lpu: parsed.message.lpu,
+        payloadStatus: parsed.message.status,
+        bytes,
+        outcome: name,
+        ...forwardingOf(outcome),
+      };
       if (name === 'deferred') logger.warn('stored, queue unavailable: the reconciler will forward it', log);
-      else if (outcome.kind !== 'conflict' && outcome.forwarding?.marked === false) logger.warn('forwarded but not marked: stays pending until re-marked', log);
+      else if (outcome.kind !== 'conflict' && outcome.forwarding?.marked === false)
+        logger.warn('forwarded but not marked: stays pending until re-marked', log);
       else logger.info(name, log);
 
       const response = ackForOutcome(outcome, messageId);
@@ -95,7 +109,14 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
   }
 
   /** Keeps a refused request for inspection. A failure to keep it is logged and counted, and the ack stands. */
-  async function keep(event: APIGatewayProxyEvent, raw: RawBody, response: AckResponse, code: string, reason: string, messageType: MessageType | undefined) {
+  async function keep(
+    event: APIGatewayProxyEvent,
+    raw: RawBody,
+    response: AckResponse,
+    code: string,
+    reason: string,
+    messageType: MessageType | undefined,
+  ) {
     const body = raw.body ? Buffer.from(raw.body, raw.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
     const kept = body.subarray(0, deps.maxBodyBytes);
     try {
@@ -118,7 +139,12 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       logger.info('quarantined', { requestId: event.requestContext?.requestId, key });
     } catch (error) {
       metrics.addMetric(METRIC.quarantineFailed, MetricUnit.Count, 1);
-      logger.error('quarantine failed', { requestId: event.requestContext?.requestId, httpStatus: response.statusCode, code, error: error as Error });
+      logger.error('quarantine failed', {
+        requestId: event.requestContext?.requestId,
+        httpStatus: response.statusCode,
+        code,
+        error: error as Error,
+      });
     }
   }
 }
@@ -150,7 +176,8 @@ const shown = (text: string) => text.replace(/[^\w./-]/g, '?').slice(0, 64);
 const lastSegment = (path: string | undefined) => shown((path ?? '').split('/').filter(Boolean).pop() ?? '');
 
 // Credentials and session material never go into the quarantine.
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|signature|credential|password|session/i;
+const SECRET_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|signature|credential|password|session/i;
 
 function safeHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> {
   return Object.fromEntries(

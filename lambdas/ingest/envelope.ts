@@ -18,7 +18,10 @@ interface EnvelopeHead {
 
 /** The payload inline, or (claim check) where to fetch it: never both. */
 export type Envelope = EnvelopeHead &
-  ({ readonly payload: Record<string, unknown>; readonly payloadRef?: never } | { readonly payloadRef: PayloadRef; readonly payload?: never });
+  (
+    | { readonly payload: Record<string, unknown>; readonly payloadRef?: never }
+    | { readonly payloadRef: PayloadRef; readonly payload?: never }
+  );
 
 /** Key-sorted JSON: the same message in any key order hashes the same, so a re-send is a duplicate, not a conflict. */
 export function canonicalJson(value: unknown): string {
@@ -34,8 +37,7 @@ export const sha256 = (text: string): string => createHash('sha256').update(text
 // SQS allows 1-128 printable ASCII characters in a MessageGroupId; MIS document ids may be
 // Cyrillic or longer, and those map to a stable hash so the document still keeps one group.
 const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
-export const groupIdFor = (documentKey: string): string =>
-  GROUP_ID.test(documentKey) ? documentKey : `sha256-${sha256(documentKey)}`;
+export const groupIdFor = (documentKey: string): string => (GROUP_ID.test(documentKey) ? documentKey : `sha256-${sha256(documentKey)}`);
 
 /**
  * Where a large payload lives: by site, type and day (for lifecycle rules and for people

@@ -28,7 +28,10 @@ export interface ReconcileReport {
   readonly pendingAfter: number;
 }
 
-export async function reconcile(ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>, settings: ReconcileSettings): Promise<ReconcileReport> {
+export async function reconcile(
+  ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>,
+  settings: ReconcileSettings,
+): Promise<ReconcileReport> {
   const pendingBefore = await ports.store.countPending();
   const before = new Date(ports.clock.now().getTime() - settings.graceSeconds * 1000).toISOString();
   const due = pendingBefore === 0 ? [] : await ports.store.listPending(before, settings.batch);

@@ -59,7 +59,8 @@ function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -102,7 +103,9 @@ function charsetOf(contentType: string | undefined): string | undefined {
  */
 export function sniffMessageId(raw: RawBody): string {
   try {
-    const head = (raw.isBase64Encoded ? Buffer.from((raw.body ?? '').slice(0, 1 << 16), 'base64').toString('utf8') : (raw.body ?? '').slice(0, 1 << 16));
+    const head = raw.isBase64Encoded
+      ? Buffer.from((raw.body ?? '').slice(0, 1 << 16), 'base64').toString('utf8')
+      : (raw.body ?? '').slice(0, 1 << 16);
     const match = /"MessageId"\s*:\s*"([0-9A-Za-z-]{1,64})"/.exec(head);
     return match ? match[1]! : '';
   } catch {

@@ -67,7 +67,10 @@ export const status = () => z.enum(STATUSES, { error: required(REASONS.status) }
 const absentAsUndefined = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
 
 export const optionalId = () =>
-  z.pipe(z.nullish(z.string({ error: REASONS.string }).check(z.minLength(1, { error: REASONS.empty }))), z.transform(absentAsUndefined<string>));
+  z.pipe(
+    z.nullish(z.string({ error: REASONS.string }).check(z.minLength(1, { error: REASONS.empty }))),
+    z.transform(absentAsUndefined<string>),
+  );
 
 export const optionalBase64 = () =>
   z.pipe(

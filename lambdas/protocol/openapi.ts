@@ -34,7 +34,8 @@ function schemaOf(type: MessageType): JsonSchema {
     schema.required = required.filter((name) => !aliases.some(([, canonical]) => canonical === name));
     schema.allOf = aliases.map(([alias, canonical]) => ({ anyOf: [{ required: [canonical] }, { required: [alias] }] }));
     const properties = schema.properties as Record<string, JsonSchema>;
-    for (const [alias, canonical] of aliases) properties[alias] = { ...properties[canonical], description: `Spelling of ${canonical} used by the specification's table` };
+    for (const [alias, canonical] of aliases)
+      properties[alias] = { ...properties[canonical], description: `Spelling of ${canonical} used by the specification's table` };
   }
   return {
     title: type,

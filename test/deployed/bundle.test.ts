@@ -82,7 +82,10 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
   });
 
   it('answers an unknown type (404) and a wrong method on a typed path (405) from the catch-all', async () => {
-    const unknown = await call(site.functions.Fallback!, restProxyEvent({ path: '/CDAStatusX', secret, body: JSON.stringify(freshMessage('CDAStatus')) }));
+    const unknown = await call(
+      site.functions.Fallback!,
+      restProxyEvent({ path: '/CDAStatusX', secret, body: JSON.stringify(freshMessage('CDAStatus')) }),
+    );
     expect(unknown.status).toBe(404);
     expect(unknown.ack.Status).toBe('Failed');
     // On the real gateway GET /CDAStatus has no method on the typed resource and falls through to {proxy+}.
@@ -93,7 +96,9 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
 
   it('is refused by Lambda itself when the event is over 6 MB: the reason the functions stop at 4 MiB', async () => {
     const body = 'x'.repeat(Math.ceil((LAMBDA_MAX_EVENT_BYTES * 3) / 4));
-    await expect(site.functions.CDAStatus!.invoke(restProxyEvent({ path: '/CDAStatus', secret, body }))).rejects.toThrow(RequestTooLargeError);
+    await expect(site.functions.CDAStatus!.invoke(restProxyEvent({ path: '/CDAStatus', secret, body }))).rejects.toThrow(
+      RequestTooLargeError,
+    );
     const fits = 'x'.repeat(MAX_BODY_BYTES + 64 * 1024);
     expect(() => JSON.stringify(restProxyEvent({ path: '/CDAStatus', secret, body: fits })).length <= LAMBDA_MAX_EVENT_BYTES).not.toThrow();
     expect(JSON.stringify(restProxyEvent({ path: '/CDAStatus', secret, body: fits })).length).toBeLessThan(LAMBDA_MAX_EVENT_BYTES);
@@ -137,7 +142,10 @@ describe('the observability contract: every watched metric is emitted, with thos
         return record._aws.CloudWatchMetrics.flatMap((directive) => {
           expect(directive.Namespace).toBe(METRICS_NAMESPACE);
           return directive.Metrics.flatMap((metric) =>
-            directive.Dimensions.map((set) => ({ name: metric.Name, dimensions: Object.fromEntries(set.map((d) => [d, String(record[d])])) })),
+            directive.Dimensions.map((set) => ({
+              name: metric.Name,
+              dimensions: Object.fromEntries(set.map((d) => [d, String(record[d])])),
+            })),
           );
         });
       });
@@ -149,7 +157,17 @@ describe('the observability contract: every watched metric is emitted, with thos
 
   it('prints EMF for every path: accepted, duplicate, conflict, refusals, deferred, reconciled, quarantine failure', () => {
     const names = new Set(emitted().map((e) => e.name));
-    for (const name of ['accepted', 'duplicate', 'conflict', 'rejected', 'deferred', 'quarantined', 'quarantineFailed', 'reconciled', 'PendingCount']) {
+    for (const name of [
+      'accepted',
+      'duplicate',
+      'conflict',
+      'rejected',
+      'deferred',
+      'quarantined',
+      'quarantineFailed',
+      'reconciled',
+      'PendingCount',
+    ]) {
       expect(names, name).toContain(name);
     }
   });
@@ -157,7 +175,9 @@ describe('the observability contract: every watched metric is emitted, with thos
   it('emits, with exactly those dimensions, every metric an alarm watches', () => {
     const seen = new Set(emitted().map((e) => key(e.name, e.dimensions)));
     const seenNames = new Set(emitted().map((e) => `${e.name} ${Object.keys(e.dimensions).sort().join(',')}`));
-    const template = Template.fromStack(site.stack).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const template = Template.fromStack(site.stack).toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
     const watched: Array<{ MetricName: string; Dimensions: Array<{ Name: string; Value: string }> }> = [];
     const walk = (node: unknown): void => {
       if (Array.isArray(node)) return node.forEach(walk);
@@ -167,7 +187,9 @@ describe('the observability contract: every watched metric is emitted, with thos
         Object.values(o).forEach(walk);
       }
     };
-    Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').forEach((r) => walk(r.Properties));
+    Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .forEach((r) => walk(r.Properties));
     expect(watched.length).toBeGreaterThan(7);
     for (const metric of watched) {
       const dimensions = Object.fromEntries(metric.Dimensions.map((d) => [d.Name, d.Value]));
@@ -176,7 +198,11 @@ describe('the observability contract: every watched metric is emitted, with thos
       expect(seenNames, metric.MetricName).toContain(`${metric.MetricName} ${Object.keys(dimensions).sort().join(',')}`);
     }
     // And each refusal that was emitted is one of the series the Rejected alarm sums.
-    const rejectedSeries = new Set(watched.filter((m) => m.MetricName === 'rejected').map((m) => key(m.MetricName, Object.fromEntries(m.Dimensions.map((d) => [d.Name, d.Value])))));
+    const rejectedSeries = new Set(
+      watched
+        .filter((m) => m.MetricName === 'rejected')
+        .map((m) => key(m.MetricName, Object.fromEntries(m.Dimensions.map((d) => [d.Name, d.Value])))),
+    );
     const refusals = emitted().filter((e) => e.name === 'rejected');
     expect(refusals.length).toBeGreaterThanOrEqual(6); // 400, 409, 413, 404, 405, 400 not kept
     for (const refusal of refusals) expect(rejectedSeries).toContain(key(refusal.name, refusal.dimensions));
@@ -186,10 +212,21 @@ describe('the observability contract: every watched metric is emitted, with thos
   it('emits every metric the dashboard shows, with the same dimension names', () => {
     const seenNames = new Set(emitted().map((e) => `${e.name} ${Object.keys(e.dimensions).sort().join(',')}`));
     for (const metric of site.stack.monitoring.watched) {
-      if (['conflict', 'PayloadStatusFailed', 'failed', 'reconcileFailed'].includes(metric.metricName) && !seenNames.has(`${metric.metricName} ${Object.keys(metric.dimensions ?? {}).sort().join(',')}`)) {
+      if (
+        ['conflict', 'PayloadStatusFailed', 'failed', 'reconcileFailed'].includes(metric.metricName) &&
+        !seenNames.has(
+          `${metric.metricName} ${Object.keys(metric.dimensions ?? {})
+            .sort()
+            .join(',')}`,
+        )
+      ) {
         continue; // not every path is taken in this run: checked by name and dimensions where it is
       }
-      expect(seenNames, metric.metricName).toContain(`${metric.metricName} ${Object.keys(metric.dimensions ?? {}).sort().join(',')}`);
+      expect(seenNames, metric.metricName).toContain(
+        `${metric.metricName} ${Object.keys(metric.dimensions ?? {})
+          .sort()
+          .join(',')}`,
+      );
     }
   });
 });
@@ -204,7 +241,14 @@ describe('parity: the local gateway of `npm start` answers as the deployed stack
   const cases: Array<{ name: string; path: string; method?: string; body?: string }> = [];
   for (const type of MESSAGE_TYPES) cases.push({ name: `${type} example`, path: `/${type}`, body: JSON.stringify(freshMessage(type)) });
   const sent = JSON.stringify(freshMessage('REMDStatus'));
-  cases.push({ name: 'a re-send', path: '/REMDStatus', body: sent }, { name: 'the same id, other content', path: '/REMDStatus', body: sent.replace('"Status":"Success"', '"Status":"Failed"').replace('Документ', 'Другой документ') });
+  cases.push(
+    { name: 'a re-send', path: '/REMDStatus', body: sent },
+    {
+      name: 'the same id, other content',
+      path: '/REMDStatus',
+      body: sent.replace('"Status":"Success"', '"Status":"Failed"').replace('Документ', 'Другой документ'),
+    },
+  );
   const { IdFedRequest: _, ...missing } = freshMessage('REMDStatus');
   cases.push(
     { name: 'a missing required field', path: '/REMDStatus', body: JSON.stringify(missing) },

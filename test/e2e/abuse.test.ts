@@ -139,7 +139,9 @@ describe('abuse of the local endpoint', () => {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       });
       // The server answers 413 and hangs up while we are still writing: that EPIPE is expected.
-      req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+      );
       let sent = 0;
       const pump = () => {
         while (sent < 60) {
@@ -181,4 +183,3 @@ function collect(socket: Socket): Promise<string> {
     socket.once('close', () => resolve(text));
   });
 }
-

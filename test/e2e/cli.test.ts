@@ -54,12 +54,18 @@ describe('CLI and consumer on `npm start`', () => {
       s3: s3Client(stack.info.s3Endpoint),
       waitTimeSeconds: 1,
       handlers: Object.fromEntries(
-        ['CDAStatus', 'SEMDStatus', 'REMDStatus', 'MseResult', 'MseResultData', 'VimisResult'].map((t) => [t, async (m: CallbackMessage) => void seen.push(m)]),
+        ['CDAStatus', 'SEMDStatus', 'REMDStatus', 'MseResult', 'MseResultData', 'VimisResult'].map((t) => [
+          t,
+          async (m: CallbackMessage) => void seen.push(m),
+        ]),
       ),
     });
     consumer.start();
     try {
-      await until(async () => (seen.length >= 14 && (await queueDepth(sqs, stack.info.queueUrl)) === 0 ? true : undefined), 'the consumer to empty the queue');
+      await until(
+        async () => (seen.length >= 14 && (await queueDepth(sqs, stack.info.queueUrl)) === 0 ? true : undefined),
+        'the consumer to empty the queue',
+      );
     } finally {
       await consumer.stop();
     }
@@ -83,7 +89,9 @@ describe('CLI and consumer on `npm start`', () => {
     expect(await queueDepth(sqs, stack.info.dlqUrl)).toBe(0);
     const moved = await drain(sqs, stack.info.queueUrl);
     expect(moved.map((m) => JSON.parse(m.Body!).n)).toEqual([0, 1, 2]);
-    expect(moved.every((m) => m.Attributes?.MessageGroupId === 'doc-1' && m.MessageAttributes?.MessageType?.StringValue === 'REMDStatus')).toBe(true);
+    expect(
+      moved.every((m) => m.Attributes?.MessageGroupId === 'doc-1' && m.MessageAttributes?.MessageType?.StringValue === 'REMDStatus'),
+    ).toBe(true);
   });
 
   it('runs as a command: send exits 0 on Success and 1 on Failed, simulate prints the table', async () => {
@@ -99,8 +107,13 @@ describe('CLI and consumer on `npm start`', () => {
 
     // The simulator's refusals are in quarantine, listed by time, status and reason, and openable.
     const rejected = await cli('rejected', '--base', stack.info.baseUrl, '--json');
-    const entries = rejected.stdout.trim().split('\n').map((line) => JSON.parse(line) as { key: string; status: string; code: string; type: string });
-    expect(entries.map((e) => `${e.status} ${e.code}`)).toEqual(expect.arrayContaining(['409 conflict', '400 invalid_fields', '404 unknown_type']));
+    const entries = rejected.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; status: string; code: string; type: string });
+    expect(entries.map((e) => `${e.status} ${e.code}`)).toEqual(
+      expect.arrayContaining(['409 conflict', '400 invalid_fields', '404 unknown_type']),
+    );
     // A declared body over 4 MiB is refused by the oversize guard before any function: as with WAF, not kept.
     expect(entries.map((e) => e.code)).not.toContain('too_large');
     const missing = entries.find((e) => e.code === 'invalid_fields')!;

@@ -52,14 +52,28 @@ describe('local endpoint over HTTP', () => {
     const response = await fetch(new URL('_local/info', info.baseUrl));
     const body = (await response.json()) as LocalInfo;
     expect(Object.keys(body)).toEqual(
-      expect.arrayContaining(['baseUrl', 'region', 'sqsEndpoint', 'queueUrl', 'dlqUrl', 'dynamodbEndpoint', 'tableName', 's3Endpoint', 'bucket']),
+      expect.arrayContaining([
+        'baseUrl',
+        'region',
+        'sqsEndpoint',
+        'queueUrl',
+        'dlqUrl',
+        'dynamodbEndpoint',
+        'tableName',
+        's3Endpoint',
+        'bucket',
+      ]),
     );
     expect(body.baseUrl).toBe(info.baseUrl);
     expect(body.queueUrl).toMatch(/\.fifo$/);
   });
 
   it('serves its OpenAPI contract at /_local/openapi.json, pointing at itself', async () => {
-    const doc = (await (await fetch(new URL('_local/openapi.json', info.baseUrl))).json()) as { openapi: string; servers: Array<{ url: string }>; paths: object };
+    const doc = (await (await fetch(new URL('_local/openapi.json', info.baseUrl))).json()) as {
+      openapi: string;
+      servers: Array<{ url: string }>;
+      paths: object;
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers[0]!.url).toBe(info.baseUrl.replace(/\/$/, ''));
     expect(Object.keys(doc.paths)).toHaveLength(6);
@@ -70,7 +84,11 @@ describe('local endpoint over HTTP', () => {
       const { status, ack, contentType } = await post(type, JSON.stringify(EXAMPLES[type]));
       expect(status).toBe(200);
       expect(contentType).toBe('application/json; charset=utf-8');
-      expect(ack).toEqual({ MessageId: EXAMPLES[type].MessageId, Message: expect.stringContaining('Сообщение принято успешно'), Status: 'Success' });
+      expect(ack).toEqual({
+        MessageId: EXAMPLES[type].MessageId,
+        Message: expect.stringContaining('Сообщение принято успешно'),
+        Status: 'Success',
+      });
     }
     // And again, as the sender does when it missed our acks.
     for (const type of MESSAGE_TYPES) expect((await post(type, JSON.stringify(EXAMPLES[type]))).ack.Status).toBe('Success');
@@ -158,7 +176,10 @@ describe('local endpoint over HTTP', () => {
   /** A body sent chunked: no Content-Length for a guard to read, as a streaming sender would send it. */
   const postChunked = (path: string, body: Buffer) =>
     new Promise<{ status: number; ack: Ack }>((resolve, reject) => {
-      const req = request(new URL(path, info.baseUrl), { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } });
+      const req = request(new URL(path, info.baseUrl), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+      });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

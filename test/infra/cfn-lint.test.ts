@@ -30,7 +30,9 @@ describe('cfn-lint', () => {
     const app = new App({ outdir, context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } });
     defineApp(app);
     app.synth();
-    const templates = readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => join(outdir, f));
+    const templates = readdirSync(outdir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => join(outdir, f));
     expect(templates).toHaveLength(3);
     const run = spawnSync('cfn-lint', ['--ignore-checks', ...Object.keys(ACKNOWLEDGED), '--', ...templates], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toBe('');

@@ -70,7 +70,8 @@ describe('sites configuration', () => {
     for (const site of parseSites(CDK_JSON.context.sites)) {
       if (site.lpuAllowlist.length === 0) continue;
       const allowed = new Set(site.lpuAllowlist.map((id) => id.toLowerCase()));
-      for (const [type, example] of Object.entries(EXAMPLES)) expect(allowed.has(String(example.Lpu).toLowerCase()), `${site.id} ${type}`).toBe(true);
+      for (const [type, example] of Object.entries(EXAMPLES))
+        expect(allowed.has(String(example.Lpu).toLowerCase()), `${site.id} ${type}`).toBe(true);
     }
   });
 });
@@ -109,12 +110,23 @@ describe('site stacks', () => {
   });
 
   it('gives every acknowledged finding a reason, written into the template', () => {
-    const acknowledged = Object.values(site1!.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }>)
-      .flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
+    const acknowledged = Object.values(
+      site1!.toJSON().Resources as Record<
+        string,
+        { Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }
+      >,
+    ).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(60);
     expect(new Set(acknowledged.map((a) => a.id.replace(/\[.*$/, '')))).toEqual(
-      new Set(['AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-APIG4', 'AwsSolutions-APIG6', 'AwsSolutions-COG4', 'AwsSolutions-IAM5']),
+      new Set([
+        'AwsSolutions-APIG2',
+        'AwsSolutions-APIG3',
+        'AwsSolutions-APIG4',
+        'AwsSolutions-APIG6',
+        'AwsSolutions-COG4',
+        'AwsSolutions-IAM5',
+      ]),
     );
   });
 
@@ -151,7 +163,12 @@ describe('site stacks', () => {
   });
 
   it('answers gateway errors in the ack shape', () => {
-    for (const [type, status] of [['MISSING_AUTHENTICATION_TOKEN', '404'], ['ACCESS_DENIED', '403'], ['REQUEST_TOO_LARGE', '413'], ['THROTTLED', '429']] as const) {
+    for (const [type, status] of [
+      ['MISSING_AUTHENTICATION_TOKEN', '404'],
+      ['ACCESS_DENIED', '403'],
+      ['REQUEST_TOO_LARGE', '413'],
+      ['THROTTLED', '429'],
+    ] as const) {
       site1!.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: type,
         StatusCode: status,
@@ -175,9 +192,11 @@ describe('site stacks', () => {
 
   it('runs every function on nodejs24.x arm64 with the site environment', () => {
     const functions = site1!.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.') } });
-    expect(Object.values(functions).map((f) => f.Properties.Handler).sort()).toEqual(
-      [...MESSAGE_TYPES, 'Fallback', 'Reconcile'].map((h) => `index.${h}`).sort(),
-    );
+    expect(
+      Object.values(functions)
+        .map((f) => f.Properties.Handler)
+        .sort(),
+    ).toEqual([...MESSAGE_TYPES, 'Fallback', 'Reconcile'].map((h) => `index.${h}`).sort());
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -197,7 +216,9 @@ describe('site stacks', () => {
 
   it('grants each function exactly the actions it uses', () => {
     const actionsOf = (role: string) => {
-      const policies = site1!.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^Functions${role}Role`) }] } });
+      const policies = site1!.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^Functions${role}Role`) }] },
+      });
       return Object.values(policies)
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
         .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
@@ -228,7 +249,13 @@ describe('site stacks', () => {
       'sqs:SendMessage',
     ]);
     // No AWS-managed policies on function roles: each writes only its own log group.
-    for (const role of Object.values(site1!.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }) } }))) {
+    for (const role of Object.values(
+      site1!.findResources('AWS::IAM::Role', {
+        Properties: {
+          AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }),
+        },
+      }),
+    )) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
@@ -258,7 +285,10 @@ describe('site stacks', () => {
               { AttributeName: 'receivedDay', KeyType: 'HASH' },
               { AttributeName: 'receivedAt', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'] },
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'],
+            },
           },
         ],
       }),
@@ -276,13 +306,20 @@ describe('site stacks', () => {
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
     });
     site1!.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
   it('keeps the bucket private, encrypted, TLS-only, and expiring after the retention days', () => {
     site1!.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
@@ -319,7 +356,9 @@ describe('site stacks', () => {
     site1!.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: [
-          Match.objectLike({ Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'] }),
+          Match.objectLike({
+            Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+          }),
           Match.objectLike({ Action: 's3:GetObject' }),
         ],
       },
@@ -341,7 +380,10 @@ describe('what can stop a first deploy', () => {
         expect(stack.environment.region).toBe('unknown-region');
       }
     } finally {
-      for (const [key, value] of [['CDK_DEFAULT_REGION', saved.region], ['CDK_DEFAULT_ACCOUNT', saved.account]] as const) {
+      for (const [key, value] of [
+        ['CDK_DEFAULT_REGION', saved.region],
+        ['CDK_DEFAULT_ACCOUNT', saved.account],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -350,7 +392,10 @@ describe('what can stop a first deploy', () => {
 
   it("keeps every log group the stack owns for the site's retention", () => {
     const { stacks } = synthApp();
-    for (const [stack, days] of [[stacks[0]!, 90], [stacks[1]!, 30]] as const) {
+    for (const [stack, days] of [
+      [stacks[0]!, 90],
+      [stacks[1]!, 30],
+    ] as const) {
       const groups = Object.values(Template.fromStack(stack).findResources('AWS::Logs::LogGroup'));
       expect(groups.length).toBeGreaterThanOrEqual(9); // 8 functions + access logs (+ execution logs)
       for (const group of groups) expect(group.Properties.RetentionInDays).toBe(days);
@@ -365,7 +410,9 @@ describe('what can stop a first deploy', () => {
     expect(Object.values(account.Resources).filter((r) => r.Type === 'AWS::ApiGateway::Account')).toHaveLength(1);
 
     site1.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'OFF' })]) });
-    site2.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+    site2.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]),
+    });
     const named = Object.values(site2.findResources('AWS::Logs::LogGroup')).filter((g) => g.Properties.LogGroupName);
     expect(JSON.stringify(named[0]?.Properties.LogGroupName)).toMatch(/API-Gateway-Execution-Logs_.*\/n3/);
   });

@@ -32,7 +32,10 @@ describe('callback consumer', () => {
 
   // Fresh table, queues and bucket per test: a message a test leaves in flight cannot touch the next.
   beforeEach(async () => {
-    resources = await provision({ dynamodb: emulators.dynamodb, sqs: emulators.sqs, s3: emulators.sqs }, { prefix: `consumer-${randomUUID().slice(0, 8)}` });
+    resources = await provision(
+      { dynamodb: emulators.dynamodb, sqs: emulators.sqs, s3: emulators.sqs },
+      { prefix: `consumer-${randomUUID().slice(0, 8)}` },
+    );
     const adapters = createAwsAdapters(
       { TABLE_NAME: resources.tableName, QUEUE_URL: resources.queueUrl, BUCKET_NAME: resources.bucket, S3_FORCE_PATH_STYLE: true },
       localOverrides({ dynamodb: emulators.dynamodb, sqs: emulators.sqs, s3: emulators.sqs }),
@@ -44,7 +47,8 @@ describe('callback consumer', () => {
       logger: new Logger({ serviceName: 'it', logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'it' }),
     };
-    send = async (type, body) => (await createReceiveHandler(type, deps)(proxyEvent({ path: `/${type}`, body: JSON.stringify(body) }))).statusCode;
+    send = async (type, body) =>
+      (await createReceiveHandler(type, deps)(proxyEvent({ path: `/${type}`, body: JSON.stringify(body) }))).statusCode;
   });
   afterEach(async () => {
     await consumer?.stop();
@@ -59,7 +63,9 @@ describe('callback consumer', () => {
     s3?.destroy();
   });
 
-  const start = (options: Partial<Parameters<typeof createCallbackConsumer>[0]> & Pick<Parameters<typeof createCallbackConsumer>[0], 'handlers'>) => {
+  const start = (
+    options: Partial<Parameters<typeof createCallbackConsumer>[0]> & Pick<Parameters<typeof createCallbackConsumer>[0], 'handlers'>,
+  ) => {
     consumer = createCallbackConsumer({
       queueUrl: resources.queueUrl,
       sqs: sqsClient(emulators.sqs),
@@ -110,7 +116,9 @@ describe('callback consumer', () => {
     const cda = Buffer.alloc(1_500_000, 'PDF').toString('base64');
     const body = freshMessage('CDAStatus', { CDA: cda });
     expect(await send('CDAStatus', body)).toBe(200);
-    const received = await new Promise<CallbackMessage<'CDAStatus'>>((resolve) => start({ handlers: { CDAStatus: async (m) => resolve(m) } }));
+    const received = await new Promise<CallbackMessage<'CDAStatus'>>((resolve) =>
+      start({ handlers: { CDAStatus: async (m) => resolve(m) } }),
+    );
     expect(received.payload.CDA).toBe(cda);
   });
 
@@ -120,7 +128,14 @@ describe('callback consumer', () => {
     const [message] = await drain(sqs, resources.queueUrl);
     const { payloadRef } = JSON.parse(message!.Body!) as Envelope;
     await s3.send(new PutObjectCommand({ Bucket: payloadRef!.bucket, Key: payloadRef!.key, Body: '{"tampered":true}' }));
-    await sqs.send(new (await import('@aws-sdk/client-sqs')).SendMessageCommand({ QueueUrl: resources.queueUrl, MessageBody: message!.Body!, MessageGroupId: 'g', MessageDeduplicationId: randomUUID() }));
+    await sqs.send(
+      new (await import('@aws-sdk/client-sqs')).SendMessageCommand({
+        QueueUrl: resources.queueUrl,
+        MessageBody: message!.Body!,
+        MessageGroupId: 'g',
+        MessageDeduplicationId: randomUUID(),
+      }),
+    );
 
     let handled = false;
     const error = await new Promise<Error>((resolve) =>
@@ -131,7 +146,7 @@ describe('callback consumer', () => {
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
   });
 
-  it('keeps one document\'s messages in order', async () => {
+  it("keeps one document's messages in order", async () => {
     const document = `doc-${randomUUID()}`;
     const bodies = ['первое', 'второе', 'третье'].map((text) => freshMessage('SEMDStatus', { IdMedDocumentMis: document, Message: text }));
     for (const body of bodies) expect(await send('SEMDStatus', body)).toBe(200);

@@ -32,7 +32,9 @@ describe('log safety', () => {
   });
 
   const post = (path: string, body: string) =>
-    fetch(new URL(path, stack.info.baseUrl), { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body }).then((r) => r.status);
+    fetch(new URL(path, stack.info.baseUrl), { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body }).then(
+      (r) => r.status,
+    );
 
   it('logs ids, types, sizes and outcomes of every kind of request, and no payload value', async () => {
     const bodies = {
@@ -40,7 +42,12 @@ describe('log safety', () => {
       SEMDStatus: freshMessage('SEMDStatus', { IdMedDocumentMis: marked('doc'), Message: marked('msg') }),
       REMDStatus: freshMessage('REMDStatus', { IdSourceMis: marked('doc'), Message: marked('msg'), RemdRegNumber: marked('reg') }),
       MseResult: freshMessage('MseResult', { IdMSEMis: marked('ref'), IdResultMSE: marked('res'), Message: marked('msg') }),
-      MseResultData: freshMessage('MseResultData', { IdMSEMis: marked('ref'), IdResultMSE: marked('res'), Message: marked('msg'), Data: markedBase64() }),
+      MseResultData: freshMessage('MseResultData', {
+        IdMSEMis: marked('ref'),
+        IdResultMSE: marked('res'),
+        Message: marked('msg'),
+        Data: markedBase64(),
+      }),
       VimisResult: freshMessage('VimisResult', {
         IdSource: marked('src'),
         IdRecipientSystem: marked('sys'),
@@ -58,7 +65,9 @@ describe('log safety', () => {
     }
     const large = freshMessage('CDAStatus', { Message: marked('msg'), CDA: Buffer.from(`${MARK} `.repeat(60_000)).toString('base64') });
     statuses.push(await post('CDAStatus', JSON.stringify(large))); // claim check
-    statuses.push(await post('SEMDStatus', JSON.stringify({ ...freshMessage('SEMDStatus'), IdMedDocument: marked('int'), Message: marked('msg') }))); // invalid field
+    statuses.push(
+      await post('SEMDStatus', JSON.stringify({ ...freshMessage('SEMDStatus'), IdMedDocument: marked('int'), Message: marked('msg') })),
+    ); // invalid field
     statuses.push(await post('SEMDStatus', `{"MessageId":"${marked('id')}","Message":"${marked('msg')}"`)); // not JSON
     statuses.push(await post('SEMDStatusX', JSON.stringify({ ...freshMessage('SEMDStatus'), Message: marked('msg') }))); // unknown type
     statuses.push(await post('CDAStatus', JSON.stringify(freshMessage('CDAStatus', { CDA: `${MARK}`.repeat(600_000) })))); // too large

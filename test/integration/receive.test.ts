@@ -28,10 +28,7 @@ import { freshMessage } from '../support/messages';
  */
 
 const emulators = inject('emulators');
-const backends = [
-  ...(emulators.dynamodbKind === 'dynamodb-local' ? ['dynamodb-local' as const] : []),
-  'dynalite' as const,
-];
+const backends = [...(emulators.dynamodbKind === 'dynamodb-local' ? ['dynamodb-local' as const] : []), 'dynalite' as const];
 
 const UNREACHABLE = 'http://127.0.0.1:9'; // discard port: nothing listens, every call fails fast
 
@@ -113,7 +110,13 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     const envelope = JSON.parse(message!.Body!) as Envelope;
     const parsed = parseMessage(type, body);
     if (!parsed.ok) throw new Error('example rejected');
-    expect(envelope).toMatchObject({ version: 1, site: 'it-site', messageType: type, messageId: body.MessageId, payload: parsed.message.payload });
+    expect(envelope).toMatchObject({
+      version: 1,
+      site: 'it-site',
+      messageType: type,
+      messageId: body.MessageId,
+      payload: parsed.message.payload,
+    });
     expect(message!.MessageAttributes).toEqual({
       MessageType: { DataType: 'String', StringValue: type },
       Lpu: { DataType: 'String', StringValue: body.Lpu },
@@ -176,7 +179,8 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(added[0]).toMatch(new RegExp(`^rejected/\\d{4}/\\d{2}/\\d{2}/\\d{6}Z-${expected}-\\w+-${type}-`));
     expect(ack.Status).toBe('Failed');
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
-    if (typeof body === 'object') expect(await getRecord(dynamodb, resources.tableName, String(body.MessageId).toLowerCase())).toBeUndefined();
+    if (typeof body === 'object')
+      expect(await getRecord(dynamodb, resources.tableName, String(body.MessageId).toLowerCase())).toBeUndefined();
   });
 
   it('answers 404 on the catch-all route for an unknown type, and forwards nothing', async () => {

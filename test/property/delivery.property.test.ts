@@ -26,7 +26,10 @@ const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcde
 const uuidArb = fc.tuple(hex(8), hex(4), hex(4), hex(4), hex(12)).map((parts) => parts.join('-'));
 const textArb = fc.string({ unit: 'grapheme', maxLength: 60 });
 const idArb = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });
-const intArb = fc.maxSafeInteger().filter((n) => Number.isSafeInteger(n)).chain((n) => fc.constantFrom(n, -n, 0, 33));
+const intArb = fc
+  .maxSafeInteger()
+  .filter((n) => Number.isSafeInteger(n))
+  .chain((n) => fc.constantFrom(n, -n, 0, 33));
 const base64Arb = fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString('base64'));
 
 const ARBITRARY: Record<FieldKind, fc.Arbitrary<unknown>> = {
@@ -44,23 +47,33 @@ function validMessage(type: MessageType) {
   const record = Object.fromEntries(
     fields.map(([name, spec]) => [
       name,
-      spec.required ? ARBITRARY[spec.kind] : fc.option(ARBITRARY[spec.kind], { nil: undefined, freq: 3 }).chain((v) => fc.constantFrom(v, v === undefined ? null : v)),
+      spec.required
+        ? ARBITRARY[spec.kind]
+        : fc.option(ARBITRARY[spec.kind], { nil: undefined, freq: 3 }).chain((v) => fc.constantFrom(v, v === undefined ? null : v)),
     ]),
   ) as Record<string, fc.Arbitrary<unknown>>;
-  const extras = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !(k in SPEC_FIELDS[type]) && !['__proto__', 'IdSourse', 'Status\u0421ode'].includes(k)), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
+  const extras = fc.dictionary(
+    fc
+      .string({ minLength: 1, maxLength: 12 })
+      .filter((k) => !(k in SPEC_FIELDS[type]) && !['__proto__', 'IdSourse', 'Status\u0421ode'].includes(k)),
+    fc.jsonValue({ maxDepth: 2 }),
+    { maxKeys: 3 },
+  );
   const aliases = SPEC_ALIASES[type] ?? {};
-  return fc.record({ body: fc.record(record), extras, useAlias: fc.dictionary(fc.constantFrom(...Object.keys(aliases), 'none'), fc.boolean()) }).map(({ body, extras, useAlias }) => {
-    const sent: Record<string, unknown> = { ...extras };
-    const expected: Record<string, unknown> = { ...extras };
-    for (const [name, value] of Object.entries(body)) {
-      const spec = SPEC_FIELDS[type][name]!;
-      sent[useAlias[name] && aliases[name] ? aliases[name] : name] = value;
-      if (value === null || value === undefined) continue;
-      expected[name] = spec.kind === 'uuid' ? String(value).toLowerCase() : value;
-    }
-    for (const [name, value] of Object.entries(sent)) if (value === undefined) delete sent[name];
-    return { sent, expected };
-  });
+  return fc
+    .record({ body: fc.record(record), extras, useAlias: fc.dictionary(fc.constantFrom(...Object.keys(aliases), 'none'), fc.boolean()) })
+    .map(({ body, extras, useAlias }) => {
+      const sent: Record<string, unknown> = { ...extras };
+      const expected: Record<string, unknown> = { ...extras };
+      for (const [name, value] of Object.entries(body)) {
+        const spec = SPEC_FIELDS[type][name]!;
+        sent[useAlias[name] && aliases[name] ? aliases[name] : name] = value;
+        if (value === null || value === undefined) continue;
+        expected[name] = spec.kind === 'uuid' ? String(value).toLowerCase() : value;
+      }
+      for (const [name, value] of Object.entries(sent)) if (value === undefined) delete sent[name];
+      return { sent, expected };
+    });
 }
 
 describe.each(MESSAGE_TYPES)('%s (property)', (type) => {

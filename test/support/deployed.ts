@@ -44,7 +44,11 @@ export function lambdaNode(): { binary: string; version: string } {
 /** Each function of the site stack as the template defines it, with references to our resources resolved. */
 export function functionSpecs(stack: CallbackStack, resources: Resources): FunctionSpec[] {
   const template = Template.fromStack(stack);
-  const resolved: Record<string, string> = { TABLE_NAME: resources.tableName, QUEUE_URL: resources.queueUrl, BUCKET_NAME: resources.bucket };
+  const resolved: Record<string, string> = {
+    TABLE_NAME: resources.tableName,
+    QUEUE_URL: resources.queueUrl,
+    BUCKET_NAME: resources.bucket,
+  };
   return Object.values(template.findResources('AWS::Lambda::Function')).map(({ Properties: p }) => {
     const environment = Object.fromEntries(
       Object.entries(p.Environment.Variables as Record<string, unknown>).map(([name, value]) => {
@@ -54,7 +58,13 @@ export function functionSpecs(stack: CallbackStack, resources: Resources): Funct
       }),
     );
     const handler = p.Handler as string;
-    return { name: handler.replace(/^index\./, ''), handler, environment, memoryMb: p.MemorySize as number, timeoutSeconds: p.Timeout as number };
+    return {
+      name: handler.replace(/^index\./, ''),
+      handler,
+      environment,
+      memoryMb: p.MemorySize as number,
+      timeoutSeconds: p.Timeout as number,
+    };
   });
 }
 
@@ -74,10 +84,16 @@ export async function startDeployedSite(emulators: { dynamodb: string; sqs: stri
   const processes: LambdaProcess[] = [];
   try {
     await buildLambdaBundle(join(dir, 'index.mjs'));
-    const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, sites: [DEPLOYED_SITE], site: DEPLOYED_SITE.id, 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({
+      outdir,
+      context: { ...CDK_JSON_CONTEXT, sites: [DEPLOYED_SITE], site: DEPLOYED_SITE.id, 'aws:cdk:bundling-stacks': [] },
+    });
     const [stack] = defineApp(app);
     app.synth();
-    const resources = await provision({ dynamodb: emulators.dynamodb, sqs: emulators.sqs, s3: emulators.sqs }, { prefix: `deployed-${Date.now()}` });
+    const resources = await provision(
+      { dynamodb: emulators.dynamodb, sqs: emulators.sqs, s3: emulators.sqs },
+      { prefix: `deployed-${Date.now()}` },
+    );
     const node = lambdaNode();
     const specs = functionSpecs(stack!, resources);
     const options = {

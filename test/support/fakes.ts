@@ -116,7 +116,9 @@ export class InMemoryQuarantine implements Quarantine {
 }
 
 /** Instant ports: fresh in-memory store, queue and bucket, the real clock unless given one. */
-export function inMemoryPorts(clock: Clock = { now: () => new Date() }): IngestPorts & { store: InMemoryStore; queue: InMemoryQueue; payloads: InMemoryPayloads } {
+export function inMemoryPorts(
+  clock: Clock = { now: () => new Date() },
+): IngestPorts & { store: InMemoryStore; queue: InMemoryQueue; payloads: InMemoryPayloads } {
   return { store: new InMemoryStore(), queue: new InMemoryQueue(), payloads: new InMemoryPayloads(), clock };
 }
 

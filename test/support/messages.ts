@@ -22,7 +22,18 @@ export const REQUIRED: Readonly<Record<MessageType, readonly string[]>> = {
   REMDStatus: ['IdSourceMis', 'MedDocumentType', 'Lpu', 'MessageId', 'Status', 'Message', 'IdFedRequest'],
   MseResult: ['Lpu', 'MessageId', 'IdMSEMis', 'IdResultMSE', 'Message', 'Status'],
   MseResultData: ['Lpu', 'MessageId', 'IdMSEMis', 'IdResultMSE', 'Message', 'Status'],
-  VimisResult: ['MessageId', 'Message', 'Status', 'Lpu', 'DocType', 'IdSource', 'IdRecipientSystem', 'StatusCode', 'IdCaseMis', 'IdDocumentMis'],
+  VimisResult: [
+    'MessageId',
+    'Message',
+    'Status',
+    'Lpu',
+    'DocType',
+    'IdSource',
+    'IdRecipientSystem',
+    'StatusCode',
+    'IdCaseMis',
+    'IdDocumentMis',
+  ],
 };
 
 /** Integer fields per type (spec type `int`). */

@@ -53,7 +53,13 @@ describe('ack', () => {
   });
 
   it('names each bad field and why in a validation ack', () => {
-    const { ack } = ackForError(new ValidationError([{ field: 'Lpu', reason: 'обязательное поле отсутствует' }, { field: 'IdMedDocument', reason: 'ожидается целое число' }]), id);
+    const { ack } = ackForError(
+      new ValidationError([
+        { field: 'Lpu', reason: 'обязательное поле отсутствует' },
+        { field: 'IdMedDocument', reason: 'ожидается целое число' },
+      ]),
+      id,
+    );
     expect(ack.Message).toBe('Сообщение отклонено: Lpu — обязательное поле отсутствует; IdMedDocument — ожидается целое число');
   });
 

@@ -78,7 +78,9 @@ describe('catalog', () => {
 
   it('checks IdFedRequest as a UUID in any case', () => {
     expect(parseMessage('REMDStatus', freshMessage('REMDStatus', { IdFedRequest: '8ED37CDF-8ED0-427E-9A94-14F40BBEA18A' })).ok).toBe(true);
-    expect(issuesOf('REMDStatus', freshMessage('REMDStatus', { IdFedRequest: '215573' }))).toEqual([{ field: 'IdFedRequest', reason: REASONS.uuid }]);
+    expect(issuesOf('REMDStatus', freshMessage('REMDStatus', { IdFedRequest: '215573' }))).toEqual([
+      { field: 'IdFedRequest', reason: REASONS.uuid },
+    ]);
   });
 
   it('accepts only Success or Failed as Status', () => {
@@ -99,7 +101,9 @@ describe('catalog', () => {
   });
 
   it('rejects a CDA or Data that is not base64, and accepts line-wrapped base64', () => {
-    expect(issuesOf('CDAStatus', freshMessage('CDAStatus', { CDA: '<ClinicalDocument/>' }))).toEqual([{ field: 'CDA', reason: REASONS.base64 }]);
+    expect(issuesOf('CDAStatus', freshMessage('CDAStatus', { CDA: '<ClinicalDocument/>' }))).toEqual([
+      { field: 'CDA', reason: REASONS.base64 },
+    ]);
     expect(issuesOf('MseResultData', freshMessage('MseResultData', { Data: 12 }))).toEqual([{ field: 'Data', reason: REASONS.base64 }]);
     expect(parseMessage('CDAStatus', freshMessage('CDAStatus', { CDA: 'PD94bWwg\r\ndmVyc2lv\r\nbj0iMS4wIj8+' })).ok).toBe(true);
   });
@@ -130,7 +134,9 @@ describe('catalog', () => {
     });
 
     it('checks the aliased value by the canonical field rules', () => {
-      expect(issuesOf('VimisResult', { ...base(), IdSource: '1', 'Status\u0421ode': 'four' })).toEqual([{ field: 'StatusCode', reason: REASONS.int }]);
+      expect(issuesOf('VimisResult', { ...base(), IdSource: '1', 'Status\u0421ode': 'four' })).toEqual([
+        { field: 'StatusCode', reason: REASONS.int },
+      ]);
     });
   });
 

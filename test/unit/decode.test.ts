@@ -66,7 +66,9 @@ describe('decodeBody', () => {
   });
 
   it('rejects an unknown charset by name', () => {
-    expect(() => decodeBody({ body: json, isBase64Encoded: false, contentType: 'application/json; charset=klingon' }, MiB)).toThrow('klingon');
+    expect(() => decodeBody({ body: json, isBase64Encoded: false, contentType: 'application/json; charset=klingon' }, MiB)).toThrow(
+      'klingon',
+    );
   });
 
   it('rejects a body over the limit as too large, before decoding it', () => {

@@ -6,7 +6,18 @@ import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { buildOpenApi } from '../../lambdas/protocol/openapi';
 import { EXAMPLES, REQUIRED, freshMessage } from '../support/messages';
 
-type Doc = { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { $ref: string } }> }; responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> } }>; components: { schemas: Record<string, Record<string, unknown>> } };
+type Doc = {
+  paths: Record<
+    string,
+    {
+      post: {
+        requestBody: { content: Record<string, { schema: { $ref: string } }> };
+        responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }>;
+      };
+    }
+  >;
+  components: { schemas: Record<string, Record<string, unknown>> };
+};
 
 describe('openapi', () => {
   const built = buildOpenApi() as unknown as Doc;
@@ -27,7 +38,8 @@ describe('openapi', () => {
       const post = built.paths[`/${type}`]!.post;
       expect(post.requestBody.content['application/json']!.schema.$ref).toBe(`#/components/schemas/${type}`);
       expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '409', '413', '500', '503']);
-      for (const response of Object.values(post.responses)) expect(response.content['application/json']!.schema.$ref).toBe('#/components/schemas/Ack');
+      for (const response of Object.values(post.responses))
+        expect(response.content['application/json']!.schema.$ref).toBe('#/components/schemas/Ack');
     }
     expect(built.components.schemas.Ack).toMatchObject({ required: ['MessageId', 'Message', 'Status'] });
   });

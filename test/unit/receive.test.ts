@@ -49,7 +49,10 @@ describe('receive handler', () => {
   });
 
   it('accepts a body the gateway passed as text', async () => {
-    const { status } = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult')), base64: false }));
+    const { status } = await call(
+      'MseResult',
+      proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult')), base64: false }),
+    );
     expect(status).toBe(200);
   });
 
@@ -58,13 +61,20 @@ describe('receive handler', () => {
     delete body.IdFedRequest;
     const { status, ack } = await call('REMDStatus', proxyEvent({ path: '/REMDStatus', body: JSON.stringify(body) }));
     expect(status).toBe(400);
-    expect(ack).toEqual({ MessageId: body.MessageId, Message: 'Сообщение отклонено: IdFedRequest — обязательное поле отсутствует', Status: 'Failed' });
+    expect(ack).toEqual({
+      MessageId: body.MessageId,
+      Message: 'Сообщение отклонено: IdFedRequest — обязательное поле отсутствует',
+      Status: 'Failed',
+    });
     expect(queue.sent).toHaveLength(0);
     expect(store.calls.put).toBe(0);
   });
 
   it('echoes the MessageId even from a body that is not JSON', async () => {
-    const { status, ack } = await call('REMDStatus', proxyEvent({ path: '/REMDStatus', body: '{"MessageId":"b097fea5-e6f6-4417-9829-53ab6a562719", oops' }));
+    const { status, ack } = await call(
+      'REMDStatus',
+      proxyEvent({ path: '/REMDStatus', body: '{"MessageId":"b097fea5-e6f6-4417-9829-53ab6a562719", oops' }),
+    );
     expect(status).toBe(400);
     expect(ack.MessageId).toBe('b097fea5-e6f6-4417-9829-53ab6a562719');
   });
@@ -76,7 +86,10 @@ describe('receive handler', () => {
   });
 
   it('answers 413 to a body over the limit', async () => {
-    const { status, ack } = await call('CDAStatus', proxyEvent({ path: '/CDAStatus', body: JSON.stringify(freshMessage('CDAStatus', { CDA: 'A'.repeat(70 * 1024) })) }));
+    const { status, ack } = await call(
+      'CDAStatus',
+      proxyEvent({ path: '/CDAStatus', body: JSON.stringify(freshMessage('CDAStatus', { CDA: 'A'.repeat(70 * 1024) })) }),
+    );
     expect(status).toBe(413);
     expect(ack.Status).toBe('Failed');
   });
@@ -84,7 +97,10 @@ describe('receive handler', () => {
   it('answers 409 to the same MessageId with other content', async () => {
     const body = freshMessage('MseResult');
     await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(body) }));
-    const { status, ack } = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify({ ...body, Message: 'другое' }) }));
+    const { status, ack } = await call(
+      'MseResult',
+      proxyEvent({ path: '/MseResult', body: JSON.stringify({ ...body, Message: 'другое' }) }),
+    );
     expect(status).toBe(409);
     expect(ack).toEqual({ MessageId: body.MessageId, Message: ACK_TEXT.conflict, Status: 'Failed' });
   });
@@ -116,9 +132,15 @@ describe('receive handler', () => {
 
   it('refuses a message from an MO the site does not serve, naming Lpu', async () => {
     deps = { ...deps, lpuAllowlist: new Set(['20dfadd0-c709-43b0-a130-5a16301b0217']) };
-    const served = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult', { Lpu: '20DFADD0-C709-43B0-A130-5A16301B0217' })) }));
+    const served = await call(
+      'MseResult',
+      proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult', { Lpu: '20DFADD0-C709-43B0-A130-5A16301B0217' })) }),
+    );
     expect(served.status).toBe(200);
-    const other = await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult', { Lpu: 'bb155d55-a036-404c-aa25-f7e55bab3d57' })) }));
+    const other = await call(
+      'MseResult',
+      proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult', { Lpu: 'bb155d55-a036-404c-aa25-f7e55bab3d57' })) }),
+    );
     expect(other.status).toBe(400);
     expect(other.ack.Message).toBe('Сообщение отклонено: Lpu — МО с таким идентификатором не обслуживается этой площадкой');
     expect(queue.sent).toHaveLength(1);
@@ -159,11 +181,14 @@ describe('receive handler', () => {
     });
 
     it('keeps headers but never credentials', async () => {
-      await call('MseResult', proxyEvent({
-        path: '/MseResult',
-        body: '{}',
-        headers: { Authorization: 'Bearer x', 'X-Api-Key': 'k', Cookie: 'c', 'X-Amz-Security-Token': 't', 'User-Agent': 'N3/1.0' },
-      }));
+      await call(
+        'MseResult',
+        proxyEvent({
+          path: '/MseResult',
+          body: '{}',
+          headers: { Authorization: 'Bearer x', 'X-Api-Key': 'k', Cookie: 'c', 'X-Amz-Security-Token': 't', 'User-Agent': 'N3/1.0' },
+        }),
+      );
       expect(Object.keys(quarantine.kept[0]!.headers).sort()).toEqual(['Content-Type', 'User-Agent']);
     });
 

@@ -48,7 +48,14 @@ describe('reconcile', () => {
   });
 
   it('does nothing when nothing is pending', async () => {
-    expect(await reconcile(ports, { graceSeconds: 0, batch: 100 })).toEqual({ pendingBefore: 0, due: 0, forwarded: 0, unmarked: 0, failed: 0, pendingAfter: 0 });
+    expect(await reconcile(ports, { graceSeconds: 0, batch: 100 })).toEqual({
+      pendingBefore: 0,
+      due: 0,
+      forwarded: 0,
+      unmarked: 0,
+      failed: 0,
+      pendingAfter: 0,
+    });
   });
 
   it('stops at the first queue failure and leaves the rest pending for the next run', async () => {

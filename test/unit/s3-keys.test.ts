@@ -22,7 +22,9 @@ const rejected = (overrides: Partial<RejectedRequest> = {}): RejectedRequest => 
 
 describe('bucket keys', () => {
   it('names a quarantined request by day, time, status, reason, type and request id', () => {
-    expect(quarantineKey(rejected())).toBe('rejected/2026/11/25/070809Z-400-invalid_fields-REMDStatus-c0ffee00-1111-2222-3333-444455556666.json');
+    expect(quarantineKey(rejected())).toBe(
+      'rejected/2026/11/25/070809Z-400-invalid_fields-REMDStatus-c0ffee00-1111-2222-3333-444455556666.json',
+    );
   });
 
   it('keeps a hostile path segment or missing request id from shaping the key', () => {

@@ -35,7 +35,9 @@ export interface RuntimeOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
-export type Invocation = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: { errorType?: string; errorMessage?: string } };
+export type Invocation =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: { errorType?: string; errorMessage?: string } };
 
 /** Lambda refuses an event over 6 MB before any function code runs. */
 export class RequestTooLargeError extends Error {
@@ -181,7 +183,8 @@ export class LambdaProcess {
   }
 
   private failAll(reason: string): void {
-    for (const pending of [...this.queue, ...this.inFlight.values()]) pending.settle({ ok: false, error: { errorType: 'Runtime.Exit', errorMessage: reason } });
+    for (const pending of [...this.queue, ...this.inFlight.values()])
+      pending.settle({ ok: false, error: { errorType: 'Runtime.Exit', errorMessage: reason } });
     this.queue.length = 0;
     this.inFlight.clear();
   }
