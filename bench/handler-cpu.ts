@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { asLambda } from '../lambdas/handlers/middleware';
-import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive';
-import { InMemoryQuarantine, inMemoryPorts } from '../test/support/fakes';
+import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive-handler';
+import { InMemoryRejectedStore, inMemoryPorts } from '../test/support/fakes';
 import { lambdaContext } from '../local/gateway';
 import { proxyEvent } from '../test/support/events';
 import { EXAMPLES } from '../test/support/messages';
@@ -36,7 +36,7 @@ function deployed(ports: ReceiveDeps['ports']): Handler {
   const metrics = new Metrics({ namespace: 'bench', serviceName: 'bench' });
   const deps: ReceiveDeps = {
     ports,
-    quarantine: new InMemoryQuarantine(),
+    rejectedStore: new InMemoryRejectedStore(),
     settings: { site: 'bench', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
     maxBodyBytes: 4 * 1024 * 1024,
     logger,

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { asLambda } from '../lambdas/handlers/middleware';
-import { createReceiveHandler } from '../lambdas/handlers/receive';
+import { createReceiveHandler } from '../lambdas/handlers/receive-handler';
 import { routesFor, startGateway } from '../local/gateway';
 import { startLocalStack } from '../local/stack';
 import { inMemoryReceiveDeps } from '../test/support/fakes';

@@ -20,7 +20,7 @@ Usage:
   n3-callback redrive [--base URL | --queue-url Q --dlq-url D] [--max N]
                                                       move dead letters back to the MIS queue
   n3-callback rejected [--base URL | --bucket B] [--since 1d] [--json] [--show KEY [--body]]
-                                                      refused callbacks kept in quarantine: when, why, what
+                                                      rejected callbacks kept in rejectedStore: when, why, what
 
 --base defaults to $N3_CALLBACK_BASE or ${DEFAULT_BASE} (\`npm start\`). Against \`npm start\` the queue
 and table are found through /_local/info; against AWS pass the stack outputs (--queue-url, --dlq-url,

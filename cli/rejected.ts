@@ -1,38 +1,27 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { QUARANTINE_PREFIX } from '../lambdas/adapters/s3-bucket';
+import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from '../lambdas/adapters/s3-bucket';
 import type { RejectedRequest } from '../lambdas/ingest/ports';
 import { paint, table } from './ui';
 
 /*
- * Every refused callback, as kept in the bucket's quarantine: when, why, what. The list reads
+ * Every rejected callback, as kept under rejected/ in the bucket: when, why, what. The list reads
  * only object names (they carry time, status, reason code, type and request id); `--show` opens
  * one. The body is medical data: it is printed only when asked for (`--body`).
  */
 
-export interface RejectedEntry {
-  readonly key: string;
-  readonly time: string;
-  readonly status: string;
-  readonly code: string;
-  readonly type: string;
-  readonly requestId: string;
-}
-
-const NAME = /^rejected\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})(\d{2})(\d{2})Z-(\d{3})-([a-z_]+)-([\w-]+?)-([\w-]+)\.json$/;
+export type RejectedEntry = RejectedKeyFacts;
 
 export async function listRejected(s3: S3Client, bucket: string, since: Date, until = new Date()): Promise<RejectedEntry[]> {
   const entries: RejectedEntry[] = [];
   for (let day = new Date(since.toISOString().slice(0, 10)); day <= until; day = new Date(day.getTime() + 86_400_000)) {
-    const prefix = `${QUARANTINE_PREFIX}${day.toISOString().slice(0, 10).replaceAll('-', '/')}/`;
+    const prefix = `${REJECTED_PREFIX}${day.toISOString().slice(0, 10).replaceAll('-', '/')}/`;
     let token: string | undefined;
     do {
       const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
       for (const { Key } of page.Contents ?? []) {
-        const m = Key ? NAME.exec(Key) : null;
-        if (!m) continue;
-        const time = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
-        if (time < since.toISOString().slice(0, 19)) continue;
-        entries.push({ key: Key!, time, status: m[7]!, code: m[8]!, type: m[9]!, requestId: m[10]! });
+        const entry = Key ? parseRejectedKey(Key) : undefined;
+        if (!entry || entry.time < since.toISOString().slice(0, 19)) continue;
+        entries.push(entry);
       }
       token = page.NextContinuationToken;
     } while (token);
@@ -42,7 +31,7 @@ export async function listRejected(s3: S3Client, bucket: string, since: Date, un
 
 export function formatRejected(entries: readonly RejectedEntry[], json: boolean): string {
   if (json) return entries.map((e) => JSON.stringify(e)).join('\n');
-  if (entries.length === 0) return 'No refused callbacks in that period.';
+  if (entries.length === 0) return 'No rejected callbacks in that period.';
   return table(
     ['time', 'HTTP', 'reason', 'type', 'key'],
     entries.map((e) => [e.time.replace('T', ' ').replace('Z', ''), paint('red', e.status), e.code, e.type, e.key]),

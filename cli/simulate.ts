@@ -122,7 +122,7 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
-    name: 'refused: same MessageId, other content',
+    name: 'rejected: same MessageId, other content',
     run: async (base) => {
       const body = example('REMDStatus');
       const first = await post(base, 'REMDStatus', JSON.stringify(body));
@@ -134,21 +134,21 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
-    name: 'refused: a required field missing',
+    name: 'rejected: a required field missing',
     run: async (base) => {
       const { IdFedRequest: _omitted, ...body } = example('REMDStatus');
       return [[await post(base, 'REMDStatus', JSON.stringify(body)), failed(400, body, 'IdFedRequest')]];
     },
   },
   {
-    name: 'refused: unknown message type',
+    name: 'rejected: unknown message type',
     run: async (base) => {
       const body = example('SEMDStatus');
       return [[await post(base, 'SEMDStatusV2', JSON.stringify(body)), failed(404, body)]];
     },
   },
   {
-    name: 'refused: body over 4 MiB',
+    name: 'rejected: body over 4 MiB',
     run: async (base) => {
       const body = { ...example('CDAStatus'), CDA: 'A'.repeat(4_500_000) };
       return [[await post(base, 'CDAStatus', JSON.stringify(body)), failed(413)]];

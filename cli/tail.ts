@@ -1,5 +1,8 @@
-import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TABLE } from '../lambdas/adapters/table-schema';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../lambdas/adapters/dynamodb-store';
+import { arrivalFromIndexItem, type Arrival } from '../lambdas/adapters/record-item';
+import { TABLE } from '../lambdas/adapters/shapes';
 import { paint, table } from './ui';
 
 /*
@@ -7,45 +10,26 @@ import { paint, table } from './ui';
  * (receiving from it would hide messages from the consumer and count towards the DLQ).
  */
 
-export interface Arrival {
-  readonly receivedAt: string;
-  readonly messageId: string;
-  readonly messageType: string;
-  readonly status: string;
-  readonly state: string;
-  readonly lpu: string;
-  readonly documentKey: string;
-  readonly bytes: number;
-}
+export type { Arrival };
 
 export async function arrivalsSince(dynamodb: DynamoDBClient, tableName: string, since: string, until = new Date()): Promise<Arrival[]> {
-  const { dayIndex, partitionKey } = TABLE;
+  const { dayIndex } = TABLE;
+  const client = documentClient(dynamodb);
   const arrivals: Arrival[] = [];
   for (const day of daysBetween(since, until.toISOString())) {
-    let start: Record<string, AttributeValue> | undefined;
+    let start: Record<string, unknown> | undefined;
     do {
-      const page = await dynamodb.send(
+      const page = await client.send(
         new QueryCommand({
           TableName: tableName,
           IndexName: dayIndex.name,
           KeyConditionExpression: '#day = :day AND #at > :since',
           ExpressionAttributeNames: { '#day': dayIndex.partitionKey, '#at': dayIndex.sortKey },
-          ExpressionAttributeValues: { ':day': { S: day }, ':since': { S: since } },
+          ExpressionAttributeValues: { ':day': day, ':since': since },
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
-        arrivals.push({
-          receivedAt: item.receivedAt?.S ?? '',
-          messageId: item[partitionKey]?.S ?? '',
-          messageType: item.messageType?.S ?? '',
-          status: item.status?.S ?? '',
-          state: item.state?.S ?? '',
-          lpu: item.lpu?.S ?? '',
-          documentKey: item.documentKey?.S ?? '',
-          bytes: Number(item.payloadBytes?.N ?? 0),
-        });
-      }
+      arrivals.push(...(page.Items ?? []).map(arrivalFromIndexItem));
       start = page.LastEvaluatedKey;
     } while (start);
   }

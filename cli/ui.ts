@@ -7,6 +7,7 @@ type Style = Parameters<typeof styleText>[0];
 export const paint = (style: Style, text: string) => (colour ? styleText(style, text) : text);
 
 export function table(headers: string[], rows: string[][]): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ESC of ANSI colour codes is exactly what this strips.
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths = headers.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: string[]) =>

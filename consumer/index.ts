@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import { ENVELOPE_VERSION, type Envelope } from '../lambdas/ingest/envelope';
-import type { PayloadRef } from '../lambdas/ingest/ports';
+import { ENVELOPE_VERSION, type Envelope, type PayloadRef } from '../lambdas/contract/envelope';
 import { MESSAGE_TYPES, type MessageType, type Payload } from '../lambdas/protocol/catalog';
 
 /*
@@ -88,7 +87,7 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
     visibilityTimeout,
     // stop() waits for the poll in flight and its handlers, so no message is taken after it resolves.
     pollingCompleteWaitTimeMs: ((options.waitTimeSeconds ?? 20) + visibilityTimeout + 5) * 1000,
-    // Keeps long handlers' messages hidden; pointless (and refused) for very short timeouts.
+    // Keeps long handlers' messages hidden; pointless (and rejected) for very short timeouts.
     heartbeatInterval: visibilityTimeout >= 3 ? Math.floor(visibilityTimeout / 3) : undefined,
     messageAttributeNames: ['All'],
     messageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],

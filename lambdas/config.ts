@@ -26,7 +26,7 @@ const schema = z.object({
   SITE_ID: z.string({ error: 'required' }).check(z.regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'letters, digits and dashes, 1-64' })),
   TABLE_NAME: z.string({ error: 'required' }).check(z.minLength(1, { error: 'required' })),
   QUEUE_URL: z.url({ error: 'an SQS queue URL' }),
-  /** Claim-check payloads and quarantined requests. */
+  /** Claim-check payloads and rejected requests. */
   BUCKET_NAME: z.string({ error: 'required' }).check(z.minLength(3, { error: 'a bucket name' })),
   /** Emulators serve buckets by path; AWS by host name. */
   S3_FORCE_PATH_STYLE: z._default(z.stringbool({ error: 'true or false' }), false),

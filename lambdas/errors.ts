@@ -1,5 +1,3 @@
-import type { FieldIssue } from './protocol/catalog';
-
 /*
  * Every failure the endpoint knows by name. `status` is what the sender sees; the
  * one mapping to an ack lives in protocol/ack.ts. Below 500 the reason is safe to
@@ -19,6 +17,12 @@ export abstract class CallbackError extends Error {
 export class InvalidBodyError extends CallbackError {
   readonly status = 400;
   readonly code = 'invalid_body';
+}
+
+/** One thing wrong with a message: which field, and why (never the value sent). */
+export interface FieldIssue {
+  readonly field: string;
+  readonly reason: string;
 }
 
 export class ValidationError extends CallbackError {
@@ -57,7 +61,7 @@ export class StoreUnavailableError extends CallbackError {
 }
 
 /**
- * The MIS queue refused the message. Once the message is stored this is no fault of the
+ * The MIS queue rejected the message. Once the message is stored this is no fault of the
  * sender's: the ack stays Success and the reconciler forwards it later.
  */
 export class QueueUnavailableError extends CallbackError {

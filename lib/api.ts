@@ -56,7 +56,7 @@ export class CallbackApi extends Construct {
   readonly baseUrl: string;
   /** The oversize guard, when enabled. */
   readonly webAcl?: CfnWebACL;
-  /** Requests the oversize guard refused (WAF's own metric), when enabled. */
+  /** Requests the oversize guard rejected (WAF's own metric), when enabled. */
   readonly oversizeRefused?: IMetric;
 
   constructor(scope: Construct, id: string, props: CallbackApiProps) {
@@ -99,7 +99,7 @@ export class CallbackApi extends Construct {
     for (const type of MESSAGE_TYPES) {
       base.addResource(type).addMethod('POST', new LambdaIntegration(props.receivers[type]));
     }
-    // Any other path or method still gets an ack (404/405) and lands in quarantine.
+    // Any other path or method still gets an ack (404/405) and is kept under rejected/ in the bucket.
     base.addProxy({ defaultIntegration: new LambdaIntegration(props.fallback), anyMethod: true });
 
     if (props.executionLogs) {
@@ -120,7 +120,7 @@ export class CallbackApi extends Construct {
         dimensionsMap: { WebACL: guard.name, Rule: OVERSIZE_RULE, Region: Stack.of(this).region },
         statistic: 'Sum',
         period: Duration.minutes(5),
-        label: 'refused as too large (WAF)',
+        label: 'rejected as too large (WAF)',
       });
     }
 
@@ -161,7 +161,7 @@ function oversizeGuard(scope: Construct, api: RestApi, siteId: string): CfnWebAC
             textTransformations: [{ priority: 0, type: 'NONE' }],
           },
         },
-        // Sampled requests would keep headers of refused callbacks; the count is what operators need.
+        // Sampled requests would keep headers of rejected callbacks; the count is what operators need.
         visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: OVERSIZE_RULE },
       },
     ],

@@ -1,4 +1,4 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCOUNT_STACK_NAME, AccountStack } from './account-stack';
 import { CallbackStack } from './callback-stack';

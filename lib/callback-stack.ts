@@ -22,14 +22,11 @@ export class CallbackStack extends Stack {
   readonly monitoring: Monitoring;
   readonly consumerPolicy: ManagedPolicy;
   readonly siteId: string;
-  /** Stage execution logs on (needs the account stack). */
-  readonly executionLogs: boolean;
 
   constructor(scope: Construct, id: string, props: CallbackStackProps) {
     super(scope, id, { description: `N3.Health callback endpoint for ${props.site.displayName} (${props.site.id})`, ...props });
     const { site } = props;
     this.siteId = site.id;
-    this.executionLogs = site.executionLogs;
 
     this.storage = new Storage(this, 'Storage', { siteId: site.id, retentionDays: site.retentionDays });
     this.functions = new Functions(this, 'Functions', {
@@ -84,10 +81,17 @@ export class CallbackStack extends Stack {
     output('QueueUrl', this.storage.queue.queueUrl, 'The MIS consumes callbacks here (SQS FIFO)');
     output('DlqUrl', this.storage.deadLetterQueue.queueUrl, 'Messages the consumer failed 5 times');
     output('TableName', this.storage.table.tableName, 'Record of every callback, keyed by MessageId');
-    output('BucketName', this.storage.bucket.bucketName, 'Large payloads (<site>/…) and refused requests (rejected/…)');
+    output('BucketName', this.storage.bucket.bucketName, 'Large payloads (<site>/…) and rejected requests (rejected/…)');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
     output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
 
-    acknowledgeNagFindings(this);
+    acknowledgeNagFindings({
+      siteId: site.id,
+      api: this.callbackApi.api,
+      bucket: this.storage.bucket,
+      bucketWriters: [...Object.values(this.functions.receivers), this.functions.fallback],
+      consumerPolicy: this.consumerPolicy,
+      executionLogs: site.executionLogs,
+    });
   }
 }

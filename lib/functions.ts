@@ -6,7 +6,7 @@ import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
-import { TABLE } from '../lambdas/adapters/table-schema';
+import { TABLE } from '../lambdas/adapters/shapes';
 import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
 import { retentionFor } from './logs';
 import type { Storage } from './storage';

@@ -31,7 +31,7 @@ export interface MonitoringProps {
   readonly functions: readonly LambdaFunction[];
   readonly storage: Storage;
   readonly alarmEmails: readonly string[];
-  /** Requests refused before any function ran because their body was too large (the WAF guard). */
+  /** Requests rejected before any function ran because their body was too large (the WAF guard). */
   readonly oversizeRefused?: IMetric;
 }
 
@@ -57,7 +57,10 @@ export class Monitoring extends Construct {
       Object.fromEntries(
         DIMENSIONS_OF[metricName].map((name) => [name, name === 'service' ? SERVICE : name === 'site' ? siteId : (type as string)]),
       );
-    const watch = (metric: Metric) => (this.watched.push(metric), metric);
+    const watch = (metric: Metric) => {
+      this.watched.push(metric);
+      return metric;
+    };
     const byType = (metricName: MetricName, label: string) =>
       MESSAGE_TYPE_DIMENSION_VALUES.map((type) =>
         watch(
@@ -113,12 +116,12 @@ export class Monitoring extends Construct {
     alarm('DeadLetters', dlqDepth, 0, 'messages in the dead-letter queue: the MIS consumer could not process them');
     alarm('ConsumerLag', oldestAge, 15 * 60, 'the oldest message has waited over 15 minutes: the MIS consumer is behind or down');
     alarm('Pending', pending, 0, 'messages stored but not forwarded for 10 minutes: the queue refuses them', 10);
-    alarm('Rejected', total(byType(METRIC.rejected, 'rejected'), 'rejected'), 0, 'callbacks were refused: see rejected/ in the bucket');
+    alarm('Rejected', total(byType(METRIC.rejected, 'rejected'), 'rejected'), 0, 'callbacks were rejected: see rejected/ in the bucket');
     alarm(
-      'QuarantineFailed',
-      total(byType(METRIC.quarantineFailed, 'not kept'), 'refused and not kept'),
+      'RejectedNotKept',
+      total(byType(METRIC.rejectedNotKept, 'not kept'), 'rejected and not kept'),
       0,
-      'a refused callback could not be kept in the bucket: it is recorded nowhere else (check the bucket and the function role)',
+      'a rejected callback could not be kept in the bucket: it is recorded nowhere else (check the bucket and the function role)',
     );
 
     if (props.oversizeRefused) {
@@ -126,7 +129,7 @@ export class Monitoring extends Construct {
         'Oversize',
         props.oversizeRefused,
         0,
-        'callbacks were refused as too large (over 4 MiB) before reaching the endpoint: ask the platform',
+        'callbacks were rejected as too large (over 4 MiB) before reaching the endpoint: ask the platform',
       );
     }
 
@@ -137,7 +140,7 @@ export class Monitoring extends Construct {
     const fnMetric = (pick: (fn: LambdaFunction) => IMetric) => props.functions.map(pick);
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# N3 callbacks: ${props.displayName}\nSite \`${siteId}\`. Refused requests: \`rejected/\` in the bucket.`,
+        markdown: `# N3 callbacks: ${props.displayName}\nSite \`${siteId}\`. Rejected requests: \`rejected/\` in the bucket.`,
         width: 24,
         height: 2,
       }),
@@ -169,7 +172,7 @@ export class Monitoring extends Construct {
       new GraphWidget({ title: 'Rejected by type', left: byType(METRIC.rejected, 'rejected'), stacked: true, width: 8 }),
       new GraphWidget({ title: 'Conflicts by type', left: byType(METRIC.conflict, 'conflict'), stacked: true, width: 8 }),
       new GraphWidget({
-        title: 'Payload Status = Failed by type (REMD/IEMK refusals)',
+        title: 'Payload Status = Failed by type (REMD/IEMK rejections)',
         left: byType(METRIC.payloadStatusFailed, 'Failed'),
         stacked: true,
         width: 8,
@@ -188,7 +191,7 @@ export class Monitoring extends Construct {
         width: 12,
       }),
       new SingleValueWidget({
-        title: 'Dead letters / pending / refused as too large',
+        title: 'Dead letters / pending / rejected as too large',
         metrics: [dlqDepth, pending, ...(props.oversizeRefused ? [props.oversizeRefused] : [])],
         width: 12,
       }),

@@ -1,6 +1,9 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { CallbackStack } from './callback-stack';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 
 /*
  * Every cdk-nag AwsSolutions finding this stack keeps, each with the reason it is right here.
@@ -9,11 +12,20 @@ import type { CallbackStack } from './callback-stack';
 
 const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
 
-export function acknowledgeNagFindings(stack: CallbackStack): void {
-  const { api } = stack.callbackApi;
-  const bucket = stack.storage.bucket;
+/** What a site stack hands over to be checked: the constructs that carry acknowledged findings. */
+export interface NagSubjects {
+  readonly siteId: string;
+  readonly api: RestApi;
+  readonly bucket: Bucket;
+  /** Functions that write payloads and rejected requests under the bucket's prefixes. */
+  readonly bucketWriters: readonly IFunction[];
+  readonly consumerPolicy: IManagedPolicy & IConstruct;
+  readonly executionLogs: boolean;
+}
+
+export function acknowledgeNagFindings(subjects: NagSubjects): void {
+  const { api, bucket, siteId } = subjects;
   const bucketArn = `<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as never)}.Arn>`;
-  const siteId = stack.siteId;
 
   const noCallerAuth =
     'The N3.Health delivery module POSTs without credentials (the protocol has none). Callers are limited by the ' +
@@ -24,7 +36,7 @@ export function acknowledgeNagFindings(stack: CallbackStack): void {
     api,
     'AwsSolutions-APIG2',
     'Validation is done in the function on purpose: a gateway validator would answer without the protocol ack, without ' +
-      'naming the field, and without keeping the refused request in quarantine.',
+      'naming the field, and without keeping the rejected request under rejected/.',
   );
   ack(
     api,
@@ -32,7 +44,7 @@ export function acknowledgeNagFindings(stack: CallbackStack): void {
     'The single known sender is allowlisted by CIDR in the resource policy and the stage is throttled; a WAF web ACL per site ' +
       'can be added where the regional platform cannot give fixed addresses.',
   );
-  if (!stack.executionLogs) {
+  if (!subjects.executionLogs) {
     ack(
       api.deploymentStage,
       'AwsSolutions-APIG6',
@@ -44,9 +56,9 @@ export function acknowledgeNagFindings(stack: CallbackStack): void {
   const objectPrefixes =
     "Object keys are made per message (MessageId and content hash) under this site's prefix, so object ARNs can only be " +
     'granted by prefix; the prefix is the tightest scope.';
-  for (const fn of [...Object.values(stack.functions.receivers), stack.functions.fallback]) {
+  for (const fn of subjects.bucketWriters) {
     ack(fn.role!, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
     ack(fn.role!, `AwsSolutions-IAM5[Resource::${bucketArn}/rejected/*]`, objectPrefixes);
   }
-  ack(stack.consumerPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
+  ack(subjects.consumerPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
 }

@@ -29,9 +29,9 @@ export const siteSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_-]{16,64}$/, '16-64 letters, digits, "-" or "_"')
     .optional(),
   alarmEmails: z.array(z.email('an e-mail address')).default([]),
-  /** How long records, payloads and quarantined requests are kept. */
+  /** How long records, payloads and rejected requests are kept. */
   retentionDays: z.number().int().min(1).max(3650).default(90),
-  /** MO ids (`Lpu`) this site serves; others are refused. Empty: any. */
+  /** MO ids (`Lpu`) this site serves; others are rejected. Empty: any. */
   lpuAllowlist: z.array(z.string().min(1)).default([]),
   /**
    * API Gateway execution logs (errors only), kept `retentionDays`. Needs the account's API Gateway

@@ -3,7 +3,7 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } fr
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TABLE } from '../lambdas/adapters/table-schema';
+import { QUEUE, TABLE } from '../lambdas/adapters/shapes';
 
 export interface StorageProps {
   readonly siteId: string;
@@ -12,7 +12,7 @@ export interface StorageProps {
 
 /**
  * The message table (record of every callback), the MIS's FIFO queue with its dead-letter
- * queue, and the bucket for large payloads and quarantined requests. Data is retained when
+ * queue, and the bucket for large payloads and rejected requests. Data is retained when
  * the stack is deleted: it is medical correspondence, not cache.
  */
 export class Storage extends Construct {
@@ -47,24 +47,25 @@ export class Storage extends Construct {
       nonKeyAttributes: [...TABLE.dayIndex.projected],
     });
 
-    const fourteenDays = Duration.days(14);
+    const retentionPeriod = Duration.seconds(QUEUE.retentionSeconds);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       fifo: true,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: fourteenDays,
+      retentionPeriod,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.queue = new Queue(this, 'MisQueue', {
       fifo: true,
       // High-throughput FIFO: ordering and deduplication per document, not per queue.
-      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit:
+        QUEUE.fifoThroughputLimit === 'perMessageGroupId' ? FifoThroughputLimit.PER_MESSAGE_GROUP_ID : FifoThroughputLimit.PER_QUEUE,
+      deduplicationScope: QUEUE.deduplicationScope === 'messageGroup' ? DeduplicationScope.MESSAGE_GROUP : DeduplicationScope.QUEUE,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: fourteenDays,
-      visibilityTimeout: Duration.seconds(60),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      retentionPeriod,
+      visibilityTimeout: Duration.seconds(QUEUE.visibilityTimeoutSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: QUEUE.maxReceiveCount },
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

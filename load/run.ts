@@ -5,7 +5,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import { messageFrom, startChild, stopChild } from '../bench/child';
 import { openLoop } from '../bench/open-loop';
 import { Progress } from '../cli/ui';
-import type { Envelope } from '../lambdas/ingest/envelope';
+import type { Envelope } from '../lambdas/contract/envelope';
 import { localSqs } from '../local/clients';
 import type { LocalInfo } from '../local/stack';
 import { EXAMPLES } from '../test/support/messages';

@@ -153,13 +153,13 @@ function toEvent(
     const name = req.rawHeaders[i]!;
     const value = req.rawHeaders[i + 1]!;
     headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [name, value] of searchParams) {
     query[name] = value;
-    (multiQuery[name] ??= []).push(value);
+    multiQuery[name] = [...(multiQuery[name] ?? []), value];
   }
   const hasQuery = searchParams.size > 0;
   const resource = type ? `/${type}` : '/{proxy+}';

@@ -1,7 +1,7 @@
 import { CreateTableCommand, UpdateTimeToLiveCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { TABLE } from '../lambdas/adapters/table-schema';
+import { QUEUE, TABLE } from '../lambdas/adapters/shapes';
 import { localDynamoDb, localS3, localSqs } from './clients';
 
 /*
@@ -33,7 +33,7 @@ export async function provision(endpoints: Endpoints, names: { prefix: string })
     const dlq = await sqs.send(
       new CreateQueueCommand({
         QueueName: `${names.prefix}-dlq.fifo`,
-        Attributes: { FifoQueue: 'true', MessageRetentionPeriod: '1209600' },
+        Attributes: { FifoQueue: 'true', MessageRetentionPeriod: String(QUEUE.retentionSeconds) },
       }),
     );
     const dlqArn = await sqs
@@ -44,11 +44,11 @@ export async function provision(endpoints: Endpoints, names: { prefix: string })
         QueueName: `${names.prefix}.fifo`,
         Attributes: {
           FifoQueue: 'true',
-          DeduplicationScope: 'messageGroup',
-          FifoThroughputLimit: 'perMessageGroupId',
-          MessageRetentionPeriod: '1209600',
-          VisibilityTimeout: '60',
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }),
+          DeduplicationScope: QUEUE.deduplicationScope,
+          FifoThroughputLimit: QUEUE.fifoThroughputLimit,
+          MessageRetentionPeriod: String(QUEUE.retentionSeconds),
+          VisibilityTimeout: String(QUEUE.visibilityTimeoutSeconds),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: QUEUE.maxReceiveCount }),
         },
       }),
     );

@@ -2,9 +2,9 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
-import type { IngestPorts, Quarantine } from '../ingest/ports';
+import type { IngestPorts, RejectedStore } from '../ingest/ports';
 import { DynamoDbMessageStore } from './dynamodb-store';
-import { S3PayloadStore, S3Quarantine } from './s3-bucket';
+import { S3PayloadStore, S3RejectedStore } from './s3-bucket';
 import { SqsMessageQueue } from './sqs-queue';
 
 /*
@@ -24,7 +24,7 @@ export interface ClientOverrides {
 
 export interface AwsAdapters {
   readonly ports: IngestPorts;
-  readonly quarantine: Quarantine;
+  readonly rejectedStore: RejectedStore;
 }
 
 export function createAwsAdapters(
@@ -48,6 +48,6 @@ export function createAwsAdapters(
       payloads: new S3PayloadStore(s3, config.BUCKET_NAME),
       clock: { now: () => new Date() },
     },
-    quarantine: new S3Quarantine(s3, config.BUCKET_NAME),
+    rejectedStore: new S3RejectedStore(s3, config.BUCKET_NAME),
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PayloadStoreUnavailableError } from '../errors';
-import type { PayloadRef, PayloadStore, Quarantine, RejectedRequest } from '../ingest/ports';
+import type { PayloadRef, PayloadStore, RejectedStore, RejectedRequest } from '../ingest/ports';
 
 /*
  * The site's bucket holds two things: payloads too large to keep inline (claim check), and
@@ -42,16 +42,16 @@ export class S3PayloadStore implements PayloadStore {
   }
 }
 
-export const QUARANTINE_PREFIX = 'rejected/';
+export const REJECTED_PREFIX = 'rejected/';
 
-export class S3Quarantine implements Quarantine {
+export class S3RejectedStore implements RejectedStore {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
   ) {}
 
   async keep(request: RejectedRequest): Promise<string> {
-    const key = quarantineKey(request);
+    const key = rejectedKey(request);
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -68,12 +68,33 @@ export class S3Quarantine implements Quarantine {
  * `rejected/<yyyy>/<mm>/<dd>/<hhmmss>Z-<http status>-<code>-<type>-<request id>.json`:
  * `aws s3 ls s3://<bucket>/rejected/<yyyy>/<mm>/<dd>/` shows when, why and what at a glance.
  */
-export function quarantineKey(request: RejectedRequest): string {
+export function rejectedKey(request: RejectedRequest): string {
   const iso = request.receivedAt;
   const day = iso.slice(0, 10).replaceAll('-', '/');
   const time = iso.slice(11, 19).replaceAll(':', '');
-  const type = (request.messageType ?? 'unknown').replace(/[^\w-]/g, '_').slice(0, 40);
+  // No dash in the type, so that the key parses back unambiguously (the request id has dashes).
+  const type = (request.messageType || 'unknown').replace(/\W/g, '_').slice(0, 40);
   // The gateway's request id is unique; without one (a direct invoke) a random id keeps keys apart.
   const id = (request.requestId || randomUUID()).replace(/[^\w-]/g, '_').slice(0, 64);
-  return `${QUARANTINE_PREFIX}${day}/${time}Z-${request.httpStatus}-${request.code}-${type}-${id}.json`;
+  return `${REJECTED_PREFIX}${day}/${time}Z-${request.httpStatus}-${request.code}-${type}-${id}.json`;
+}
+
+/** What a rejected request's key says (see `rejectedKey`), without opening the object. */
+export interface RejectedKeyFacts {
+  readonly key: string;
+  /** ISO time, to the second. */
+  readonly time: string;
+  readonly status: string;
+  readonly code: string;
+  readonly type: string;
+  readonly requestId: string;
+}
+
+const REJECTED_KEY = /^rejected\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})(\d{2})(\d{2})Z-(\d{3})-([a-z_]+)-(\w+)-([\w-]+)\.json$/;
+
+/** The inverse of `rejectedKey`; undefined for anything else under the prefix. */
+export function parseRejectedKey(key: string): RejectedKeyFacts | undefined {
+  const m = REJECTED_KEY.exec(key);
+  if (!m) return undefined;
+  return { key, time: `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`, status: m[7]!, code: m[8]!, type: m[9]!, requestId: m[10]! };
 }

@@ -18,17 +18,17 @@ export const UNKNOWN_TYPE = 'Unknown';
 
 /**
  * What happened to one callback request: one metric each, one per invocation. `rejected` counts
- * every refused request (4xx), a `conflict` (409) included, so one alarm sees every refusal.
+ * every rejected request (4xx), a `conflict` (409) included, so one alarm sees every rejection.
  */
 export const OUTCOMES = ['accepted', 'deferred', 'duplicate', 'conflict', 'rejected', 'failed'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export type RequestOutcome = (typeof OUTCOMES)[number];
 
 export const METRIC = {
-  ...(Object.fromEntries(OUTCOMES.map((o) => [o, o])) as { readonly [K in Outcome]: K }),
-  /** A refused request was kept in the bucket for inspection… */
-  quarantined: 'quarantined',
+  ...(Object.fromEntries(OUTCOMES.map((o) => [o, o])) as { readonly [K in RequestOutcome]: K }),
+  /** A rejected request was kept in the bucket for inspection… */
+  rejectedKept: 'rejectedKept',
   /** …or could not be: nothing else records it. */
-  quarantineFailed: 'quarantineFailed',
+  rejectedNotKept: 'rejectedNotKept',
   /** The payload's own Status (the platform's verdict on the document), per accepted message. */
   payloadStatusSuccess: 'PayloadStatusSuccess',
   payloadStatusFailed: 'PayloadStatusFailed',
@@ -52,8 +52,8 @@ export const DIMENSIONS_OF: Readonly<Record<MetricName, readonly string[]>> = {
   conflict: RECEIVE_DIMENSIONS,
   rejected: RECEIVE_DIMENSIONS,
   failed: RECEIVE_DIMENSIONS,
-  quarantined: RECEIVE_DIMENSIONS,
-  quarantineFailed: RECEIVE_DIMENSIONS,
+  rejectedKept: RECEIVE_DIMENSIONS,
+  rejectedNotKept: RECEIVE_DIMENSIONS,
   PayloadStatusSuccess: RECEIVE_DIMENSIONS,
   PayloadStatusFailed: RECEIVE_DIMENSIONS,
   PendingCount: BASE_DIMENSIONS,

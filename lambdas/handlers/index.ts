@@ -5,8 +5,8 @@ import { loadConfig } from '../config';
 import { METRICS_NAMESPACE, SERVICE } from '../contract/observability';
 import type { MessageType } from '../protocol/catalog';
 import { asLambda } from './middleware';
-import { createReceiveHandler, type ReceiveDeps } from './receive';
-import { createReconcileHandler } from './reconcile';
+import { createReceiveHandler, type ReceiveDeps } from './receive-handler';
+import { createReconcileHandler } from './reconcile-handler';
 
 /*
  * The deployed entry point: one export per MessageType (each its own Lambda function),
@@ -18,11 +18,11 @@ const config = loadConfig(process.env);
 
 const logger = new Logger({ serviceName: SERVICE, persistentKeys: { site: config.SITE_ID } });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE, defaultDimensions: { site: config.SITE_ID } });
-const { ports, quarantine } = createAwsAdapters(config);
+const { ports, rejectedStore } = createAwsAdapters(config);
 
 const deps: ReceiveDeps = {
   ports,
-  quarantine,
+  rejectedStore,
   settings: { site: config.SITE_ID, retentionDays: config.RETENTION_DAYS, maxInlinePayloadBytes: config.MAX_INLINE_PAYLOAD_BYTES },
   maxBodyBytes: config.MAX_BODY_BYTES,
   lpuAllowlist: config.LPU_ALLOWLIST,

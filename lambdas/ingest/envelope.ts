@@ -1,27 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { MessageRecord, PayloadRef, QueueMessage } from './ports';
+import { ENVELOPE_VERSION, type Envelope, type EnvelopeHead } from '../contract/envelope';
+import type { MessageRecord, QueueMessage } from './ports';
 
 /*
- * What the MIS's consumers receive: one versioned JSON envelope per MessageId.
- * Consumers read `version` first; new fields may be added, never renamed.
+ * Building the envelope (its shape and version: contract/envelope.ts), the canonical form and hash
+ * that make a re-send a duplicate, the FIFO group, and where a large payload is kept.
  */
-
-export const ENVELOPE_VERSION = 1;
-
-interface EnvelopeHead {
-  readonly version: typeof ENVELOPE_VERSION;
-  readonly site: string;
-  readonly messageType: string;
-  readonly messageId: string;
-  readonly receivedAt: string;
-}
-
-/** The payload inline, or (claim check) where to fetch it: never both. */
-export type Envelope = EnvelopeHead &
-  (
-    | { readonly payload: Record<string, unknown>; readonly payloadRef?: never }
-    | { readonly payloadRef: PayloadRef; readonly payload?: never }
-  );
 
 /** Key-sorted JSON: the same message in any key order hashes the same, so a re-send is a duplicate, not a conflict. */
 export function canonicalJson(value: unknown): string {

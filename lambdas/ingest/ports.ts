@@ -1,3 +1,4 @@
+import type { PayloadRef } from '../contract/envelope';
 import type { MessageType } from '../protocol/catalog';
 import type { Status } from '../protocol/fields';
 
@@ -30,13 +31,7 @@ export interface MessageRecord {
   readonly expiresAt: number;
 }
 
-/** A payload kept in the bucket: consumers fetch it and check size and sha256. */
-export interface PayloadRef {
-  readonly bucket: string;
-  readonly key: string;
-  readonly size: number;
-  readonly sha256: string;
-}
+export type { PayloadRef };
 
 export type PutResult = { readonly created: true } | { readonly created: false; readonly existing: MessageRecord };
 
@@ -83,7 +78,7 @@ export interface IngestPorts {
   readonly clock: Clock;
 }
 
-/** A request the endpoint refused, kept as it came for someone to look at. */
+/** A request the endpoint rejected, kept as it came for someone to look at. */
 export interface RejectedRequest {
   readonly receivedAt: string;
   readonly requestId: string;
@@ -100,7 +95,7 @@ export interface RejectedRequest {
   readonly bodyBase64: string;
 }
 
-export interface Quarantine {
+export interface RejectedStore {
   /** Keeps the request; returns where. */
   keep(request: RejectedRequest): Promise<string>;
 }

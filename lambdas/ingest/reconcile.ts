@@ -22,7 +22,7 @@ export interface ReconcileReport {
   readonly forwarded: number;
   /** Sent but not marked: they stay pending and are sent again (deduplicated) next run. */
   readonly unmarked: number;
-  /** Left pending because the queue refused them. */
+  /** Left pending because the queue rejected them. */
   readonly failed: number;
   /** Pending after this run. */
   readonly pendingAfter: number;

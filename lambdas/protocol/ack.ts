@@ -1,6 +1,5 @@
 import { MAX_BODY_BYTES } from '../contract/limits';
 import { CallbackError, PayloadTooLargeError, ValidationError } from '../errors';
-import type { IngestOutcome } from '../ingest/ingest';
 import type { Status } from './fields';
 
 /*
@@ -37,8 +36,11 @@ export const fixedAck = (Message: string): Ack => ({ MessageId: '', Message, Sta
 /** What the oversize guard (WAF deployed, the local gateway in `npm start`) answers a declared body over the limit. */
 export const OVERSIZE_ACK = fixedAck(`${ACK_TEXT.tooLarge}: больше ${MAX_BODY_BYTES} байт`);
 
-export function ackForOutcome(outcome: IngestOutcome, messageId: string): AckResponse {
-  switch (outcome.kind) {
+/** What became of a message that was read and checked: the ingest layer's outcome, by kind only. */
+export type StoredKind = 'accepted' | 'duplicate' | 'conflict';
+
+export function ackForOutcome(kind: StoredKind, messageId: string): AckResponse {
+  switch (kind) {
     case 'accepted':
       return { statusCode: 200, ack: { MessageId: messageId, Message: ACK_TEXT.accepted, Status: 'Success' } };
     case 'duplicate':

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { FieldIssue } from '../errors';
 import { REASONS, id, int, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
 
 /*
@@ -121,10 +122,7 @@ export function findMessageType(segment: string): MessageType | undefined {
   return MESSAGE_TYPES.find((type) => type.toLowerCase() === lower);
 }
 
-export interface FieldIssue {
-  readonly field: string;
-  readonly reason: string;
-}
+export type { FieldIssue };
 
 /** A message that passed its table's checks, normalised (aliases renamed, UUIDs lower-cased, nulls dropped). */
 export interface ParsedMessage {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ENVELOPE_VERSION } from '../ingest/envelope';
+import { ENVELOPE_VERSION } from '../contract/envelope';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
 import { STATUSES } from './fields';

@@ -26,7 +26,7 @@ const secret = DEPLOYED_SITE.secretPathSegment;
 
 beforeAll(async () => {
   site = await startDeployedSite(emulators);
-  // The same function with its queue and bucket gone: deferred forwarding and a refusal that cannot be kept.
+  // The same function with its queue and bucket gone: deferred forwarding and a rejection that cannot be kept.
   broken = await site.variant('CDAStatus', {
     QUEUE_URL: `${site.resources.queueUrl.replace(/\.fifo$/, '')}-missing.fifo`,
     BUCKET_NAME: `${site.resources.bucket}-missing`,
@@ -94,7 +94,7 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
     expect((await call(site.functions.Fallback!, get)).status).toBe(405);
   });
 
-  it('is refused by Lambda itself when the event is over 6 MB: the reason the functions stop at 4 MiB', async () => {
+  it('is rejected by Lambda itself when the event is over 6 MB: the reason the functions stop at 4 MiB', async () => {
     const body = 'x'.repeat(Math.ceil((LAMBDA_MAX_EVENT_BYTES * 3) / 4));
     await expect(site.functions.CDAStatus!.invoke(restProxyEvent({ path: '/CDAStatus', secret, body }))).rejects.toThrow(
       RequestTooLargeError,
@@ -119,9 +119,9 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
     expect(await site.functions.Reconcile!.invoke(scheduledEvent())).toMatchObject({ ok: true, result: { pendingAfter: 0 } });
   });
 
-  it('still acks a refusal it could not keep (bucket missing), and counts it', async () => {
-    const refused = await post('CDAStatus', '{"MessageId": 1', broken);
-    expect(refused.status).toBe(400);
+  it('still acks a rejection it could not keep (bucket missing), and counts it', async () => {
+    const rejected = await post('CDAStatus', '{"MessageId": 1', broken);
+    expect(rejected.status).toBe(400);
   });
 });
 
@@ -155,7 +155,7 @@ describe('the observability contract: every watched metric is emitted, with thos
       .map(([k, v]) => `${k}=${v}`)
       .join(',')}`;
 
-  it('prints EMF for every path: accepted, duplicate, conflict, refusals, deferred, reconciled, quarantine failure', () => {
+  it('prints EMF for every path: accepted, duplicate, conflict, rejections, deferred, reconciled, rejected not kept', () => {
     const names = new Set(emitted().map((e) => e.name));
     for (const name of [
       'accepted',
@@ -163,8 +163,8 @@ describe('the observability contract: every watched metric is emitted, with thos
       'conflict',
       'rejected',
       'deferred',
-      'quarantined',
-      'quarantineFailed',
+      'rejectedKept',
+      'rejectedNotKept',
       'reconciled',
       'PendingCount',
     ]) {
@@ -180,16 +180,12 @@ describe('the observability contract: every watched metric is emitted, with thos
     };
     const watched: Array<{ MetricName: string; Dimensions: Array<{ Name: string; Value: string }> }> = [];
     const walk = (node: unknown): void => {
-      if (Array.isArray(node)) return node.forEach(walk);
-      if (node && typeof node === 'object') {
-        const o = node as Record<string, unknown>;
-        if (o.Namespace === METRICS_NAMESPACE) watched.push(o as never);
-        Object.values(o).forEach(walk);
-      }
+      if (!node || typeof node !== 'object') return;
+      const o = node as Record<string, unknown>;
+      if (o.Namespace === METRICS_NAMESPACE) watched.push(o as never);
+      for (const child of Object.values(o)) walk(child);
     };
-    Object.values(template.Resources)
-      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
-      .forEach((r) => walk(r.Properties));
+    for (const resource of Object.values(template.Resources)) if (resource.Type === 'AWS::CloudWatch::Alarm') walk(resource.Properties);
     expect(watched.length).toBeGreaterThan(7);
     for (const metric of watched) {
       const dimensions = Object.fromEntries(metric.Dimensions.map((d) => [d.Name, d.Value]));
@@ -197,15 +193,15 @@ describe('the observability contract: every watched metric is emitted, with thos
       expect(dimensions.site).toBe(DEPLOYED_SITE.id);
       expect(seenNames, metric.MetricName).toContain(`${metric.MetricName} ${Object.keys(dimensions).sort().join(',')}`);
     }
-    // And each refusal that was emitted is one of the series the Rejected alarm sums.
+    // And each rejection that was emitted is one of the series the Rejected alarm sums.
     const rejectedSeries = new Set(
       watched
         .filter((m) => m.MetricName === 'rejected')
         .map((m) => key(m.MetricName, Object.fromEntries(m.Dimensions.map((d) => [d.Name, d.Value])))),
     );
-    const refusals = emitted().filter((e) => e.name === 'rejected');
-    expect(refusals.length).toBeGreaterThanOrEqual(6); // 400, 409, 413, 404, 405, 400 not kept
-    for (const refusal of refusals) expect(rejectedSeries).toContain(key(refusal.name, refusal.dimensions));
+    const rejections = emitted().filter((e) => e.name === 'rejected');
+    expect(rejections.length).toBeGreaterThanOrEqual(6); // 400, 409, 413, 404, 405, 400 not kept
+    for (const rejection of rejections) expect(rejectedSeries).toContain(key(rejection.name, rejection.dimensions));
     expect(seen).toContain(key('rejected', { service: SERVICE, site: DEPLOYED_SITE.id, MessageType: UNKNOWN_TYPE }));
   });
 

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReceiveHandler } from '../../lambdas/handlers/receive';
+import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Ack } from '../../lambdas/protocol/ack';
 import { routesFor, startGateway, type RunningGateway } from '../../local/gateway';
 import { inMemoryReceiveDeps, type InMemoryQueue } from '../support/fakes';
@@ -9,7 +9,7 @@ import { freshMessage } from '../support/messages';
 
 /*
  * Hostile input against the local HTTP adapter and the real handler (instant in-memory ports):
- * each is answered with a Failed ack or refused by the adapter, the process stays up, and
+ * each is answered with a Failed ack or rejected by the adapter, the process stays up, and
  * memory stays bounded. Raw sockets and node:http, because fetch would tidy the requests up.
  */
 
@@ -173,7 +173,12 @@ function trickleInto(socket: Socket, text: string) {
     if (index >= text.length || socket.destroyed) return clearInterval(timer);
     socket.write(text[index++]!);
   }, 300);
-  return { stop: () => (clearInterval(timer), socket.destroy()) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      socket.destroy();
+    },
+  };
 }
 
 function collect(socket: Socket): Promise<string> {

@@ -105,7 +105,7 @@ describe('CLI and consumer on `npm start`', () => {
     expect(tailed.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(20);
     await expect(cli('frobnicate')).rejects.toMatchObject({ code: 2 });
 
-    // The simulator's refusals are in quarantine, listed by time, status and reason, and openable.
+    // The simulator's rejections are kept under rejected/, listed by time, status and reason, and openable.
     const rejected = await cli('rejected', '--base', stack.info.baseUrl, '--json');
     const entries = rejected.stdout
       .trim()
@@ -114,7 +114,7 @@ describe('CLI and consumer on `npm start`', () => {
     expect(entries.map((e) => `${e.status} ${e.code}`)).toEqual(
       expect.arrayContaining(['409 conflict', '400 invalid_fields', '404 unknown_type']),
     );
-    // A declared body over 4 MiB is refused by the oversize guard before any function: as with WAF, not kept.
+    // A declared body over 4 MiB is rejected by the oversize guard before any function: as with WAF, not kept.
     expect(entries.map((e) => e.code)).not.toContain('too_large');
     const missing = entries.find((e) => e.code === 'invalid_fields')!;
     const shown = await cli('rejected', '--base', stack.info.baseUrl, '--show', missing.key);

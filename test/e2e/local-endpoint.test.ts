@@ -6,7 +6,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sha256 } from '../../lambdas/ingest/envelope';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Envelope } from '../../lambdas/ingest/envelope';
+import type { Envelope } from '../../lambdas/contract/envelope';
 import { ACK_TEXT, OVERSIZE_ACK, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { startLocalStack, type LocalInfo, type LocalStack } from '../../local/stack';
@@ -165,7 +165,7 @@ describe('local endpoint over HTTP', () => {
     expect((JSON.parse(text) as { CDA: string }).CDA).toBe(body.CDA);
   });
 
-  it('keeps each refused request under rejected/ in the bucket', async () => {
+  it('keeps each rejected request under rejected/ in the bucket', async () => {
     const before = await listKeys(s3, info.bucket, 'rejected/');
     await post('SEMDStatus', '{"MessageId": "b097fea5-e6f6-4417-9829-53ab6a562719", "Status": 1}');
     const added = (await listKeys(s3, info.bucket, 'rejected/')).filter((k) => !before.includes(k));
@@ -244,7 +244,10 @@ describe('npm start', () => {
 function listens(url: URL): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(Number(url.port), url.hostname);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }

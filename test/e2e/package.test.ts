@@ -18,4 +18,16 @@ describe('package', () => {
     const types = await import('node:fs').then((fs) => fs.readFileSync('dist/types/consumer/index.d.ts', 'utf8'));
     expect(types).toContain('export declare function createCallbackConsumer');
   });
+
+  it('publishes only the contract types: the envelope and the message catalog, none of the ingest ports', async () => {
+    const { readdirSync } = await import('node:fs');
+    const published = (readdirSync('dist/types', { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts')).sort();
+    expect(published).toEqual([
+      'consumer/index.d.ts',
+      'lambdas/contract/envelope.d.ts',
+      'lambdas/errors.d.ts',
+      'lambdas/protocol/catalog.d.ts',
+      'lambdas/protocol/fields.d.ts',
+    ]);
+  });
 });

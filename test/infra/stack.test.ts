@@ -45,7 +45,9 @@ function synthApp(context: Record<string, unknown> = {}) {
   const assembly = app.synth(); // throws "Validation failed" on any unacknowledged cdk-nag error
   return { app, stacks, assembly, outdir };
 }
-afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('sites configuration', () => {
   it('fails naming the site and the field', () => {
@@ -333,7 +335,7 @@ describe('site stacks', () => {
 
   it('alarms on 5xx, function errors, dead letters, consumer lag, pending and rejections, to the site topic', () => {
     const alarms = Object.values(site1!.findResources('AWS::CloudWatch::Alarm'));
-    // 5xx, 8 functions, dead letters, consumer lag, pending, rejected, quarantine failed, oversize (WAF)
+    // 5xx, 8 functions, dead letters, consumer lag, pending, rejected, rejected not kept, oversize (WAF)
     expect(alarms).toHaveLength(1 + 8 + 4 + 1 + 1);
     expect(Object.values(site2!.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1 + 8 + 4 + 1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);

@@ -6,8 +6,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createCallbackConsumer, PayloadIntegrityError, type CallbackConsumer, type CallbackMessage } from '../../consumer/index';
 import { createAwsAdapters } from '../../lambdas/adapters/aws';
-import { createReceiveHandler } from '../../lambdas/handlers/receive';
-import type { Envelope } from '../../lambdas/ingest/envelope';
+import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
+import type { Envelope } from '../../lambdas/contract/envelope';
 import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
 import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
@@ -139,7 +139,15 @@ describe('callback consumer', () => {
 
     let handled = false;
     const error = await new Promise<Error>((resolve) =>
-      start({ handlers: { MseResultData: async () => void (handled = true) }, onError: (e) => resolve(e), visibilityTimeout: 30 }),
+      start({
+        handlers: {
+          MseResultData: async () => {
+            handled = true;
+          },
+        },
+        onError: (e) => resolve(e),
+        visibilityTimeout: 30,
+      }),
     );
     expect(error).toBeInstanceOf(PayloadIntegrityError);
     expect(handled).toBe(false);

@@ -21,7 +21,10 @@ describe('log safety', () => {
   beforeAll(async () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const capture = (chunk: unknown) => (lines.push(String(chunk)), true);
+    const capture = (chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture);
     stack = await startLocalStack({ port: 0, siteId: 'logsafety', reconcileEverySeconds: 0 });

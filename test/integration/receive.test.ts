@@ -7,10 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createAwsAdapters } from '../../lambdas/adapters/aws';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
-import { TABLE } from '../../lambdas/adapters/table-schema';
-import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive';
-import { createReconcileHandler } from '../../lambdas/handlers/reconcile';
-import type { Envelope } from '../../lambdas/ingest/envelope';
+import { TABLE } from '../../lambdas/adapters/shapes';
+import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
+import type { Envelope } from '../../lambdas/contract/envelope';
 import { canonicalJson, sha256 } from '../../lambdas/ingest/envelope';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES, parseMessage, type MessageType } from '../../lambdas/protocol/catalog';
@@ -126,10 +126,10 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(message!.Attributes?.MessageGroupId).toBe(parsed.message.documentKey);
 
     const item = await getRecord(dynamodb, resources.tableName, String(body.MessageId));
-    expect(item?.state?.S).toBe('FORWARDED');
-    expect(item?.payloadHash?.S).toBe(sha256(canonicalJson(parsed.message.payload)));
+    expect(item?.state).toBe('FORWARDED');
+    expect(item?.payloadHash).toBe(sha256(canonicalJson(parsed.message.payload)));
     expect(item?.[TABLE.pendingIndex.partitionKey]).toBeUndefined();
-    expect(Number(item?.[TABLE.ttlAttribute]?.N)).toBeGreaterThan(Date.now() / 1000 + 6 * 86_400);
+    expect(Number(item?.[TABLE.ttlAttribute])).toBeGreaterThan(Date.now() / 1000 + 6 * 86_400);
   });
 
   it('acks a sequential duplicate with Success and forwards nothing more', async () => {
@@ -148,7 +148,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(results.every((r) => r.ack.Status === 'Success')).toBe(true);
     expect(results.filter((r) => r.ack.Message === ACK_TEXT.accepted)).toHaveLength(1);
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
-    expect((await getRecord(dynamodb, resources.tableName, String(body.MessageId)))?.state?.S).toBe('FORWARDED');
+    expect((await getRecord(dynamodb, resources.tableName, String(body.MessageId)))?.state).toBe('FORWARDED');
   });
 
   it('answers 409 to the same MessageId with other content and keeps the first', async () => {
@@ -170,7 +170,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     ['wrong type', 'SEMDStatus', freshMessage('SEMDStatus', { IdMedDocument: '1053' }), 400],
     ['bad status', 'SEMDStatus', freshMessage('SEMDStatus', { Status: 'OK' }), 400],
     ['body over the function limit', 'CDAStatus', freshMessage('CDAStatus', { CDA: 'A'.repeat(4 * 1024 * 1024) }), 413],
-  ] as const)('rejects %s, forwards nothing, and keeps it in quarantine', async (_name, type, body, expected) => {
+  ] as const)('rejects %s, forwards nothing, and keeps it under rejected/', async (_name, type, body, expected) => {
     const before = await listKeys(s3, resources.bucket, 'rejected/');
     const { status, ack } = await post(type, body);
     expect(status).toBe(expected);
@@ -217,7 +217,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     const retry = await post('SEMDStatus', body);
     expect(retry.status).toBe(200);
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
-    expect((await getRecord(dynamodb, resources.tableName, parsed.message.messageId))?.state?.S).toBe('FORWARDED');
+    expect((await getRecord(dynamodb, resources.tableName, parsed.message.messageId))?.state).toBe('FORWARDED');
     expect(await pendingIds(dynamodb, resources.tableName)).not.toContain(parsed.message.messageId);
   });
 
@@ -234,7 +234,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     const deferred = await post('VimisResult', body, handlerFor('VimisResult', { sqs: UNREACHABLE }));
     expect(deferred).toEqual({ status: 200, ack: { MessageId: body.MessageId, Message: ACK_TEXT.accepted, Status: 'Success' } });
     const id = String(body.MessageId);
-    expect((await getRecord(dynamodb, resources.tableName, id))?.state?.S).toBe('RECEIVED');
+    expect((await getRecord(dynamodb, resources.tableName, id))?.state).toBe('RECEIVED');
     expect(await pendingIds(dynamodb, resources.tableName)).toContain(id);
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
 
@@ -242,7 +242,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(report).toMatchObject({ forwarded: 1, failed: 0, pendingAfter: 0 });
     await reconciler()();
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
-    expect((await getRecord(dynamodb, resources.tableName, id))?.state?.S).toBe('FORWARDED');
+    expect((await getRecord(dynamodb, resources.tableName, id))?.state).toBe('FORWARDED');
     expect(await pendingIds(dynamodb, resources.tableName)).not.toContain(id);
   });
 
@@ -286,7 +286,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
       expect(envelope.payloadRef).toMatchObject({ bucket: resources.bucket, key: objects[0] });
       const item = await getRecord(dynamodb, resources.tableName, id);
       expect(item?.payload).toBeUndefined();
-      expect(item?.payloadRef?.M?.key?.S).toBe(objects[0]);
+      expect((item?.payloadRef as { key?: string } | undefined)?.key).toBe(objects[0]);
     });
 
     it('answers 503 when the bucket is unreachable, and stores and forwards nothing', async () => {

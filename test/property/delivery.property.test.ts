@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createReceiveHandler } from '../../lambdas/handlers/receive';
-import type { Envelope } from '../../lambdas/ingest/envelope';
+import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
+import type { Envelope } from '../../lambdas/contract/envelope';
 import type { Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
 import { inMemoryPorts, inMemoryReceiveDeps, fixedClock } from '../support/fakes';
@@ -11,7 +11,7 @@ import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-field
 /*
  * Generated messages through the real handler (decode → catalog → ingest → envelope) on
  * in-memory ports: every valid message reaches the queue exactly as normalised; every
- * mutation of one is accepted or refused with a named reason, and never a 5xx or a crash.
+ * mutation of one is accepted or rejected with a named reason, and never a 5xx or a crash.
  */
 
 const RUNS = 1000;
@@ -94,7 +94,7 @@ describe.each(MESSAGE_TYPES)('%s (property)', (type) => {
     expect(queue.delivered).toHaveLength(new Set(queue.sent.map((m) => m.deduplicationId)).size);
   });
 
-  it(`answers ${RUNS} mutated messages with Success or a named refusal, never a 5xx`, async () => {
+  it(`answers ${RUNS} mutated messages with Success or a named rejection, never a 5xx`, async () => {
     const { handler } = setup();
     const receive = handler(type);
     const names = Object.keys(SPEC_FIELDS[type]);

@@ -1,4 +1,5 @@
-import { GetItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -7,7 +8,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { TABLE } from '../../lambdas/adapters/table-schema';
+import { documentClient, DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
+import type { RecordItem } from '../../lambdas/adapters/record-item';
+import { TABLE } from '../../lambdas/adapters/shapes';
 
 /* Direct looks at the emulators, the way an operator or the MIS consumer would look. */
 
@@ -60,23 +63,21 @@ export async function drain(sqs: SQSClient, queueUrl: string): Promise<Message[]
   }
 }
 
-export async function getRecord(dynamodb: DynamoDBClient, tableName: string, messageId: string) {
-  const { Item } = await dynamodb.send(
-    new GetItemCommand({ TableName: tableName, Key: { [TABLE.partitionKey]: { S: messageId } }, ConsistentRead: true }),
-  );
-  return Item;
+/** The record's item as stored (plain values), read strongly through the adapter. */
+export async function getRecord(dynamodb: DynamoDBClient, tableName: string, messageId: string): Promise<RecordItem | undefined> {
+  return new DynamoDbMessageStore(dynamodb, tableName).get(messageId);
 }
 
 export async function pendingIds(dynamodb: DynamoDBClient, tableName: string): Promise<string[]> {
   const { pendingIndex } = TABLE;
-  const { Items = [] } = await dynamodb.send(
+  const { Items = [] } = await documentClient(dynamodb).send(
     new QueryCommand({
       TableName: tableName,
       IndexName: pendingIndex.name,
       KeyConditionExpression: '#p = :p',
       ExpressionAttributeNames: { '#p': pendingIndex.partitionKey },
-      ExpressionAttributeValues: { ':p': { S: TABLE.pendingPartitionValue } },
+      ExpressionAttributeValues: { ':p': TABLE.pendingPartitionValue },
     }),
   );
-  return Items.map((item) => item[TABLE.partitionKey]!.S!);
+  return Items.map((item) => String(item[TABLE.partitionKey]));
 }

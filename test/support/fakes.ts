@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { ReceiveDeps } from '../../lambdas/handlers/receive';
+import type { ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import type {
   Clock,
   IngestPorts,
@@ -10,7 +10,7 @@ import type {
   PayloadRef,
   PayloadStore,
   PutResult,
-  Quarantine,
+  RejectedStore,
   QueueMessage,
   RejectedRequest,
 } from '../../lambdas/ingest/ports';
@@ -100,7 +100,7 @@ export class InMemoryPayloads implements PayloadStore {
   }
 }
 
-export class InMemoryQuarantine implements Quarantine {
+export class InMemoryRejectedStore implements RejectedStore {
   readonly kept: RejectedRequest[] = [];
   failNext?: Error;
 
@@ -123,14 +123,14 @@ export function inMemoryPorts(
 }
 
 /** Everything the receive handler needs, in memory, logs silent unless overridden. */
-export function inMemoryReceiveDeps(overrides: Partial<ReceiveDeps> = {}): ReceiveDeps & { quarantine: InMemoryQuarantine } {
+export function inMemoryReceiveDeps(overrides: Partial<ReceiveDeps> = {}): ReceiveDeps & { rejectedStore: InMemoryRejectedStore } {
   return {
     ports: inMemoryPorts(),
-    quarantine: new InMemoryQuarantine(),
+    rejectedStore: new InMemoryRejectedStore(),
     settings: { site: 'test', retentionDays: 1, maxInlinePayloadBytes: 200 * 1024 },
     maxBodyBytes: 4 * 1024 * 1024,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'test' }),
     ...overrides,
-  } as ReceiveDeps & { quarantine: InMemoryQuarantine };
+  } as ReceiveDeps & { rejectedStore: InMemoryRejectedStore };
 }

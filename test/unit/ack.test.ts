@@ -9,31 +9,24 @@ import {
   ValidationError,
 } from '../../lambdas/errors';
 import { ACK_TEXT, ackForError, ackForOutcome, echoId } from '../../lambdas/protocol/ack';
-import type { MessageRecord } from '../../lambdas/ingest/ports';
 
 const id = 'b097fea5-e6f6-4417-9829-53ab6a562719';
-const record = { messageId: id, state: 'FORWARDED' } as MessageRecord;
 
 describe('ack', () => {
   it('answers the spec example ack for a new message', () => {
-    expect(ackForOutcome({ kind: 'accepted', record, forwarding: { forwarded: true, marked: true } }, id)).toEqual({
+    expect(ackForOutcome('accepted', id)).toEqual({
       statusCode: 200,
       ack: { MessageId: id, Message: 'Сообщение принято успешно', Status: 'Success' },
     });
   });
 
   it('answers Success to a duplicate so that the sender stops re-sending', () => {
-    const { statusCode, ack } = ackForOutcome({ kind: 'duplicate', record, forwarding: undefined }, id);
-    expect([statusCode, ack.Status]).toEqual([200, 'Success']);
-  });
-
-  it('answers Success when the message is stored but the queue is down: the reconciler forwards it', () => {
-    const { statusCode, ack } = ackForOutcome({ kind: 'accepted', record, forwarding: { forwarded: false, marked: false } }, id);
+    const { statusCode, ack } = ackForOutcome('duplicate', id);
     expect([statusCode, ack.Status]).toEqual([200, 'Success']);
   });
 
   it('answers 409 Failed to the same id with other content', () => {
-    const { statusCode, ack } = ackForOutcome({ kind: 'conflict', record }, id);
+    const { statusCode, ack } = ackForOutcome('conflict', id);
     expect([statusCode, ack.Status, ack.Message]).toEqual([409, 'Failed', ACK_TEXT.conflict]);
   });
 

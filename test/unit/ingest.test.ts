@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PayloadStoreUnavailableError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
-import { canonicalJson, groupIdFor, type Envelope } from '../../lambdas/ingest/envelope';
+import type { Envelope } from '../../lambdas/contract/envelope';
+import { canonicalJson, groupIdFor } from '../../lambdas/ingest/envelope';
 import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import type { IngestPorts } from '../../lambdas/ingest/ports';
 import { parseMessage, type MessageType, type ParsedMessage } from '../../lambdas/protocol/catalog';

@@ -9,7 +9,7 @@ import { LAMBDA_MAX_EVENT_BYTES } from '../../../lambdas/contract/limits';
  * One deployed function, run the way Lambda runs it: a process of AWS's runtime interface client
  * (`aws-lambda-ric`) with `_HANDLER`, `LAMBDA_TASK_ROOT` and Lambda's environment, pulling each
  * invocation from a Runtime API (`/2018-06-01/runtime/...`) that this module serves. Events larger
- * than Lambda's synchronous limit are refused here as Lambda refuses them, before the function sees them.
+ * than Lambda's synchronous limit are rejected here as Lambda refuses them, before the function sees them.
  */
 
 const RIC = fileURLToPath(new URL('../../../node_modules/aws-lambda-ric/index.mjs', import.meta.url));

@@ -3,16 +3,16 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CallbackError, MethodNotAllowedError, UnknownMessageTypeError, ValidationError } from '../errors';
 import { ingest, type IngestOutcome, type IngestSettings } from '../ingest/ingest';
-import type { IngestPorts, Quarantine } from '../ingest/ports';
+import type { IngestPorts, RejectedStore } from '../ingest/ports';
 import { ackForError, ackForOutcome, echoId, type AckResponse } from '../protocol/ack';
 import { findMessageType, parseMessage, type MessageType } from '../protocol/catalog';
 import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
 import { REASONS, UUID } from '../protocol/fields';
-import { METRIC, UNKNOWN_TYPE, type Outcome } from '../contract/observability';
+import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../contract/observability';
 
 export interface ReceiveDeps {
   readonly ports: IngestPorts;
-  readonly quarantine: Quarantine;
+  readonly rejectedStore: RejectedStore;
   readonly settings: IngestSettings;
   readonly maxBodyBytes: number;
   /** `Lpu` ids (lower case) this site serves; empty: any. */
@@ -28,8 +28,8 @@ export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
  * with no type, the catch-all that resolves the type from the path and answers 404
  * with a proper ack for anything else.
  * Thin on purpose: decode → parse → ingest(ports) → ack. It never throws: every
- * failure becomes an ack, 5xx only where a retry can help, and every refused request
- * is kept in quarantine.
+ * failure becomes an ack, 5xx only where a retry can help, and every rejected request
+ * is kept under rejected/ in the bucket.
  */
 export function createReceiveHandler(boundType: MessageType | undefined, deps: ReceiveDeps): ProxyHandler {
   const { logger, metrics } = deps;
@@ -59,7 +59,7 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       const outcome = await ingest(parsed.message, deps.ports, deps.settings);
       const name = outcomeName(outcome);
       count(name, messageType);
-      // A conflict is refused (409) like any other bad request: it counts toward the Rejected alarm too.
+      // A conflict is rejected (409) like any other bad request: it counts toward the Rejected alarm too.
       if (name === 'conflict') metrics.addMetric(METRIC.rejected, MetricUnit.Count, 1);
       metrics.addMetric(
         parsed.message.status === 'Success' ? METRIC.payloadStatusSuccess : METRIC.payloadStatusFailed,
@@ -81,7 +81,7 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         logger.warn('forwarded but not marked: stays pending until re-marked', log);
       else logger.info(name, log);
 
-      const response = ackForOutcome(outcome, messageId);
+      const response = ackForOutcome(outcome.kind, messageId);
       if (outcome.kind === 'conflict') await keep(event, raw, response, 'conflict', 'same MessageId, other content', messageType);
       return toHttp(response);
     } catch (error) {
@@ -101,14 +101,14 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
     }
   };
 
-  function count(outcome: Outcome, messageType: MessageType | undefined): void {
+  function count(outcome: RequestOutcome, messageType: MessageType | undefined): void {
     // One type per invocation in Lambda, so a function-wide dimension is exact. A request whose type
-    // could not be told still counts, under its own value, so that every refusal reaches the alarm.
+    // could not be told still counts, under its own value, so that every rejection reaches the alarm.
     metrics.addDimension('MessageType', messageType ?? UNKNOWN_TYPE);
     metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
   }
 
-  /** Keeps a refused request for inspection. A failure to keep it is logged and counted, and the ack stands. */
+  /** Keeps a rejected request for inspection. A failure to keep it is logged and counted, and the ack stands. */
   async function keep(
     event: APIGatewayProxyEvent,
     raw: RawBody,
@@ -120,7 +120,7 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
     const body = raw.body ? Buffer.from(raw.body, raw.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
     const kept = body.subarray(0, deps.maxBodyBytes);
     try {
-      const key = await deps.quarantine.keep({
+      const key = await deps.rejectedStore.keep({
         receivedAt: deps.ports.clock.now().toISOString(),
         requestId: event.requestContext?.requestId ?? '',
         httpStatus: response.statusCode,
@@ -135,11 +135,11 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         bodyTruncated: kept.length < body.length,
         bodyBase64: kept.toString('base64'),
       });
-      metrics.addMetric(METRIC.quarantined, MetricUnit.Count, 1);
-      logger.info('quarantined', { requestId: event.requestContext?.requestId, key });
+      metrics.addMetric(METRIC.rejectedKept, MetricUnit.Count, 1);
+      logger.info('rejected request kept', { requestId: event.requestContext?.requestId, key });
     } catch (error) {
-      metrics.addMetric(METRIC.quarantineFailed, MetricUnit.Count, 1);
-      logger.error('quarantine failed', {
+      metrics.addMetric(METRIC.rejectedNotKept, MetricUnit.Count, 1);
+      logger.error('rejected request not kept', {
         requestId: event.requestContext?.requestId,
         httpStatus: response.statusCode,
         code,
@@ -149,10 +149,10 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
   }
 }
 
-/** A refused request's MessageId may be anything the sender typed: only a real UUID goes into a log. */
+/** A rejected request's MessageId may be anything the sender typed: only a real UUID goes into a log. */
 const loggable = (messageId: string) => (messageId === '' || UUID.test(messageId) ? messageId : '(not a UUID)');
 
-function outcomeName(outcome: IngestOutcome): Outcome {
+function outcomeName(outcome: IngestOutcome): RequestOutcome {
   if (outcome.kind === 'accepted' && !outcome.forwarding.forwarded) return 'deferred';
   if (outcome.kind === 'duplicate' && outcome.forwarding?.forwarded === false) return 'deferred';
   return outcome.kind;
@@ -175,7 +175,7 @@ const shown = (text: string) => text.replace(/[^\w./-]/g, '?').slice(0, 64);
 // Only the last segment: a path may carry the site's secret segment, which must not be stored.
 const lastSegment = (path: string | undefined) => shown((path ?? '').split('/').filter(Boolean).pop() ?? '');
 
-// Credentials and session material never go into the quarantine.
+// Credentials and session material never go into a kept rejected request.
 const SECRET_HEADER =
   /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|signature|credential|password|session/i;
 

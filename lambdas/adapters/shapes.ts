@@ -1,6 +1,6 @@
 /*
- * The message table's shape, shared by the DynamoDB adapter, the local runner and the
- * CDK stack so that all three always agree.
+ * The shapes of the resources, shared by the adapters, the local runner (local/provision.ts) and the
+ * CDK stack (lib/storage.ts), so that what runs locally is what deploys.
  */
 export const TABLE = {
   partitionKey: 'MessageId',
@@ -19,4 +19,17 @@ export const TABLE = {
     sortKey: 'receivedAt',
     projected: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'],
   },
+} as const;
+
+/** The MIS's FIFO queue and its dead-letter queue. */
+export const QUEUE = {
+  /** Seconds a received message stays hidden from other consumers. */
+  visibilityTimeoutSeconds: 60,
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: 5,
+  /** Seconds messages are kept (SQS's maximum, 14 days), on both queues. */
+  retentionSeconds: 14 * 86_400,
+  /** High-throughput FIFO: deduplication and throughput per message group (one document's news). */
+  deduplicationScope: 'messageGroup',
+  fifoThroughputLimit: 'perMessageGroupId',
 } as const;

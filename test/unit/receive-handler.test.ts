@@ -2,29 +2,33 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
-import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive';
+import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
-import { InMemoryPayloads, InMemoryQuarantine, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
+import { InMemoryPayloads, InMemoryRejectedStore, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { proxyEvent } from '../support/events';
 import { freshMessage } from '../support/messages';
 
 describe('receive handler', () => {
   let store: InMemoryStore;
   let queue: InMemoryQueue;
-  let quarantine: InMemoryQuarantine;
+  let rejectedStore: InMemoryRejectedStore;
   let deps: ReceiveDeps;
   let logLines: string[];
 
   beforeEach(() => {
     store = new InMemoryStore();
     queue = new InMemoryQueue();
-    quarantine = new InMemoryQuarantine();
+    rejectedStore = new InMemoryRejectedStore();
     logLines = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (logLines.push(String(chunk)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (logLines.push(String(chunk)), true));
+    const capture = (chunk: unknown) => {
+      logLines.push(String(chunk));
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
     deps = {
       ports: { store, queue, payloads: new InMemoryPayloads(), clock: fixedClock() },
-      quarantine,
+      rejectedStore,
       settings: { site: 'mo-1', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
       maxBodyBytes: 64 * 1024,
       logger: new Logger({ serviceName: 'test', logLevel: 'INFO' }),
@@ -146,8 +150,8 @@ describe('receive handler', () => {
     expect(queue.sent).toHaveLength(1);
   });
 
-  describe('quarantine', () => {
-    it('keeps every refused request with its body, reason and ack status', async () => {
+  describe('rejected requests', () => {
+    it('keeps every rejected request with its body, reason and ack status', async () => {
       const body = JSON.stringify({ ...freshMessage('SEMDStatus'), IdMedDocument: 'x' });
       await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body }));
       await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: 'not json' }));
@@ -155,29 +159,29 @@ describe('receive handler', () => {
       await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', method: 'PUT', body }));
       await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: 'x'.repeat(70 * 1024) }));
 
-      expect(quarantine.kept.map((k) => [k.httpStatus, k.code])).toEqual([
+      expect(rejectedStore.kept.map((k) => [k.httpStatus, k.code])).toEqual([
         [400, 'invalid_fields'],
         [400, 'invalid_body'],
         [404, 'unknown_type'],
         [405, 'method_not_allowed'],
         [413, 'too_large'],
       ]);
-      const [first] = quarantine.kept;
+      const [first] = rejectedStore.kept;
       expect(Buffer.from(first!.bodyBase64, 'base64').toString()).toBe(body);
       expect(first!.reason).toContain('IdMedDocument');
       expect(first!.messageType).toBe('SEMDStatus');
-      expect(quarantine.kept[2]!.messageType).toBe('Nope');
-      expect(quarantine.kept[4]).toMatchObject({ bodyBytes: 70 * 1024, bodyTruncated: true });
-      expect(Buffer.from(quarantine.kept[4]!.bodyBase64, 'base64')).toHaveLength(64 * 1024);
+      expect(rejectedStore.kept[2]!.messageType).toBe('Nope');
+      expect(rejectedStore.kept[4]).toMatchObject({ bodyBytes: 70 * 1024, bodyTruncated: true });
+      expect(Buffer.from(rejectedStore.kept[4]!.bodyBase64, 'base64')).toHaveLength(64 * 1024);
     });
 
     it('keeps the conflicting message of a 409, and nothing of accepted ones', async () => {
       const body = freshMessage('MseResult');
       await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(body) }));
       await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(body) }));
-      expect(quarantine.kept).toHaveLength(0);
+      expect(rejectedStore.kept).toHaveLength(0);
       await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify({ ...body, Message: 'иное' }) }));
-      expect(quarantine.kept.map((k) => [k.httpStatus, k.messageId])).toEqual([[409, body.MessageId]]);
+      expect(rejectedStore.kept.map((k) => [k.httpStatus, k.messageId])).toEqual([[409, body.MessageId]]);
     });
 
     it('keeps headers but never credentials', async () => {
@@ -189,20 +193,20 @@ describe('receive handler', () => {
           headers: { Authorization: 'Bearer x', 'X-Api-Key': 'k', Cookie: 'c', 'X-Amz-Security-Token': 't', 'User-Agent': 'N3/1.0' },
         }),
       );
-      expect(Object.keys(quarantine.kept[0]!.headers).sort()).toEqual(['Content-Type', 'User-Agent']);
+      expect(Object.keys(rejectedStore.kept[0]!.headers).sort()).toEqual(['Content-Type', 'User-Agent']);
     });
 
-    it('still answers the 4xx when the quarantine cannot keep the request, and says so in the log', async () => {
-      quarantine.failNext = new Error('bucket down');
+    it('still answers the 4xx when the rejected store cannot keep the request, and says so in the log', async () => {
+      rejectedStore.failNext = new Error('bucket down');
       const { status } = await call('MseResult', proxyEvent({ path: '/MseResult', body: '[]' }));
       expect(status).toBe(400);
-      expect(logLines.join('')).toContain('quarantine failed');
+      expect(logLines.join('')).toContain('rejected request not kept');
     });
 
     it('keeps nothing of a 5xx: the sender retries it', async () => {
       store.failNextPut = new StoreUnavailableError('down');
       await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult')) }));
-      expect(quarantine.kept).toHaveLength(0);
+      expect(rejectedStore.kept).toHaveLength(0);
     });
   });
 

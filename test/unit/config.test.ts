@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambdas/config';
 import { ConfigError } from '../../lambdas/errors';
-import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 
 const env = {
   SITE_ID: 'mo-123',
@@ -38,13 +37,5 @@ describe('config', () => {
 
   it('refuses an inline payload limit that would not fit an SQS message', () => {
     expect(() => loadConfig({ ...env, MAX_INLINE_PAYLOAD_BYTES: String(300 * 1024) })).toThrow('MAX_INLINE_PAYLOAD_BYTES');
-  });
-});
-
-describe('deployed entry', () => {
-  it('exports one Lambda handler per catalog type, the catch-all and the reconciler', async () => {
-    Object.assign(process.env, env);
-    const entry = (await import('../../lambdas/handlers/index')) as Record<string, unknown>;
-    for (const name of [...MESSAGE_TYPES, 'Fallback', 'Reconcile']) expect(typeof entry[name]).toBe('function');
   });
 });

@@ -1,0 +1,114 @@
+import type { MessageRecord, PayloadRef } from '../ingest/ports';
+import type { MessageType } from '../protocol/catalog';
+import type { Status } from '../protocol/fields';
+import { TABLE } from './shapes';
+
+/*
+ * The one mapping between a MessageRecord and its DynamoDB item, as plain JavaScript values:
+ * the DocumentClient (@aws-sdk/lib-dynamodb) does the attribute-value marshalling. The store, the
+ * CLI and the tests all read items through `fromItem`, so the item shape is known here only.
+ */
+
+/** An item as the DocumentClient gives it. */
+export type RecordItem = Record<string, unknown>;
+
+/** An item lacks an attribute every record has: written by something else, or damaged. */
+export class MissingAttributeError extends Error {
+  constructor(
+    readonly attribute: string,
+    readonly messageId: string,
+  ) {
+    super(`item ${messageId || '(no id)'} has no "${attribute}"`);
+    this.name = 'MissingAttributeError';
+  }
+}
+
+export function toItem(record: MessageRecord): RecordItem {
+  return {
+    [TABLE.partitionKey]: record.messageId,
+    state: record.state,
+    messageType: record.messageType,
+    site: record.site,
+    lpu: record.lpu,
+    status: record.status,
+    documentKey: record.documentKey,
+    payloadHash: record.payloadHash,
+    payloadBytes: record.payloadBytes,
+    receivedAt: record.receivedAt,
+    [TABLE.dayIndex.partitionKey]: record.receivedAt.slice(0, 10),
+    [TABLE.ttlAttribute]: record.expiresAt,
+    ...(record.payload !== undefined ? { payload: record.payload } : {}),
+    ...(record.payloadRef ? { payloadRef: { ...record.payloadRef } } : {}),
+    ...(record.forwardedAt ? { forwardedAt: record.forwardedAt } : {}),
+    ...(record.state === 'RECEIVED'
+      ? { [TABLE.pendingIndex.partitionKey]: TABLE.pendingPartitionValue, [TABLE.pendingIndex.sortKey]: record.receivedAt }
+      : {}),
+  };
+}
+
+/** Reads required attributes, naming the one that is missing. */
+function reader(item: RecordItem) {
+  const messageId = typeof item[TABLE.partitionKey] === 'string' ? (item[TABLE.partitionKey] as string) : '';
+  const string = (name: string): string => {
+    const value = item[name];
+    if (typeof value !== 'string') throw new MissingAttributeError(name, messageId);
+    return value;
+  };
+  const number = (name: string): number => {
+    const value = item[name];
+    if (typeof value !== 'number') throw new MissingAttributeError(name, messageId);
+    return value;
+  };
+  string(TABLE.partitionKey);
+  return { messageId, string, number };
+}
+
+export function fromItem(item: RecordItem): MessageRecord {
+  const { messageId, string, number } = reader(item);
+  const ref = item.payloadRef as Partial<PayloadRef> | undefined;
+  const state = string('state');
+  return {
+    messageId,
+    state: state === 'FORWARDED' ? 'FORWARDED' : 'RECEIVED',
+    messageType: string('messageType') as MessageType,
+    site: string('site'),
+    lpu: string('lpu'),
+    status: string('status') as Status,
+    documentKey: string('documentKey'),
+    payloadHash: string('payloadHash'),
+    ...(typeof item.payload === 'string' ? { payload: item.payload } : {}),
+    ...(ref
+      ? { payloadRef: { bucket: String(ref.bucket), key: String(ref.key), size: Number(ref.size), sha256: String(ref.sha256) } }
+      : {}),
+    payloadBytes: number('payloadBytes'),
+    receivedAt: string('receivedAt'),
+    ...(typeof item.forwardedAt === 'string' ? { forwardedAt: item.forwardedAt } : {}),
+    expiresAt: number(TABLE.ttlAttribute),
+  };
+}
+
+/** One arrival as the by-day index projects it (facts, never the payload): what `n3-callback tail` lists. */
+export interface Arrival {
+  readonly receivedAt: string;
+  readonly messageId: string;
+  readonly messageType: string;
+  readonly status: string;
+  readonly state: string;
+  readonly lpu: string;
+  readonly documentKey: string;
+  readonly bytes: number;
+}
+
+export function arrivalFromIndexItem(item: RecordItem): Arrival {
+  const { messageId, string, number } = reader(item);
+  return {
+    receivedAt: string('receivedAt'),
+    messageId,
+    messageType: string('messageType'),
+    status: string('status'),
+    state: string('state'),
+    lpu: string('lpu'),
+    documentKey: string('documentKey'),
+    bytes: number('payloadBytes'),
+  };
+}
