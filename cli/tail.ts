@@ -1,8 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../lambdas/adapters/dynamodb-store';
-import { arrivalFromIndexItem, type Arrival } from '../lambdas/adapters/record-item';
-import { TABLE } from '../lambdas/adapters/shapes';
+import { DynamoDbMessageStore } from '../lambdas/adapters/dynamodb-store';
+import type { Arrival } from '../lambdas/adapters/record-item';
 import { paint, table } from './ui';
 
 /*
@@ -13,26 +11,9 @@ import { paint, table } from './ui';
 export type { Arrival };
 
 export async function arrivalsSince(dynamodb: DynamoDBClient, tableName: string, since: string, until = new Date()): Promise<Arrival[]> {
-  const { dayIndex } = TABLE;
-  const client = documentClient(dynamodb);
+  const store = new DynamoDbMessageStore(dynamodb, tableName);
   const arrivals: Arrival[] = [];
-  for (const day of daysBetween(since, until.toISOString())) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: dayIndex.name,
-          KeyConditionExpression: '#day = :day AND #at > :since',
-          ExpressionAttributeNames: { '#day': dayIndex.partitionKey, '#at': dayIndex.sortKey },
-          ExpressionAttributeValues: { ':day': day, ':since': since },
-          ExclusiveStartKey: start,
-        }),
-      );
-      arrivals.push(...(page.Items ?? []).map(arrivalFromIndexItem));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
+  for (const day of daysBetween(since, until.toISOString())) arrivals.push(...(await store.arrivalsOn(day, since)));
   return arrivals;
 }
 

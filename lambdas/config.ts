@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { MAX_BODY_BYTES } from './contract/limits';
+import { MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from './contract/limits';
 import { ConfigError } from './errors';
 
 /*
@@ -33,8 +33,8 @@ const schema = z.object({
   RETENTION_DAYS: integer(1, 3650, 30),
   /** Largest body accepted (see contract/limits.ts: why 4 MiB, and who else enforces it). */
   MAX_BODY_BYTES: integer(1, 6 * KiB * KiB, MAX_BODY_BYTES),
-  /** Largest canonical payload stored inline: DynamoDB items stop at 400 KB, SQS messages at 256 KiB. */
-  MAX_INLINE_PAYLOAD_BYTES: integer(1, 240 * KiB, 200 * KiB),
+  /** Largest canonical payload stored inline (see contract/limits.ts: why 4 KiB); at most 240 KiB. */
+  MAX_INLINE_PAYLOAD_BYTES: integer(1, 240 * KiB, MAX_INLINE_PAYLOAD_BYTES),
   /** Comma-separated `Lpu` ids this site serves (any letter case); empty: any. */
   LPU_ALLOWLIST: z.pipe(
     z._default(z.string(), ''),

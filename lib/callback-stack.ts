@@ -28,7 +28,7 @@ export class CallbackStack extends Stack {
     const { site } = props;
     this.siteId = site.id;
 
-    this.storage = new Storage(this, 'Storage', { siteId: site.id, retentionDays: site.retentionDays });
+    this.storage = new Storage(this, 'Storage', { siteId: site.id, retentionDays: site.retentionDays, v1DayIndex: site.v1DayIndex });
     this.functions = new Functions(this, 'Functions', {
       siteId: site.id,
       storage: this.storage,

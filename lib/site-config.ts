@@ -40,6 +40,11 @@ export const siteSchema = z.strictObject({
   executionLogs: z.boolean().default(false),
   /** A WAF web ACL answering bodies over 4 MiB with a 413 ack (about 6 USD a month plus 0.60 per million requests). */
   oversizeGuard: z.boolean().default(true),
+  /**
+   * Keep version 1's `byDay` index for one deploy while the new `arrivals` index is added (DynamoDB adds
+   * or removes one index per update): see README, Moving from version 1.
+   */
+  v1DayIndex: z.boolean().default(false),
 });
 
 export type SiteConfig = z.output<typeof siteSchema>;

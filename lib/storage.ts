@@ -8,6 +8,11 @@ import { QUEUE, TABLE } from '../lambdas/adapters/shapes';
 export interface StorageProps {
   readonly siteId: string;
   readonly retentionDays: number;
+  /**
+   * Keep version 1's `byDay` index (one partition a day, `state` projected) beside the new one.
+   * @default false
+   */
+  readonly v1DayIndex?: boolean;
 }
 
 /**
@@ -46,6 +51,15 @@ export class Storage extends Construct {
       projectionType: ProjectionType.INCLUDE,
       nonKeyAttributes: [...TABLE.dayIndex.projected],
     });
+    if (props.v1DayIndex) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: 'byDay',
+        partitionKey: { name: TABLE.dayIndex.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: TABLE.dayIndex.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'],
+      });
+    }
 
     const retentionPeriod = Duration.seconds(QUEUE.retentionSeconds);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {

@@ -1,10 +1,19 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreUnavailableError } from '../errors';
 import type { MessageRecord, MessageStore, PutResult } from '../ingest/ports';
-import { fromItem, type RecordItem, toItem } from './record-item';
-import { TABLE } from './shapes';
+import { type Arrival, arrivalFromIndexItem, fromItem, type RecordItem, toItem } from './record-item';
+import { dayPartitions, pendingPartitions, TABLE } from './shapes';
 
 /** The message table through the DocumentClient: plain values in and out, the item shape in record-item.ts. */
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
@@ -71,30 +80,31 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   async listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]> {
-    const { pendingIndex, pendingPartitionValue, partitionKey } = TABLE;
+    const { pendingIndex, partitionKey } = TABLE;
     try {
-      const { Items = [] } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: pendingIndex.name,
-          KeyConditionExpression: '#pp = :pending AND #ps < :before',
-          ExpressionAttributeNames: { '#pp': pendingIndex.partitionKey, '#ps': pendingIndex.sortKey },
-          ExpressionAttributeValues: { ':pending': pendingPartitionValue, ':before': receivedBefore },
-          ScanIndexForward: true,
-          Limit: limit,
-        }),
+      // Oldest `limit` of each shard, merged: the oldest `limit` overall are among them.
+      const pages = await Promise.all(
+        pendingPartitions().map((partition) =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: pendingIndex.name,
+              KeyConditionExpression: '#pp = :pending AND #ps < :before',
+              ExpressionAttributeNames: { '#pp': pendingIndex.partitionKey, '#ps': pendingIndex.sortKey },
+              ExpressionAttributeValues: { ':pending': partition, ':before': receivedBefore },
+              ScanIndexForward: true,
+              Limit: limit,
+            }),
+          ),
+        ),
       );
-      if (Items.length === 0) return [];
+      const oldest = pages
+        .flatMap((page) => page.Items ?? [])
+        .sort((a, b) => String(a[pendingIndex.sortKey]).localeCompare(String(b[pendingIndex.sortKey])))
+        .slice(0, limit);
+      if (oldest.length === 0) return [];
       // The index holds keys only and lags the table: read the records themselves, strongly.
-      let keys: RecordItem[] = Items.map((item) => ({ [partitionKey]: item[partitionKey] }));
-      const records: MessageRecord[] = [];
-      for (let round = 0; keys.length > 0 && round < 5; round++) {
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        records.push(...(Responses?.[this.tableName] ?? []).map(fromItem));
-        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+      const records = (await this.batchGet(oldest.map((item) => String(item[partitionKey])))).map(fromItem);
       return records.filter((r) => r.state === 'RECEIVED').sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
     } catch (error) {
       throw new StoreUnavailableError('list pending failed', { cause: error });
@@ -102,32 +112,103 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   async countPending(): Promise<number> {
-    const { pendingIndex, pendingPartitionValue } = TABLE;
-    let count = 0;
-    let start: RecordItem | undefined;
+    const { pendingIndex } = TABLE;
     try {
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
+      const counts = await Promise.all(
+        pendingPartitions().map((partition) =>
+          this.queryAll({
             IndexName: pendingIndex.name,
             KeyConditionExpression: '#pp = :pending',
             ExpressionAttributeNames: { '#pp': pendingIndex.partitionKey },
-            ExpressionAttributeValues: { ':pending': pendingPartitionValue },
+            ExpressionAttributeValues: { ':pending': partition },
             Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
-        );
-        count += page.Count ?? 0;
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return count;
+          }).then((pages) => pages.reduce((sum, page) => sum + (page.Count ?? 0), 0)),
+        ),
+      );
+      return counts.reduce((a, b) => a + b, 0);
     } catch (error) {
       throw new StoreUnavailableError('count pending failed', { cause: error });
     }
   }
 
-  /** The record as stored now (strongly consistent), or undefined. */
+  /**
+   * What arrived on `day` (YYYY-MM-DD) after `after` (ISO time), oldest first, from the by-day index:
+   * every shard merged, each with its current state read from the table.
+   */
+  async arrivalsOn(day: string, after: string): Promise<Arrival[]> {
+    const { dayIndex, partitionKey } = TABLE;
+    const pages = await Promise.all(
+      dayPartitions(day).map((partition) =>
+        this.queryAll({
+          IndexName: dayIndex.name,
+          KeyConditionExpression: '#day = :day AND #at > :after',
+          ExpressionAttributeNames: { '#day': dayIndex.partitionKey, '#at': dayIndex.sortKey },
+          ExpressionAttributeValues: { ':day': partition, ':after': after },
+        }),
+      ),
+    );
+    const items = pages.flat().flatMap((page) => page.Items ?? []);
+    const states = new Map(
+      (
+        await this.batchGet(
+          items.map((item) => String(item[partitionKey])),
+          ['state'],
+        )
+      ).map((item) => [String(item[partitionKey]), String(item.state)]),
+    );
+    return items
+      .map((item) => arrivalFromIndexItem(item, states.get(String(item[partitionKey])) ?? 'EXPIRED'))
+      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  }
+
+  async find(messageId: string): Promise<MessageRecord | undefined> {
+    const item = await this.get(messageId);
+    return item ? fromItem(item) : undefined;
+  }
+
+  /** Every page of a query on the table or one of its indexes. */
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<QueryCommandOutput[]> {
+    const pages: QueryCommandOutput[] = [];
+    let start: RecordItem | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }));
+      pages.push(page);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return pages;
+  }
+
+  /** Items by MessageId, read strongly, 100 a request, unprocessed keys retried (up to five rounds). */
+  private async batchGet(ids: readonly string[], attributes?: readonly string[]): Promise<RecordItem[]> {
+    const { partitionKey } = TABLE;
+    const found: RecordItem[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: RecordItem[] = ids.slice(i, i + 100).map((id) => ({ [partitionKey]: id }));
+      for (let round = 0; keys.length > 0 && round < 5; round++) {
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ...(attributes
+                  ? {
+                      ProjectionExpression: [partitionKey, ...attributes].map((_, n) => `#a${n}`).join(', '),
+                      ExpressionAttributeNames: Object.fromEntries([partitionKey, ...attributes].map((a, n) => [`#a${n}`, a])),
+                    }
+                  : {}),
+              },
+            },
+          }),
+        );
+        found.push(...(Responses?.[this.tableName] ?? []));
+        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
+  /** The record's item as stored now (strongly consistent), or undefined. */
   async get(messageId: string): Promise<RecordItem | undefined> {
     try {
       const { Item } = await this.client.send(

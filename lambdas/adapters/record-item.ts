@@ -1,7 +1,7 @@
 import type { MessageRecord, PayloadRef } from '../ingest/ports';
 import type { MessageType } from '../protocol/catalog';
 import type { Status } from '../protocol/fields';
-import { TABLE } from './shapes';
+import { dayPartitionOf, pendingPartitionOf, TABLE } from './shapes';
 
 /*
  * The one mapping between a MessageRecord and its DynamoDB item, as plain JavaScript values:
@@ -35,13 +35,13 @@ export function toItem(record: MessageRecord): RecordItem {
     payloadHash: record.payloadHash,
     payloadBytes: record.payloadBytes,
     receivedAt: record.receivedAt,
-    [TABLE.dayIndex.partitionKey]: record.receivedAt.slice(0, 10),
+    [TABLE.dayIndex.partitionKey]: dayPartitionOf(record.receivedAt, record.messageId),
     [TABLE.ttlAttribute]: record.expiresAt,
     ...(record.payload !== undefined ? { payload: record.payload } : {}),
     ...(record.payloadRef ? { payloadRef: { ...record.payloadRef } } : {}),
     ...(record.forwardedAt ? { forwardedAt: record.forwardedAt } : {}),
     ...(record.state === 'RECEIVED'
-      ? { [TABLE.pendingIndex.partitionKey]: TABLE.pendingPartitionValue, [TABLE.pendingIndex.sortKey]: record.receivedAt }
+      ? { [TABLE.pendingIndex.partitionKey]: pendingPartitionOf(record.messageId), [TABLE.pendingIndex.sortKey]: record.receivedAt }
       : {}),
   };
 }
@@ -99,14 +99,15 @@ export interface Arrival {
   readonly bytes: number;
 }
 
-export function arrivalFromIndexItem(item: RecordItem): Arrival {
+/** An arrival from the by-day index; `state` is not projected there (it changes), so it comes from the table. */
+export function arrivalFromIndexItem(item: RecordItem, state: string): Arrival {
   const { messageId, string, number } = reader(item);
   return {
     receivedAt: string('receivedAt'),
     messageId,
     messageType: string('messageType'),
     status: string('status'),
-    state: string('state'),
+    state,
     lpu: string('lpu'),
     documentKey: string('documentKey'),
     bytes: number('payloadBytes'),

@@ -5,21 +5,49 @@
 export const TABLE = {
   partitionKey: 'MessageId',
   ttlAttribute: 'expiresAt',
+  /**
+   * Both indexes spread their partition key over this many shards (`<value>#<n>`, n from the
+   * MessageId's hash) and are read by querying every shard in parallel and merging in order: one
+   * index partition takes 1,000 writes a second, so a single value ("PENDING", a day) would cap a
+   * site near 500 new messages a second (each writes the pending index twice). See README, Capacity.
+   */
+  shards: 10,
   /** Sparse index: only RECEIVED records carry its keys, so it lists exactly the messages still to forward. */
   pendingIndex: { name: 'pending', partitionKey: 'pendingPartition', sortKey: 'pendingSince' },
-  /** One partition value for all pending records: the set is small by design (it is the backlog). */
+  /** Prefix of the pending index's partition values; records of the first version carry it bare. */
   pendingPartitionValue: 'PENDING',
   /**
    * What arrived on a day, in order: lets operators watch callbacks arrive (the CLI's `tail`)
-   * without touching the MIS queue. Projects the facts, never the payload.
+   * without touching the MIS queue. Projects the facts that never change, never the payload, and not
+   * `state`: marking a message forwarded then writes the table and the pending index only.
    */
   dayIndex: {
-    name: 'byDay',
+    // Version 1's index was `byDay` (state projected, one partition a day); see README, Moving from version 1.
+    name: 'arrivals',
     partitionKey: 'receivedDay',
     sortKey: 'receivedAt',
-    projected: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'],
+    projected: ['messageType', 'status', 'lpu', 'documentKey', 'payloadBytes'],
   },
 } as const;
+
+/** Which shard a record's index keys go to: stable per MessageId, even across shards. */
+export function shardOf(messageId: string): number {
+  let hash = 2166136261; // FNV-1a: cheap, stable, well spread over UUIDs
+  for (let i = 0; i < messageId.length; i++) hash = Math.imul(hash ^ messageId.charCodeAt(i), 16777619);
+  return (hash >>> 0) % TABLE.shards;
+}
+
+export const pendingPartitionOf = (messageId: string) => `${TABLE.pendingPartitionValue}#${shardOf(messageId)}`;
+export const dayPartitionOf = (receivedAt: string, messageId: string) => `${receivedAt.slice(0, 10)}#${shardOf(messageId)}`;
+
+/** Every partition value to read for the pending set: each shard, and the unsharded value of records written before sharding. */
+export const pendingPartitions = (): string[] => [
+  ...Array.from({ length: TABLE.shards }, (_, n) => `${TABLE.pendingPartitionValue}#${n}`),
+  TABLE.pendingPartitionValue,
+];
+
+/** Every partition value to read for one day (`YYYY-MM-DD`), the unsharded one of older records included. */
+export const dayPartitions = (day: string): string[] => [...Array.from({ length: TABLE.shards }, (_, n) => `${day}#${n}`), day];
 
 /** The MIS's FIFO queue and its dead-letter queue. */
 export const QUEUE = {

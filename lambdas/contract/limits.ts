@@ -21,6 +21,17 @@ export const LAMBDA_MAX_EVENT_BYTES = 6 * MiB;
 export const MAX_BODY_BYTES = 4 * MiB;
 
 /**
+ * The largest canonical payload kept inline in the record and the queue message; a larger one goes to
+ * the bucket (claim check) and the record keeps a reference. Chosen by the cost model (`npm run bench`,
+ * M7): DynamoDB bills every write — the first put and the update that marks a message forwarded — on the
+ * whole item, so each inline KB costs 2 write units (about 1.25 USD per million at on-demand prices), while
+ * the bucket costs one PUT and one consumer GET (5.40 USD per million) whatever the size. They cross near
+ * 4 KiB; above it, a record stays under 1 KB and costs 1 unit per write. DynamoDB's 400 KB item and SQS's
+ * 256 KiB message cap it at 240 KiB.
+ */
+export const MAX_INLINE_PAYLOAD_BYTES = 4 * 1024;
+
+/**
  * A regular expression (for AWS WAF, which compares header values as text) that matches exactly
  * the decimal numbers greater than `limit` written without leading zeros.
  */

@@ -6,12 +6,14 @@ import type { IngestPorts, MessageRecord, PayloadRef } from './ports';
 /*
  * The whole delivery rule, over ports:
  *   0. a payload too large to keep inline goes to the bucket first, under a key that names
- *      its content, so a record never points at an object that is not there;
+ *      its content, so a record never points at an object that is not there — unless a record
+ *      with its MessageId exists already (one strong read), so a re-send never uploads it again;
  *   1. conditional put of the record (RECEIVED) keyed by MessageId: the idempotency gate;
  *   2. send the envelope to the FIFO queue (deduplicated by MessageId);
  *   3. mark the record FORWARDED.
  * Once 1 succeeded the message is ours: a failed send is `deferred` (Success to the sender,
- * the reconciler forwards it). A re-send of a FORWARDED message costs one conditional put.
+ * the reconciler forwards it). A re-send of a FORWARDED message costs one conditional put (a small
+ * record: payloads above the inline limit live in the bucket, so the failed put is billed 1 unit).
  * A re-send that finds the record still RECEIVED forwards again: FIFO deduplication keeps
  * the queue single, and a Success ack then means "on the queue, or pending for the reconciler".
  */
@@ -43,6 +45,8 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
 
   let payloadRef: PayloadRef | undefined;
   if (payloadBytes > settings.maxInlinePayloadBytes) {
+    const known = await ports.store.find(message.messageId);
+    if (known) return settle(known, payloadHash, ports);
     const key = payloadKey(settings.site, message.type, now, message.messageId, payloadHash);
     payloadRef = await ports.payloads.put(key, payload, payloadHash);
   }
@@ -68,7 +72,11 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
   const existing = put.existing;
   // Ours is not the object of record (other content, or a re-send on another day): nothing will point at it.
   if (payloadRef && payloadRef.key !== existing.payloadRef?.key) await ports.payloads.discard(payloadRef.key);
+  return settle(existing, payloadHash, ports);
+}
 
+/** A record with this MessageId exists: the same content is a duplicate (forwarded again if still pending), other content a conflict. */
+async function settle(existing: MessageRecord, payloadHash: string, ports: IngestPorts): Promise<IngestOutcome> {
   if (existing.payloadHash !== payloadHash) return { kind: 'conflict', record: existing };
   if (existing.state === 'FORWARDED') return { kind: 'duplicate', record: existing, forwarding: undefined };
   return { kind: 'duplicate', record: existing, forwarding: await forward(existing, ports) };

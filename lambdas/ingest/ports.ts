@@ -38,6 +38,8 @@ export type PutResult = { readonly created: true } | { readonly created: false; 
 export interface MessageStore {
   /** Writes the record unless one with its MessageId exists; then returns that one instead. */
   putIfAbsent(record: MessageRecord): Promise<PutResult>;
+  /** The record with this MessageId, read strongly, or undefined. */
+  find(messageId: string): Promise<MessageRecord | undefined>;
   /** RECEIVED → FORWARDED; harmless when already forwarded. */
   markForwarded(messageId: string, forwardedAt: string): Promise<void>;
   /** Records still RECEIVED since before `receivedBefore`, oldest first. */

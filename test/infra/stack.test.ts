@@ -282,19 +282,29 @@ describe('site stacks', () => {
             Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
-            IndexName: 'byDay',
+            IndexName: 'arrivals',
             KeySchema: [
               { AttributeName: 'receivedDay', KeyType: 'HASH' },
               { AttributeName: 'receivedAt', KeyType: 'RANGE' },
             ],
             Projection: {
               ProjectionType: 'INCLUDE',
-              NonKeyAttributes: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'],
+              NonKeyAttributes: ['messageType', 'status', 'lpu', 'documentKey', 'payloadBytes'],
             },
           },
         ],
       }),
     });
+  });
+
+  it("keeps version 1's by-day index only while a site moves (one index added or removed per deploy)", () => {
+    const { stacks } = synthApp({ sites: [{ ...SITES[1], v1DayIndex: true }] });
+    const [table] = Object.values(Template.fromStack(stacks[0]!).findResources('AWS::DynamoDB::Table'));
+    expect(table!.Properties.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName)).toEqual([
+      'pending',
+      'arrivals',
+      'byDay',
+    ]);
   });
 
   it('has a high-throughput FIFO queue with SSE and a FIFO dead-letter queue after 5 receives', () => {

@@ -1,3 +1,4 @@
+import { MAX_INLINE_PAYLOAD_BYTES } from '../../lambdas/contract/limits';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -6,7 +7,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createAwsAdapters } from '../../lambdas/adapters/aws';
-import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
+import { documentClient, DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { arrivalsSince } from '../../cli/tail';
 import { TABLE } from '../../lambdas/adapters/shapes';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
@@ -77,7 +80,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
   const handlerFor = (type: MessageType | undefined, endpoints: { dynamodb?: string; sqs?: string; s3?: string } = {}) => {
     const deps: ReceiveDeps = {
       ...adaptersFor(endpoints),
-      settings: { site: 'it-site', retentionDays: 7, maxInlinePayloadBytes: 200 * 1024 },
+      settings: { site: 'it-site', retentionDays: 7, maxInlinePayloadBytes: MAX_INLINE_PAYLOAD_BYTES },
       maxBodyBytes: 4 * 1024 * 1024,
       logger: new Logger({ serviceName: 'it' }),
       metrics: new Metrics({ namespace: 'it' }),
@@ -255,6 +258,47 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     const ids = (await drain(sqs, resources.queueUrl)).map((m) => (JSON.parse(m.Body!) as Envelope).messageId).sort();
     expect(ids).toEqual(bodies.map((b) => String(b.MessageId)).sort());
     expect(await pendingIds(dynamodb, resources.tableName)).toEqual([]);
+  });
+
+  it('reads records the first version wrote (unsharded index keys, payload inline): forwards, lists and dedupes them', async () => {
+    const body = freshMessage('REMDStatus');
+    const parsed = parseMessage('REMDStatus', body);
+    if (!parsed.ok) throw new Error('example must parse');
+    const payload = canonicalJson(parsed.message.payload);
+    const receivedAt = new Date(Date.now() - 120_000).toISOString();
+    // Exactly what version 1 wrote: one pending partition, the day unsharded, `state` and the payload in the item.
+    await documentClient(dynamodb).send(
+      new PutCommand({
+        TableName: resources.tableName,
+        Item: {
+          MessageId: parsed.message.messageId,
+          state: 'RECEIVED',
+          messageType: 'REMDStatus',
+          site: 'it-site',
+          lpu: parsed.message.lpu,
+          status: parsed.message.status,
+          documentKey: parsed.message.documentKey,
+          payloadHash: sha256(payload),
+          payload,
+          payloadBytes: Buffer.byteLength(payload),
+          receivedAt,
+          receivedDay: receivedAt.slice(0, 10),
+          expiresAt: Math.floor(Date.now() / 1000) + 86_400,
+          pendingPartition: 'PENDING',
+          pendingSince: receivedAt,
+        },
+      }),
+    );
+    const arrivals = await arrivalsSince(dynamodb, resources.tableName, new Date(Date.now() - 180_000).toISOString());
+    expect(arrivals.find((a) => a.messageId === parsed.message.messageId)).toMatchObject({ state: 'RECEIVED', messageType: 'REMDStatus' });
+    expect(await pendingIds(dynamodb, resources.tableName)).toContain(parsed.message.messageId);
+
+    expect(await reconciler()()).toMatchObject({ forwarded: 1, failed: 0 });
+    const [message] = await drain(sqs, resources.queueUrl);
+    expect((JSON.parse(message!.Body!) as Envelope).payload).toEqual(parsed.message.payload);
+    expect(await post('REMDStatus', body)).toMatchObject({ status: 200, ack: { Message: ACK_TEXT.duplicate } });
+    expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
+    expect((await getRecord(dynamodb, resources.tableName, parsed.message.messageId))?.state).toBe('FORWARDED');
   });
 
   it('forwards once when a late re-send races the reconciler', async () => {

@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -8,9 +7,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { documentClient, DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
+import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
 import type { RecordItem } from '../../lambdas/adapters/record-item';
-import { TABLE } from '../../lambdas/adapters/shapes';
 
 /* Direct looks at the emulators, the way an operator or the MIS consumer would look. */
 
@@ -68,16 +66,8 @@ export async function getRecord(dynamodb: DynamoDBClient, tableName: string, mes
   return new DynamoDbMessageStore(dynamodb, tableName).get(messageId);
 }
 
+/** Every MessageId in the pending index, across its shards (the reconciler's view, far past any grace period). */
 export async function pendingIds(dynamodb: DynamoDBClient, tableName: string): Promise<string[]> {
-  const { pendingIndex } = TABLE;
-  const { Items = [] } = await documentClient(dynamodb).send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: pendingIndex.name,
-      KeyConditionExpression: '#p = :p',
-      ExpressionAttributeNames: { '#p': pendingIndex.partitionKey },
-      ExpressionAttributeValues: { ':p': TABLE.pendingPartitionValue },
-    }),
-  );
-  return Items.map((item) => String(item[TABLE.partitionKey]));
+  const records = await new DynamoDbMessageStore(dynamodb, tableName).listPending('9999', 1000);
+  return records.map((record) => record.messageId);
 }

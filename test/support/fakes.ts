@@ -18,7 +18,7 @@ import type {
 /** In-memory MessageStore with the same conditional-put semantics as the DynamoDB adapter. */
 export class InMemoryStore implements MessageStore {
   readonly records = new Map<string, MessageRecord>();
-  calls = { put: 0, mark: 0 };
+  calls = { put: 0, mark: 0, find: 0 };
   failNextPut?: Error;
   failNextMark?: Error;
 
@@ -29,6 +29,11 @@ export class InMemoryStore implements MessageStore {
     if (existing) return { created: false, existing };
     this.records.set(record.messageId, record);
     return { created: true };
+  }
+
+  async find(messageId: string): Promise<MessageRecord | undefined> {
+    this.calls.find++;
+    return this.records.get(messageId);
   }
 
   async markForwarded(messageId: string, forwardedAt: string): Promise<void> {

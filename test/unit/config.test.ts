@@ -15,7 +15,7 @@ describe('config', () => {
       ...env,
       RETENTION_DAYS: 30,
       MAX_BODY_BYTES: 4 * 1024 * 1024,
-      MAX_INLINE_PAYLOAD_BYTES: 200 * 1024,
+      MAX_INLINE_PAYLOAD_BYTES: 4 * 1024,
       S3_FORCE_PATH_STYLE: false,
       LPU_ALLOWLIST: new Set(),
       RECONCILE_GRACE_SECONDS: 60,

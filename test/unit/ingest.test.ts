@@ -1,3 +1,4 @@
+import { MAX_INLINE_PAYLOAD_BYTES } from '../../lambdas/contract/limits';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PayloadStoreUnavailableError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
 import type { Envelope } from '../../lambdas/contract/envelope';
@@ -74,7 +75,7 @@ describe('ingest', () => {
 
     expect(outcome).toMatchObject({ kind: 'duplicate', forwarding: undefined });
     expect(queue.sent).toHaveLength(1);
-    expect(store.calls).toEqual({ put: 2, mark: 1 });
+    expect(store.calls).toEqual({ put: 2, mark: 1, find: 0 });
   });
 
   it('treats the same message with keys in another order and the id in upper case as a duplicate', async () => {
@@ -191,12 +192,31 @@ describe('ingest', () => {
       expect([...payloads.objects.keys()][0]).toBe(store.records.get(String(body.MessageId))!.payloadRef!.key);
     });
 
+    it('never uploads a re-sent or conflicting large payload again: one strong read finds the record first', async () => {
+      const body = large();
+      await ingest(parsed('CDAStatus', body), ports, settings);
+      expect(payloads.puts).toBe(1);
+      expect((await ingest(parsed('CDAStatus', body), ports, settings)).kind).toBe('duplicate');
+      expect((await ingest(parsed('CDAStatus', { ...body, CDA: 'QkNE'.repeat(80 * 1024) }), ports, settings)).kind).toBe('conflict');
+      expect(payloads.puts).toBe(1);
+      expect(store.calls).toMatchObject({ put: 1, find: 3 });
+    });
+
+    it('keeps a payload inline up to the limit, and only then uses the bucket', async () => {
+      const limit = { ...settings, maxInlinePayloadBytes: MAX_INLINE_PAYLOAD_BYTES };
+      await ingest(parsed('REMDStatus', freshMessage('REMDStatus')), ports, limit);
+      await ingest(parsed('CDAStatus', freshMessage('CDAStatus', { CDA: 'QUJD'.repeat(1024) })), ports, limit);
+      expect(payloads.puts).toBe(1);
+      expect(store.calls.find).toBe(1);
+    });
+
     it('discards the new object of a re-send on another day and forwards nothing more', async () => {
       const body = large();
       await ingest(parsed('CDAStatus', body), ports, settings);
       ports = { ...ports, clock: fixedClock('2026-11-26T09:00:00.000Z') };
       expect((await ingest(parsed('CDAStatus', body), ports, settings)).kind).toBe('duplicate');
       expect([...payloads.objects.keys()]).toEqual([store.records.get(String(body.MessageId))!.payloadRef!.key]);
+      expect(payloads.puts).toBe(1);
       expect(queue.sent).toHaveLength(1);
     });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arrivalFromIndexItem, fromItem, MissingAttributeError, toItem } from '../../lambdas/adapters/record-item';
-import { TABLE } from '../../lambdas/adapters/shapes';
+import { shardOf, TABLE } from '../../lambdas/adapters/shapes';
 import type { MessageRecord } from '../../lambdas/ingest/ports';
 
 const record: MessageRecord = {
@@ -27,8 +27,9 @@ describe('record item', () => {
     expect(fromItem(toItem({ ...withoutPayload, payloadRef: ref }))).toEqual({ ...withoutPayload, payloadRef: ref });
   });
 
-  it('lists a RECEIVED record in the pending index and a FORWARDED one not', () => {
-    expect(toItem(record)[TABLE.pendingIndex.partitionKey]).toBeDefined();
+  it('lists a RECEIVED record in the pending index and a FORWARDED one not, on the shard of its MessageId', () => {
+    expect(toItem(record)[TABLE.pendingIndex.partitionKey]).toBe(`PENDING#${shardOf(record.messageId)}`);
+    expect(toItem(record)[TABLE.dayIndex.partitionKey]).toBe(`2026-11-26#${shardOf(record.messageId)}`);
     expect(toItem({ ...record, state: 'FORWARDED' })[TABLE.pendingIndex.partitionKey]).toBeUndefined();
   });
 
@@ -37,6 +38,6 @@ describe('record item', () => {
     expect(() => fromItem(item)).toThrow(MissingAttributeError);
     expect(() => fromItem(item)).toThrow(`item ${record.messageId} has no "status"`);
     expect(() => fromItem({ ...toItem(record), payloadBytes: '7' })).toThrow('"payloadBytes"');
-    expect(() => arrivalFromIndexItem({ [TABLE.partitionKey]: record.messageId })).toThrow('"receivedAt"');
+    expect(() => arrivalFromIndexItem({ [TABLE.partitionKey]: record.messageId }, 'FORWARDED')).toThrow('"receivedAt"');
   });
 });
