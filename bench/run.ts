@@ -5,6 +5,8 @@ import { cpus, totalmem } from 'node:os';
 import { measureBundle } from './bundle-size';
 import { messageFrom, startChild, stopChild } from './child';
 import { measureColdStart } from './cold-start';
+import { TABLE } from '../lambdas/adapters/shapes';
+import { LAMBDA_MEMORY_MB, MIX, measureCost, PRICES, sustainedNewPerSecond } from './cost-model';
 import { measureEmulatorLatency } from './emulator-latency';
 import type { HandlerReport } from './handler-cpu';
 import { round } from './stats';
@@ -36,12 +38,14 @@ const latency = await measureEmulatorLatency(200, quick ?? 30);
 log('M6′ the same on dynalite, and DynamoDB Local at 50 req/s…');
 const latencyDynalite = await measureEmulatorLatency(200, quick ?? 30, 'dynalite');
 const latency50 = await measureEmulatorLatency(50, quick ?? 30);
+log('M7 cost in billing units, ours and the Powertools-idempotency peer, on DynamoDB Local + fauxqs…');
+const cost = await measureCost(log);
 
 const EXPECTED_NEW = ['DynamoDB.PutItem', 'SQS.SendMessage', 'DynamoDB.UpdateItem'];
 const EXPECTED_DUPLICATE = ['DynamoDB.PutItem'];
 const same = (a: string[], b: string[]) => a.join() === b.join();
 
-const rows = [
+const rows: string[][] = [
   ['M1', 'bundle per function, minified (all seven share one)', kb(bundle.bytes), '≤ 300 KB', verdict(bundle.bytes <= 300 * 1024)],
   ['M1′', 'same bundle, AWS SDK left to the runtime (for comparison)', kb(bundle.bytesWithoutSdk), '—', '—'],
   [
@@ -113,6 +117,91 @@ const rows = [
   ],
 ];
 
+// M7: units per message, priced.
+const usd = (value: number) => `$${value.toFixed(2)}`;
+const units = (u: { wru: number; rru: number; s3Put: number; sqsChunks: number }) =>
+  `${round(u.wru, 1)} WRU${u.rru ? ` + ${round(u.rru, 1)} RRU` : ''}${u.s3Put ? ` + ${round(u.s3Put, 1)} S3 PUT` : ''} + ${round(u.sqsChunks, 1)} SQS`;
+const c150 = cost.ours.cases.CDAStatus150KB!;
+const capacity = sustainedNewPerSecond(cost.ours.cases.REMDStatus!.new.wru);
+const ratioFloor = cost.perMillion.ours / cost.perMillion.floor;
+const unitRows = Object.entries(cost.ours.cases).map(([name, o]) => {
+  const p = cost.peer.cases[name]!;
+  return `| ${name} | ${round(o.bodyBytes / 1024, 1)} KB | ${units(o.new)} | ${units(o.duplicate)} | ${units(o.conflict)} | ${o.deferred ? units(o.deferred) : '—'} | ${o.reconciled ? units(o.reconciled) : '—'} | ${round(o.newMs, 1)} ms | ${units(p.new)} | ${units(p.duplicate)} | ${round(p.newMs, 1)} ms | ${usd(cost.perCase[name]!.ours * 1e6)} / ${usd(cost.perCase[name]!.peer * 1e6)} / ${usd(cost.perCase[name]!.floor * 1e6)} |`;
+});
+// Lambda memory: CPU scales with memory (1,769 MB = one vCPU); the I/O wait does not.
+const ioMs = Math.max(0, cost.ours.cases.REMDStatus!.newMs - handler.cpuMsPerRequest);
+const memoryRows = [128, 256, 512, 1024, 1769].map((mb) => {
+  const share = Math.min(1, mb / 1769);
+  const warm = ioMs + handler.cpuMsPerRequest / share;
+  const coldInit = cold.p50Ms / share;
+  const perMillion = 1e6 * (Math.ceil(warm) * (mb / 1024 / 1000) * PRICES.lambdaArmPerGbSecond);
+  return { mb, warm, coldInit, perMillion };
+});
+rows.push(
+  ['M7', 'write units, new CDAStatus with a 150 KB payload', units(c150.new), '≤ 160 WRU', verdict(c150.new.wru <= 160)],
+  ['M7', 'write units, its duplicate', units(c150.duplicate), '≤ 2 WRU', verdict(c150.duplicate.wru <= 2)],
+  [
+    'M7',
+    'USD per million callbacks at the mix, all-in: ours / peer / floor',
+    `${usd(cost.perMillion.ours)} / ${usd(cost.perMillion.peer)} / ${usd(cost.perMillion.floor)} (${round(ratioFloor, 2)} × floor)`,
+    '≤ 1.3 × floor, ≤ peer',
+    verdict(ratioFloor <= 1.3 && cost.perMillion.ours <= cost.perMillion.peer),
+  ],
+  [
+    'M7',
+    'the same, storage and queue only (no gateway, WAF, Lambda): ours / floor',
+    `${usd(cost.perMillion.oursStorageAndQueue)} / ${usd(cost.perMillion.floorStorageAndQueue)}`,
+    '—',
+    '—',
+  ],
+  [
+    'M7',
+    'new messages a second one site sustains before DynamoDB pushes back',
+    `${capacity.binding}`,
+    '≥ 2,000',
+    verdict(capacity.binding >= 2000),
+  ],
+  [
+    'M3 / M5 / M6 peer',
+    'peer beside ours on the emulators: CPU per message; AWS calls (new); sequential ack p50 / p99',
+    `peer ${round(cost.peer.cpuMsPerMessage, 2)} ms; ${cost.peer.cases.REMDStatus!.new.calls.join(', ')}; ${round(cost.peer.latency.p50, 1)} / ${round(cost.peer.latency.p99, 1)} ms — ours ${round(cost.ours.cpuMsPerMessage, 2)} ms; ${cost.ours.cases.REMDStatus!.new.calls.join(', ')}; ${round(cost.ours.latency.p50, 1)} / ${round(cost.ours.latency.p99, 1)} ms`,
+    '—',
+    '—',
+  ],
+);
+writeFileSync(
+  'docs/benchmarks.json',
+  `${JSON.stringify(
+    {
+      machine: { cpus: cpus().length, node: process.version, date: new Date().toISOString().slice(0, 10), short: Boolean(quick) },
+      M7: {
+        newMessageWru: {
+          ...Object.fromEntries(
+            Object.entries(cost.ours.cases)
+              .filter(([name]) => !/KB$/.test(name))
+              .map(([name, c]) => [name, c.new.wru]),
+          ),
+          CDAStatus150KB: c150.new.wru,
+        },
+        duplicateWru: { CDAStatus150KB: c150.duplicate.wru },
+        costPerMillionUsd: {
+          ours: round(cost.perMillion.ours, 3),
+          peer: round(cost.perMillion.peer, 3),
+          floor: round(cost.perMillion.floor, 3),
+        },
+        maxSustainedNewPerSecondPerSite: capacity.binding,
+        capacityBounds: capacity,
+        prices: PRICES,
+        mix: MIX,
+        units: { ours: cost.ours.cases, peer: cost.peer.cases },
+        lambdaMemory: memoryRows,
+      },
+    },
+    null,
+    2,
+  )}\n`,
+);
+
 const commit = (() => {
   try {
     return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
@@ -131,6 +220,39 @@ const markdown = `# Benchmarks
 ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 
 Largest parts of the bundle: ${contributors}.
+
+## M7: cost in billing units, side by side with the standard AWS way
+
+Prices: public on-demand, ${PRICES.region}, ${PRICES.date}: API Gateway REST $${PRICES.apiGatewayRestPerMillion}/M requests, WAF
+$${PRICES.wafPerMillionRequests}/M requests (ours only: the oversize guard), Lambda arm64 $${PRICES.lambdaPerMillionRequests}/M requests +
+$${PRICES.lambdaArmPerGbSecond}/GB-s at ${LAMBDA_MEMORY_MB} MB, DynamoDB on-demand $${PRICES.dynamoWruPerMillion}/M WRU and $${PRICES.dynamoRruPerMillion}/M RRU,
+S3 $${PRICES.s3PutPerMillion}/M PUT and $${PRICES.s3GetPerMillion}/M GET (the consumer's fetch of a claim-checked payload), SQS FIFO $${PRICES.sqsFifoPerMillion}/M
+requests of 64 KB. Storage (DynamoDB $0.25, S3 $0.023 per GB-month) is left out: it depends on retention, not on the
+callback. Mix: ${MIX.map((m) => `${m.case} ${m.share * 100} %`).join(', ')}.
+
+The peer (\`bench/peer/\`) is Powertools \`makeIdempotent\` + \`DynamoDBPersistenceLayer\` around one SQS send: it keeps
+a hash and the ack, not the payload, so it cannot forward later (no deferred path, no reconciler), cannot tell a
+conflict from a re-send, puts every payload into the queue message (SQS's limit caps it), and validates nothing.
+The floor is what any design with our guarantees must spend: one durable write of the payload bytes (the cheaper
+of DynamoDB by the KB or one S3 PUT + GET), one send, one 1-WRU state change, the gateway and one invocation.
+
+| case | body | ours: new | duplicate | conflict | deferred (queue down) | reconciled, per message | ours ms | peer: new | peer duplicate | peer ms | USD/M ours / peer / floor |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+${unitRows.join('\n')}
+
+Where ours spends more than the floor, per new message: the pending index (2 WRU: listed at the put, removed
+by the mark — the price of the reconciler forwarding a message whose function died), the arrivals index (1
+WRU, what \`n3-callback tail\` reads), WAF ($0.60/M), and, for payloads above 4 KiB, one strong read (1 RRU)
+that spares a re-send the upload. Capacity (sustained new messages a second per site, DynamoDB-bound):
+pending index ${capacity.pendingIndex} (${TABLE.shards} shards × 1,000 WRU/s ÷ 2), arrivals index ${capacity.arrivalsIndex}, a new on-demand
+table's initial 4,000 WRU/s ÷ table units per message = ${capacity.newTable}; see README, Capacity, for the other services.
+
+Lambda memory, from the measured CPU per request (${round(handler.cpuMsPerRequest, 2)} ms on a full core, M3), I/O wait
+${round(ioMs, 1)} ms (the emulators), and cold init (${round(cold.p50Ms, 0)} ms on a full core, M2); CPU share = memory ÷ 1,769 MB:
+
+| memory | warm duration | cold init | Lambda USD per million (duration only) |
+|---|---|---|---|
+${memoryRows.map((m) => `| ${m.mb} MB | ${round(m.warm, 1)} ms | ${round(m.coldInit, 0)} ms | $${m.perMillion.toFixed(3)} |`).join('\n')}
 
 How each is measured: M1 esbuild with the stack's own settings (\`lib/bundling.ts\`), metafile per package.
 M2 \`node <bundle>\` minus \`node -e 0\`, interleaved, same run. M3 the deployed handler (middy, Powertools

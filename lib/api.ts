@@ -41,6 +41,11 @@ export interface CallbackApiProps {
    * @default true
    */
   readonly oversizeGuard?: boolean;
+  /**
+   * Stage throttling: steady requests a second; the burst is twice it.
+   * @default 100
+   */
+  readonly maxRequestsPerSecond?: number;
 }
 
 export const STAGE = 'n3';
@@ -74,8 +79,8 @@ export class CallbackApi extends Construct {
       cloudWatchRole: false,
       deployOptions: {
         stageName: STAGE,
-        throttlingRateLimit: 100,
-        throttlingBurstLimit: 200,
+        throttlingRateLimit: props.maxRequestsPerSecond ?? 100,
+        throttlingBurstLimit: 2 * (props.maxRequestsPerSecond ?? 100),
         loggingLevel: props.executionLogs ? MethodLoggingLevel.ERROR : MethodLoggingLevel.OFF,
         dataTraceEnabled: false, // it would log bodies: medical data
         metricsEnabled: true,

@@ -50,6 +50,7 @@ export class CallbackStack extends Stack {
       retentionDays: site.retentionDays,
       executionLogs: site.executionLogs,
       oversizeGuard: site.oversizeGuard,
+      maxRequestsPerSecond: site.maxRequestsPerSecond,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       siteId: site.id,

@@ -41,6 +41,11 @@ export const siteSchema = z.strictObject({
   /** A WAF web ACL answering bodies over 4 MiB with a 413 ack (about 6 USD a month plus 0.60 per million requests). */
   oversizeGuard: z.boolean().default(true),
   /**
+   * The stage's steady request rate (burst: twice it). A hospital needs far less; a regional hub or a
+   * re-send storm more: the first limit a site meets (README, Capacity). API Gateway's account default is 10,000.
+   */
+  maxRequestsPerSecond: z.number().int().min(1).max(10_000).default(100),
+  /**
    * Keep version 1's `byDay` index for one deploy while the new `arrivals` index is added (DynamoDB adds
    * or removes one index per update): see README, Moving from version 1.
    */
