@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Ack } from '../lambdas/protocol/ack';
 import { findMessageType, MESSAGE_TYPES } from '../lambdas/protocol/catalog';
+import { createDocumentsClient } from '../consumer/documents';
+import { STAGES } from '../lambdas/contract/documents';
+import { documentFilter, formatDocument, formatDocuments, formatSilent, stageAndWithin } from './documents';
 import { redrive } from './redrive';
 import { formatRejected, listRejected, showRejected } from './rejected';
 import { report, simulate } from './simulate';
@@ -20,12 +23,20 @@ Usage:
   n3-callback redrive [--base URL | --queue-url Q --dlq-url D] [--max N]
                                                       move dead letters back to the MIS queue
   n3-callback rejected [--base URL | --bucket B] [--since 1d] [--json] [--show KEY [--body]]
-                                                      rejected callbacks kept in rejectedStore: when, why, what
+                                                      rejected callbacks kept under rejected/: when, why, what
+  n3-callback doc <documentId> [--json]               one document: each stage's state, expectations, timeline
+  n3-callback docs [--stage S [--state X]] [--since 1d] [--json]
+                                                      documents written since, optionally in one stage state
+  n3-callback expect <documentId> --stage S --within 24h
+                                                      the MIS expects a final answer for stage S in time
+  n3-callback silent [--json]                         documents whose expected answer is overdue
 
 --base defaults to $N3_CALLBACK_BASE or ${DEFAULT_BASE} (\`npm start\`). Against \`npm start\` the queue
 and table are found through /_local/info; against AWS pass the stack outputs (--queue-url, --dlq-url,
 --table, --bucket, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME, N3_BUCKET_NAME) with the usual AWS credentials.
-MessageType: ${MESSAGE_TYPES.join(', ')}`;
+The document commands use the document API: \`npm start\`'s base URL, or against AWS \`--api\` (stack output
+DocumentsApiUrl, or N3_DOCUMENTS_API), signed with your AWS credentials.
+MessageType: ${MESSAGE_TYPES.join(', ')}; stage: ${STAGES.join(', ')}`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -44,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
       once: { type: 'boolean', default: false },
       only: { type: 'string' },
       max: { type: 'string' },
+      api: { type: 'string' },
+      stage: { type: 'string' },
+      state: { type: 'string' },
+      within: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -103,9 +118,43 @@ export async function main(argv: string[]): Promise<number> {
       console.log(formatRejected(await listRejected(target.s3, bucket, since), values.json));
       return 0;
     }
+    case 'doc': {
+      const [documentId] = rest;
+      if (!documentId) throw new UsageError('doc needs a document id');
+      const view = await documents(values, target).getDocument(documentId);
+      if (!view) {
+        console.error(`n3-callback: no document ${JSON.stringify(documentId)}: nothing received about it, and no expectation`);
+        return 1;
+      }
+      console.log(values.json ? JSON.stringify(view) : formatDocument(view));
+      return 0;
+    }
+    case 'docs': {
+      const views = await documents(values, target).listDocuments(documentFilter(values));
+      console.log(values.json ? JSON.stringify(views) : formatDocuments(views));
+      return 0;
+    }
+    case 'expect': {
+      const [documentId] = rest;
+      if (!documentId) throw new UsageError('expect needs a document id');
+      const { stage, within } = stageAndWithin(values);
+      const view = await documents(values, target).expect(documentId, stage, within);
+      const expectation = view.expectations?.find((e) => e.stage === stage);
+      console.log(values.json ? JSON.stringify(view) : `expecting ${stage} for ${documentId} by ${expectation?.expectedBy}`);
+      return 0;
+    }
+    case 'silent': {
+      const silent = await documents(values, target).listSilent();
+      console.log(values.json ? JSON.stringify(silent) : formatSilent(silent));
+      return 0;
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+function documents(values: { api?: string }, target: { baseUrl: string }) {
+  return createDocumentsClient({ baseUrl: values.api ?? process.env.N3_DOCUMENTS_API ?? target.baseUrl });
 }
 
 function durationMs(text: string): number {

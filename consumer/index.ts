@@ -164,3 +164,14 @@ export async function fetchPayload(s3: S3Client, ref: PayloadRef): Promise<Recor
   if (digest !== ref.sha256) throw new PayloadIntegrityError(`payload ${ref.key}: sha256 mismatch`, ref);
   return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
 }
+
+export {
+  createDocumentsClient,
+  type DocumentFilter,
+  type DocumentsClient,
+  type DocumentsClientOptions,
+  DocumentsApiError,
+  type DocumentView,
+  type SilentDocument,
+  type Stage,
+} from './documents';

@@ -25,6 +25,8 @@ const integer = (min: number, max: number, fallback: number) =>
 const schema = z.object({
   SITE_ID: z.string({ error: 'required' }).check(z.regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'letters, digits and dashes, 1-64' })),
   TABLE_NAME: z.string({ error: 'required' }).check(z.minLength(1, { error: 'required' })),
+  /** The document projection's table (the projector, the document API and the silence sweep use it). */
+  DOCUMENTS_TABLE_NAME: z.optional(z.string().check(z.minLength(1, { error: 'a table name' }))),
   QUEUE_URL: z.url({ error: 'an SQS queue URL' }),
   /** Claim-check payloads and rejected requests. */
   BUCKET_NAME: z.string({ error: 'required' }).check(z.minLength(3, { error: 'a bucket name' })),

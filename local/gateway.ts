@@ -22,6 +22,8 @@ export interface GatewayOptions {
   readonly routes: Readonly<Record<MessageType, LambdaHandler>>;
   /** The function behind every other path (the deployed catch-all). */
   readonly fallback: LambdaHandler;
+  /** The document API (`/documents…`), deployed behind IAM auth; here open on loopback. */
+  readonly documents?: LambdaHandler;
   /** Extra GET endpoints under /_local/ (info, openapi…), answered as JSON. */
   readonly localEndpoints?: Readonly<Record<string, () => unknown>>;
   readonly host?: string;
@@ -109,12 +111,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   if (body === 'too-large') return send(res, tooLarge(GATEWAY_MAX_BODY_BYTES + 1), { close: true });
 
   const type = segments.length === 1 ? findMessageType(segments[0]!) : undefined;
-  const handler = type && segments[0] === type ? options.routes[type] : options.fallback;
+  const isDocuments = segments[0] === 'documents' && options.documents !== undefined;
+  const handler = isDocuments ? options.documents! : type && segments[0] === type ? options.routes[type] : options.fallback;
   const requestId = randomUUID();
   const event = toEvent(req, path, query, body, requestId, type);
   // Lambda refuses a synchronous event over 6 MB; the gateway then answers its own 5xx (ack-shaped by our gateway responses).
   if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_EVENT_BYTES) return send(res, ackResult(500, fixedAck(ACK_TEXT.unavailable)));
-  const result = await handler(event, lambdaContext(requestId, type ?? 'Fallback'));
+  const result = await handler(event, lambdaContext(requestId, isDocuments ? 'Documents' : (type ?? 'Fallback')));
   send(res, result);
 }
 

@@ -1,7 +1,7 @@
 import { CreateTableCommand, UpdateTimeToLiveCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { QUEUE, TABLE } from '../lambdas/adapters/shapes';
+import { DOCUMENTS, QUEUE, TABLE } from '../lambdas/adapters/shapes';
 import { localDynamoDb, localS3, localSqs } from './clients';
 
 /*
@@ -20,6 +20,9 @@ export interface Resources {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly bucket: string;
+  readonly documentsTableName: string;
+  /** The message table's stream (new images), where the emulator has streams (DynamoDB Local; not dynalite). */
+  readonly streamArn: string | undefined;
 }
 
 export async function provision(endpoints: Endpoints, names: { prefix: string }): Promise<Resources> {
@@ -28,7 +31,9 @@ export async function provision(endpoints: Endpoints, names: { prefix: string })
   const s3 = localS3(endpoints.s3);
   try {
     const tableName = `${names.prefix}-messages`;
-    await createTable(dynamodb, tableName);
+    const streamArn = await createTable(dynamodb, tableName);
+    const documentsTableName = `${names.prefix}-documents`;
+    await createDocumentsTable(dynamodb, documentsTableName);
 
     const dlq = await sqs.send(
       new CreateQueueCommand({
@@ -55,7 +60,7 @@ export async function provision(endpoints: Endpoints, names: { prefix: string })
 
     const bucket = `${names.prefix}-payloads`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    return { tableName, queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, bucket };
+    return { tableName, queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, bucket, documentsTableName, streamArn };
   } finally {
     dynamodb.destroy();
     sqs.destroy();
@@ -63,12 +68,14 @@ export async function provision(endpoints: Endpoints, names: { prefix: string })
   }
 }
 
-async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+async function createTable(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
   const { partitionKey, pendingIndex, dayIndex } = TABLE;
-  await client.send(
+  const created = await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
+      // The document projector reads new records from here (the stack sets the same).
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
       AttributeDefinitions: [
         { AttributeName: partitionKey, AttributeType: 'S' },
         { AttributeName: pendingIndex.partitionKey, AttributeType: 'S' },
@@ -108,4 +115,42 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   } catch {
     // dynalite has no TTL API; expiry is an AWS-side sweep we never rely on locally.
   }
+  return created.TableDescription?.LatestStreamArn;
+}
+
+async function createDocumentsTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, updatedIndex, dueIndex } = DOCUMENTS;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: partitionKey, AttributeType: 'S' },
+        { AttributeName: updatedIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: updatedIndex.sortKey, AttributeType: 'S' },
+        { AttributeName: dueIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: dueIndex.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: updatedIndex.name,
+          KeySchema: [
+            { AttributeName: updatedIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: updatedIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...updatedIndex.projected] },
+        },
+        {
+          IndexName: dueIndex.name,
+          KeySchema: [
+            { AttributeName: dueIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: dueIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
 }

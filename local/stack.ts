@@ -2,6 +2,7 @@ import { lambdaContext, routesFor, startGateway, type LambdaHandler, type Runnin
 import { startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './clients';
 import { provision, type Resources } from './provision';
+import { startStreamPoller, type StreamPoller } from './stream-poller';
 import type { MessageType } from '../lambdas/protocol/catalog';
 import { buildOpenApi } from '../lambdas/protocol/openapi';
 
@@ -21,12 +22,19 @@ export interface LocalInfo {
   readonly tableName: string;
   readonly s3Endpoint: string;
   readonly bucket: string;
+  readonly documentsTableName: string;
+  /** Whether documents are projected (DynamoDB Local's stream; dynalite has none). */
+  readonly documentProjection: boolean;
 }
 
 export interface LocalStack {
   readonly info: LocalInfo;
   /** Runs the deployed reconciler once, now. */
   reconcile(): Promise<unknown>;
+  /** Resolves once every stored message so far is projected into its document (DynamoDB Local only). */
+  projected(timeoutMs?: number): Promise<void>;
+  /** Runs the deployed silence sweep once, now. */
+  sweepSilence(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -35,12 +43,14 @@ export interface LocalOptions {
   readonly port?: number;
   readonly siteId?: string;
   readonly preferJava?: boolean;
+  /** Called with each failed projection batch (it is retried). */
+  readonly onProjectionError?: (error: Error) => void;
   /** How often the reconciler runs (AWS: every minute on a schedule). 0: never; tests run it by hand. */
   readonly reconcileEverySeconds?: number;
 }
 
 export async function startLocalStack(options: LocalOptions = {}): Promise<LocalStack> {
-  const started: Array<Emulator | RunningGateway> = [];
+  const started: Array<Emulator | RunningGateway | StreamPoller> = [];
   let timer: NodeJS.Timeout | undefined;
   const stopAll = async () => {
     clearInterval(timer);
@@ -59,6 +69,7 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
     Object.assign(process.env, {
       SITE_ID: siteId,
       TABLE_NAME: resources.tableName,
+      DOCUMENTS_TABLE_NAME: resources.documentsTableName,
       QUEUE_URL: resources.queueUrl,
       BUCKET_NAME: resources.bucket,
       S3_FORCE_PATH_STYLE: 'true',
@@ -71,13 +82,24 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
     const functions = (await import('../lambdas/handlers/index')) as unknown as Record<
-      MessageType | 'Fallback' | 'Reconcile',
+      MessageType | 'Fallback' | 'Reconcile' | 'Documents' | 'Project' | 'Silence',
       LambdaHandler
     >;
+    // The deployed projector on the message table's stream, as Lambda's event source mapping runs it.
+    const poller = resources.streamArn
+      ? startStreamPoller({
+          endpoint: dynamo.endpoint,
+          streamArn: resources.streamArn,
+          handler: (event) => functions.Project(event as never, lambdaContext(`project-${Date.now()}`, 'Project')),
+          onError: (error) => options.onProjectionError?.(error),
+        })
+      : undefined;
+    if (poller) started.push(poller);
 
     let info: LocalInfo | undefined;
     const gateway = await startGateway({
       ...routesFor((type) => functions[type ?? 'Fallback']),
+      documents: functions.Documents,
       host: options.host,
       port: options.port,
       localEndpoints: {
@@ -98,6 +120,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       tableName: resources.tableName,
       s3Endpoint: fauxqs.endpoint,
       bucket: resources.bucket,
+      documentsTableName: resources.documentsTableName,
+      documentProjection: poller !== undefined,
     };
 
     // One run at a time, as the deployed function's reserved concurrency of 1 ensures.
@@ -113,7 +137,17 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       }, every * 1000);
       timer.unref();
     }
-    return { info, reconcile, stop: stopAll };
+    const sweepSilence = () => functions.Silence({} as never, lambdaContext(`silence-${Date.now()}`, 'Silence'));
+    return {
+      info,
+      reconcile,
+      sweepSilence,
+      projected: async (timeoutMs) => {
+        if (!poller) throw new Error('no document projection on dynalite: it has no streams (install Java for DynamoDB Local)');
+        await poller.caughtUp(timeoutMs);
+      },
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -2,7 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 
 /*
  * The peer: the same job done the standard AWS way, for comparison only (never shipped). Powertools
@@ -22,6 +22,9 @@ export interface PeerOptions {
 
 export function createPeerHandler(options: PeerOptions): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: options.tableName, awsSdkV3Client: options.dynamodb });
+  const config = new IdempotencyConfig({ eventKeyJmesPath: 'MessageId', expiresAfterSeconds: 7 * 86_400 });
+  // As the Lambda wrapper would: the in-progress record then expires with the invocation's deadline.
+  config.registerLambdaContext({ getRemainingTimeInMillis: () => 15_000 } as Context);
   const forward = makeIdempotent(
     async (message: Record<string, unknown>) => {
       const group = String(
@@ -37,7 +40,7 @@ export function createPeerHandler(options: PeerOptions): (event: APIGatewayProxy
       );
       return { MessageId: message.MessageId, Message: 'Сообщение принято успешно', Status: 'Success' };
     },
-    { persistenceStore, config: new IdempotencyConfig({ eventKeyJmesPath: 'MessageId', expiresAfterSeconds: 7 * 86_400 }) },
+    { persistenceStore, config },
   );
   return async (event) => {
     const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');

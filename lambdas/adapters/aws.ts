@@ -3,6 +3,8 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
 import type { IngestPorts, RejectedStore } from '../ingest/ports';
+import type { DocumentStore } from '../documents/ports';
+import { DynamoDbDocumentStore } from './dynamodb-documents';
 import { DynamoDbMessageStore } from './dynamodb-store';
 import { S3PayloadStore, S3RejectedStore } from './s3-bucket';
 import { SqsMessageQueue } from './sqs-queue';
@@ -24,11 +26,13 @@ export interface ClientOverrides {
 
 export interface AwsAdapters {
   readonly ports: IngestPorts;
+  /** The document projection's store, where the function has its table. */
+  readonly documents?: DocumentStore;
   readonly rejectedStore: RejectedStore;
 }
 
 export function createAwsAdapters(
-  config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL' | 'BUCKET_NAME' | 'S3_FORCE_PATH_STYLE'>,
+  config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL' | 'BUCKET_NAME' | 'S3_FORCE_PATH_STYLE'> & Partial<Pick<Config, 'DOCUMENTS_TABLE_NAME'>>,
   overrides: ClientOverrides = {},
 ): AwsAdapters {
   const dynamodb = new DynamoDBClient({ requestHandler, maxAttempts: 3, ...overrides.dynamodb });
@@ -49,5 +53,6 @@ export function createAwsAdapters(
       clock: { now: () => new Date() },
     },
     rejectedStore: new S3RejectedStore(s3, config.BUCKET_NAME),
+    ...(config.DOCUMENTS_TABLE_NAME ? { documents: new DynamoDbDocumentStore(dynamodb, config.DOCUMENTS_TABLE_NAME) } : {}),
   };
 }

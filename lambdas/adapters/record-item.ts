@@ -1,3 +1,5 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MessageRecord, PayloadRef } from '../ingest/ports';
 import type { MessageType } from '../protocol/catalog';
 import type { Status } from '../protocol/fields';
@@ -39,6 +41,7 @@ export function toItem(record: MessageRecord): RecordItem {
     [TABLE.ttlAttribute]: record.expiresAt,
     ...(record.payload !== undefined ? { payload: record.payload } : {}),
     ...(record.payloadRef ? { payloadRef: { ...record.payloadRef } } : {}),
+    ...(record.facts !== undefined ? { facts: record.facts } : {}),
     ...(record.forwardedAt ? { forwardedAt: record.forwardedAt } : {}),
     ...(record.state === 'RECEIVED'
       ? { [TABLE.pendingIndex.partitionKey]: pendingPartitionOf(record.messageId), [TABLE.pendingIndex.sortKey]: record.receivedAt }
@@ -63,6 +66,11 @@ function reader(item: RecordItem) {
   return { messageId, string, number };
 }
 
+/** A stream record's image (DynamoDB's attribute-value form) as a MessageRecord. */
+export function fromStreamImage(image: Record<string, unknown>): MessageRecord {
+  return fromItem(unmarshall(image as Record<string, AttributeValue>));
+}
+
 export function fromItem(item: RecordItem): MessageRecord {
   const { messageId, string, number } = reader(item);
   const ref = item.payloadRef as Partial<PayloadRef> | undefined;
@@ -77,6 +85,7 @@ export function fromItem(item: RecordItem): MessageRecord {
     documentKey: string('documentKey'),
     payloadHash: string('payloadHash'),
     ...(typeof item.payload === 'string' ? { payload: item.payload } : {}),
+    ...(typeof item.facts === 'string' ? { facts: item.facts } : {}),
     ...(ref
       ? { payloadRef: { bucket: String(ref.bucket), key: String(ref.key), size: Number(ref.size), sha256: String(ref.sha256) } }
       : {}),

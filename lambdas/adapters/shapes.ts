@@ -61,3 +61,16 @@ export const QUEUE = {
   deduplicationScope: 'messageGroup',
   fifoThroughputLimit: 'perMessageGroupId',
 } as const;
+
+/** The documents table: one item per document, the projection of its messages (see lambdas/documents). */
+export const DOCUMENTS = {
+  partitionKey: 'documentId',
+  /** Documents by when they were last written, sharded like the arrivals index (`<day>#<n>`). */
+  updatedIndex: { name: 'updated', partitionKey: 'updatedDay', sortKey: 'writtenAt', projected: ['states'] },
+  /** Sparse: only documents with an unmet expectation carry its keys; `nextDue` is the earliest. */
+  dueIndex: { name: 'due', partitionKey: 'dueShard', sortKey: 'nextDue' },
+} as const;
+
+export const updatedPartitionOf = (writtenAt: string, documentId: string) => `${writtenAt.slice(0, 10)}#${shardOf(documentId)}`;
+export const duePartitionOf = (documentId: string) => `DUE#${shardOf(documentId)}`;
+export const duePartitions = (): string[] => Array.from({ length: TABLE.shards }, (_, n) => `DUE#${n}`);

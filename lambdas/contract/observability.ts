@@ -36,6 +36,13 @@ export const METRIC = {
   pendingCount: 'PendingCount',
   reconciled: 'reconciled',
   reconcileFailed: 'reconcileFailed',
+  /** Projector: messages applied to documents, and how long after their arrival (the largest in the batch). */
+  projected: 'projected',
+  projectionLag: 'ProjectionLag',
+  /** Projector: a document's REMD stage reached this state (dimension `RemdState`). */
+  remdState: 'DocumentsRemd',
+  /** Silence sweep: documents with an unmet expectation past due. */
+  silentDocuments: 'SilentDocuments',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -43,6 +50,8 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 export const BASE_DIMENSIONS = ['service', 'site'] as const;
 /** The receiving functions (six types and the catch-all) add the type. */
 export const RECEIVE_DIMENSIONS = [...BASE_DIMENSIONS, 'MessageType'] as const;
+/** The projector's REMD transitions carry the new state. */
+export const REMD_DIMENSIONS = [...BASE_DIMENSIONS, 'RemdState'] as const;
 
 /** Which dimension set each metric is emitted with. */
 export const DIMENSIONS_OF: Readonly<Record<MetricName, readonly string[]>> = {
@@ -59,4 +68,8 @@ export const DIMENSIONS_OF: Readonly<Record<MetricName, readonly string[]>> = {
   PendingCount: BASE_DIMENSIONS,
   reconciled: BASE_DIMENSIONS,
   reconcileFailed: BASE_DIMENSIONS,
+  projected: BASE_DIMENSIONS,
+  ProjectionLag: BASE_DIMENSIONS,
+  DocumentsRemd: REMD_DIMENSIONS,
+  SilentDocuments: BASE_DIMENSIONS,
 };

@@ -1,6 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createAwsAdapters } from '../adapters/aws';
+import { fromStreamImage } from '../adapters/record-item';
+import type { DocumentStore } from '../documents/ports';
+import { ConfigError } from '../errors';
+import { createDocumentsHandler } from './documents-handler';
+import { createProjectHandler } from './project-handler';
+import { createSilenceHandler } from './silence-handler';
 import { loadConfig } from '../config';
 import { METRICS_NAMESPACE, SERVICE } from '../contract/observability';
 import type { MessageType } from '../protocol/catalog';
@@ -18,7 +24,7 @@ const config = loadConfig(process.env);
 
 const logger = new Logger({ serviceName: SERVICE, persistentKeys: { site: config.SITE_ID } });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE, defaultDimensions: { site: config.SITE_ID } });
-const { ports, rejectedStore } = createAwsAdapters(config);
+const { ports, rejectedStore, documents } = createAwsAdapters(config);
 
 const deps: ReceiveDeps = {
   ports,
@@ -49,3 +55,22 @@ export const Reconcile = asLambda(
   }),
   deps,
 );
+
+/** The document functions need their table; a function deployed without it fails its invocation loudly. */
+const documentStore = () => {
+  if (!documents) throw new ConfigError('DOCUMENTS_TABLE_NAME is not set for this function');
+  return documents;
+};
+const lazyDocuments: DocumentStore = {
+  get: (id) => documentStore().get(id),
+  save: (state, version, now) => documentStore().save(state, version, now),
+  list: (query) => documentStore().list(query),
+  due: (now, limit) => documentStore().due(now, limit),
+};
+
+export const Project = asLambda(
+  createProjectHandler({ documents: lazyDocuments, recordOf: fromStreamImage, clock: ports.clock, logger, metrics }),
+  deps,
+);
+export const Documents = asLambda(createDocumentsHandler({ documents: lazyDocuments, clock: ports.clock, logger }), deps);
+export const Silence = asLambda(createSilenceHandler({ documents: lazyDocuments, clock: ports.clock, logger, metrics }), deps);

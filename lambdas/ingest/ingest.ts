@@ -60,7 +60,7 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
     status: message.status,
     documentKey: message.documentKey,
     payloadHash,
-    ...(payloadRef ? { payloadRef } : { payload }),
+    ...(payloadRef ? { payloadRef, facts: factsOf(message.payload) } : { payload }),
     payloadBytes,
     receivedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + settings.retentionDays * 86_400,
@@ -73,6 +73,15 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
   // Ours is not the object of record (other content, or a re-send on another day): nothing will point at it.
   if (payloadRef && payloadRef.key !== existing.payloadRef?.key) await ports.payloads.discard(payloadRef.key);
   return settle(existing, payloadHash, ports);
+}
+
+/** Fields longer than this are bodies (a CDA, a file), not facts. */
+const FACT_MAX_CHARS = 1024;
+
+export function factsOf(payload: Readonly<Record<string, unknown>>): string {
+  return canonicalJson(
+    Object.fromEntries(Object.entries(payload).filter(([, v]) => !(typeof v === 'string' && v.length > FACT_MAX_CHARS))),
+  );
 }
 
 /** A record with this MessageId exists: the same content is a duplicate (forwarded again if still pending), other content a conflict. */

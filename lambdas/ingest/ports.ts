@@ -24,6 +24,11 @@ export interface MessageRecord {
   readonly payload?: string;
   /** …or where it was put instead (claim check), when it is not. */
   readonly payloadRef?: PayloadRef;
+  /**
+   * With a claim check: the payload's small fields (canonical JSON, long strings such as CDA or Data
+   * left out), so that the document projection reads them from the record, not from the bucket.
+   */
+  readonly facts?: string;
   readonly payloadBytes: number;
   readonly receivedAt: string;
   readonly forwardedAt?: string;

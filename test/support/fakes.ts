@@ -1,5 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DocumentQuery, DocumentStore, VersionedDocument } from '../../lambdas/documents/ports';
+import { type DocumentState, nextDueOf, statesOf } from '../../lambdas/documents/projection';
 import type { ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import type {
   Clock,
@@ -138,4 +140,49 @@ export function inMemoryReceiveDeps(overrides: Partial<ReceiveDeps> = {}): Recei
     metrics: new Metrics({ namespace: 'test' }),
     ...overrides,
   } as ReceiveDeps & { rejectedStore: InMemoryRejectedStore };
+}
+
+/** In-memory DocumentStore with the adapter's optimistic-lock semantics; `racer` writes between a read and a save. */
+export class InMemoryDocumentStore implements DocumentStore {
+  readonly documents = new Map<string, { state: DocumentState; version: number; writtenAt: string }>();
+  saves = 0;
+  conflicts = 0;
+  racer?: () => void;
+
+  async get(documentId: string): Promise<VersionedDocument | undefined> {
+    const found = this.documents.get(documentId);
+    return found ? { state: found.state, version: found.version } : undefined;
+  }
+
+  async save(state: DocumentState, expectedVersion: number | undefined, now: string): Promise<boolean> {
+    const racer = this.racer;
+    this.racer = undefined;
+    racer?.();
+    const current = this.documents.get(state.documentId);
+    if (current?.version !== expectedVersion) {
+      this.conflicts++;
+      return false;
+    }
+    this.saves++;
+    this.documents.set(state.documentId, { state, version: (expectedVersion ?? 0) + 1, writtenAt: now });
+    return true;
+  }
+
+  async list(query: DocumentQuery): Promise<DocumentState[]> {
+    return [...this.documents.values()]
+      .filter((d) => d.writtenAt >= query.since)
+      .filter(
+        (d) =>
+          !query.stage || (query.state ? statesOf(d.state)[query.stage] === query.state : statesOf(d.state)[query.stage] !== undefined),
+      )
+      .map((d) => d.state)
+      .slice(0, query.limit);
+  }
+
+  async due(now: string, limit: number): Promise<DocumentState[]> {
+    return [...this.documents.values()]
+      .filter((d) => (nextDueOf(d.state) ?? '~') <= now)
+      .map((d) => d.state)
+      .slice(0, limit);
+  }
 }

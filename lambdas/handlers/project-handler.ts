@@ -1,0 +1,51 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { METRIC } from '../contract/observability';
+import type { DocumentStore } from '../documents/ports';
+import { type DocumentMessage, documentMessageOf } from '../documents/projection';
+import { project } from '../documents/service';
+import type { Clock, MessageRecord } from '../ingest/ports';
+
+export interface ProjectDeps {
+  readonly documents: DocumentStore;
+  /** A stream record's NewImage as a MessageRecord (the adapter knows the item shape). */
+  readonly recordOf: (image: NonNullable<NonNullable<DynamoDBStreamEvent['Records'][number]['dynamodb']>['NewImage']>) => MessageRecord;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/**
+ * The projector: the message table's stream (new records only) → each document's state, off the ack's
+ * critical path. Any failure fails the batch: the stream hands it again (bisected, then to the
+ * failure queue after the retries), and applying a message twice changes nothing.
+ */
+export function createProjectHandler(deps: ProjectDeps): (event: DynamoDBStreamEvent) => Promise<{ projected: number }> {
+  return async (event) => {
+    const messages: Array<{ documentId: string; message: DocumentMessage }> = [];
+    let oldest: string | undefined;
+    for (const record of event.Records) {
+      const image = record.dynamodb?.NewImage;
+      if (record.eventName !== 'INSERT' || !image) continue;
+      const stored = deps.recordOf(image);
+      const payload = JSON.parse(stored.payload ?? stored.facts ?? '{}') as Record<string, unknown>;
+      messages.push({ documentId: stored.documentKey, message: documentMessageOf({ ...stored, payload }) });
+      if (!oldest || stored.receivedAt < oldest) oldest = stored.receivedAt;
+    }
+    if (messages.length === 0) return { projected: 0 };
+    const now = deps.clock.now();
+    const changes = await project(deps.documents, messages, now.toISOString());
+    deps.metrics.addMetric(METRIC.projected, MetricUnit.Count, messages.length);
+    deps.metrics.addMetric(METRIC.projectionLag, MetricUnit.Milliseconds, Math.max(0, now.getTime() - Date.parse(oldest!)));
+    for (const change of changes) {
+      if (change.after.remd && change.after.remd !== change.before.remd) {
+        const single = deps.metrics.singleMetric();
+        single.addDimension('RemdState', change.after.remd);
+        single.addMetric(METRIC.remdState, MetricUnit.Count, 1);
+      }
+    }
+    deps.logger.info('projected', { messages: messages.length, documents: changes.length });
+    return { projected: messages.length };
+  };
+}
