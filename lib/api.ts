@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AccessLogFormat,
+  AuthorizationType,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
@@ -10,7 +11,7 @@ import {
   RestApi,
   type IResource,
 } from 'aws-cdk-lib/aws-apigateway';
-import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AccountRootPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
@@ -25,6 +26,8 @@ export interface CallbackApiProps {
   readonly displayName: string;
   readonly receivers: Readonly<Record<MessageType, LambdaFunction>>;
   readonly fallback: LambdaFunction;
+  /** The document API's function: `/documents…`, IAM-authorised (SigV4). */
+  readonly documents: LambdaFunction;
   readonly senderCidrs: readonly string[];
   readonly secretPathSegment?: string;
   /** Days every log group of the API keeps its logs (rounded up to what CloudWatch offers). */
@@ -59,6 +62,8 @@ export class CallbackApi extends Construct {
   readonly api: RestApi;
   /** What the MIAC registers and what goes into `Reply-To`. */
   readonly baseUrl: string;
+  /** Where `/documents` lives (the stage root): for the CLI's `--api` and the consumer library. */
+  readonly documentsUrl: string;
   /** The oversize guard, when enabled. */
   readonly webAcl?: CfnWebACL;
   /** Requests the oversize guard rejected (WAF's own metric), when enabled. */
@@ -106,6 +111,16 @@ export class CallbackApi extends Construct {
     }
     // Any other path or method still gets an ack (404/405) and is kept under rejected/ in the bucket.
     base.addProxy({ defaultIntegration: new LambdaIntegration(props.fallback), anyMethod: true });
+
+    // The document API, for the MIS (not the sender): at the stage root, whatever the secret segment; IAM only.
+    const documentsIntegration = new LambdaIntegration(props.documents);
+    const iam = { authorizationType: AuthorizationType.IAM };
+    const documents = this.api.root.addResource('documents');
+    documents.addMethod('GET', documentsIntegration, iam);
+    const document = documents.addResource('{documentId}');
+    document.addMethod('GET', documentsIntegration, iam);
+    document.addResource('expectations').addResource('{stage}').addMethod('PUT', documentsIntegration, iam);
+    this.documentsUrl = this.api.url;
 
     if (props.executionLogs) {
       // API Gateway writes execution logs to this fixed name and would create it itself, never expiring:
@@ -175,7 +190,14 @@ function oversizeGuard(scope: Construct, api: RestApi, siteId: string): CfnWebAC
   return webAcl as CfnWebACL & { name: string };
 }
 
-/** Only the regional platform's addresses may call: an explicit deny for everyone else. */
+/** The document routes, as resource-policy patterns (stage/method/path). */
+export const DOCUMENT_ROUTES = ['execute-api:/*/*/documents', 'execute-api:/*/*/documents/*'];
+
+/**
+ * Only the regional platform's addresses may call the callback routes: an explicit deny for everyone
+ * else. The document routes are for the MIS, wherever it runs: IAM-authorised, and allowed here to this
+ * account's principals only (an Allow for anyone would let any AWS account's signed requests in).
+ */
 function senderOnly(cidrs: readonly string[]): PolicyDocument {
   return new PolicyDocument({
     statements: [
@@ -183,13 +205,19 @@ function senderOnly(cidrs: readonly string[]): PolicyDocument {
         effect: Effect.ALLOW,
         principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
+        notResources: DOCUMENT_ROUTES,
+      }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [new AccountRootPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: DOCUMENT_ROUTES,
       }),
       new PolicyStatement({
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
+        notResources: DOCUMENT_ROUTES,
         conditions: { NotIpAddress: { 'aws:SourceIp': [...cidrs] } },
       }),
     ],

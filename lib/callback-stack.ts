@@ -3,7 +3,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { CallbackApi } from './api';
+import { CallbackApi, STAGE } from './api';
 import { Functions } from './functions';
 import { Monitoring } from './monitoring';
 import { acknowledgeNagFindings } from './nag';
@@ -40,11 +40,17 @@ export class CallbackStack extends Stack {
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaTarget(this.functions.reconciler)],
     });
+    new Rule(this, 'SilenceSchedule', {
+      description: 'Counts documents whose expected answer is overdue (SilentDocuments)',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaTarget(this.functions.silence)],
+    });
     this.callbackApi = new CallbackApi(this, 'Callback', {
       siteId: site.id,
       displayName: site.displayName,
       receivers: this.functions.receivers,
       fallback: this.functions.fallback,
+      documents: this.functions.documentsApi,
       senderCidrs: site.senderCidrs,
       secretPathSegment: site.secretPathSegment,
       retentionDays: site.retentionDays,
@@ -60,6 +66,7 @@ export class CallbackStack extends Stack {
       storage: this.storage,
       alarmEmails: site.alarmEmails,
       oversizeRefused: this.callbackApi.oversizeRefused,
+      silentAlarmMinutes: site.silentAlarmMinutes,
     });
 
     // For the MIS's consumer role: read and settle messages, fetch large payloads. Nothing more.
@@ -74,6 +81,15 @@ export class CallbackStack extends Stack {
           actions: ['s3:GetObject'],
           resources: [this.storage.bucket.arnForObjects(`${site.id}/*`)],
         }),
+        // The document API (SigV4): document states, lists, expectations, silent documents.
+        new PolicyStatement({
+          actions: ['execute-api:Invoke'],
+          resources: [
+            this.callbackApi.api.arnForExecuteApi('GET', '/documents', STAGE),
+            this.callbackApi.api.arnForExecuteApi('GET', '/documents/*', STAGE),
+            this.callbackApi.api.arnForExecuteApi('PUT', '/documents/*', STAGE),
+          ],
+        }),
       ],
     });
 
@@ -83,6 +99,12 @@ export class CallbackStack extends Stack {
     output('DlqUrl', this.storage.deadLetterQueue.queueUrl, 'Messages the consumer failed 5 times');
     output('TableName', this.storage.table.tableName, 'Record of every callback, keyed by MessageId');
     output('BucketName', this.storage.bucket.bucketName, 'Large payloads (<site>/…) and rejected requests (rejected/…)');
+    output(
+      'DocumentsApiUrl',
+      this.callbackApi.documentsUrl,
+      'The document API (`/documents`, IAM auth): n3-callback --api, createDocumentsClient',
+    );
+    output('DocumentsTableName', this.storage.documents.tableName, "Each document's state, derived from the messages");
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
     output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
 
@@ -93,6 +115,8 @@ export class CallbackStack extends Stack {
       bucketWriters: [...Object.values(this.functions.receivers), this.functions.fallback],
       consumerPolicy: this.consumerPolicy,
       executionLogs: site.executionLogs,
+      projector: this.functions.projector,
+      projectionFailures: this.storage.projectionFailures,
     });
   }
 }

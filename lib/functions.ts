@@ -1,12 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, Runtime, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  FilterCriteria,
+  FilterRule,
+  Runtime,
+  StartingPosition,
+  type Function as LambdaFunction,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
-import { TABLE } from '../lambdas/adapters/shapes';
+import { DOCUMENTS, TABLE } from '../lambdas/adapters/shapes';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
 import { retentionFor } from './logs';
 import type { Storage } from './storage';
@@ -30,6 +38,12 @@ export class Functions extends Construct {
   readonly receivers: Readonly<Record<MessageType, LambdaFunction>>;
   readonly fallback: LambdaFunction;
   readonly reconciler: LambdaFunction;
+  /** The message table's stream → documents. */
+  readonly projector: LambdaFunction;
+  /** The document API (IAM-authorised routes under /documents). */
+  readonly documentsApi: LambdaFunction;
+  /** The scheduled count of silent documents. */
+  readonly silence: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -38,6 +52,7 @@ export class Functions extends Construct {
     const environment = {
       SITE_ID: siteId,
       TABLE_NAME: storage.table.tableName,
+      DOCUMENTS_TABLE_NAME: storage.documents.tableName,
       QUEUE_URL: storage.queue.queueUrl,
       BUCKET_NAME: storage.bucket.bucketName,
       RETENTION_DAYS: String(props.retentionDays),
@@ -102,9 +117,37 @@ export class Functions extends Construct {
     allow(this.reconciler, ['dynamodb:Query'], [`${table.tableArn}/index/${TABLE.pendingIndex.name}`]);
     allow(this.reconciler, ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
     queue.grantSendMessages(this.reconciler);
+
+    const { documents } = storage;
+    this.projector = make('Project', 'Project', { timeout: Duration.seconds(60) });
+    this.projector.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        // A failing batch is split to find the record at fault, retried, then handed to the failure queue.
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        onFailure: new SqsDlq(storage.projectionFailures),
+        // Only new records are news about a document; marking one forwarded is not.
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+      }),
+    );
+    allow(this.projector, ['dynamodb:GetItem', 'dynamodb:PutItem'], [documents.tableArn]);
+
+    this.documentsApi = make('Documents', 'Documents');
+    allow(this.documentsApi, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem'], [documents.tableArn]);
+    allow(
+      this.documentsApi,
+      ['dynamodb:Query'],
+      [`${documents.tableArn}/index/${DOCUMENTS.updatedIndex.name}`, `${documents.tableArn}/index/${DOCUMENTS.dueIndex.name}`],
+    );
+
+    this.silence = make('Silence', 'Silence', { timeout: Duration.seconds(60) });
+    allow(this.silence, ['dynamodb:Query'], [`${documents.tableArn}/index/${DOCUMENTS.dueIndex.name}`]);
+    allow(this.silence, ['dynamodb:BatchGetItem'], [documents.tableArn]);
   }
 
   get all(): LambdaFunction[] {
-    return [...Object.values(this.receivers), this.fallback, this.reconciler];
+    return [...Object.values(this.receivers), this.fallback, this.reconciler, this.projector, this.documentsApi, this.silence];
   }
 }

@@ -33,6 +33,11 @@ export interface MonitoringProps {
   readonly alarmEmails: readonly string[];
   /** Requests rejected before any function ran because their body was too large (the WAF guard). */
   readonly oversizeRefused?: IMetric;
+  /**
+   * Minutes SilentDocuments may stay above zero before alarming.
+   * @default 60
+   */
+  readonly silentAlarmMinutes?: number;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -124,6 +129,52 @@ export class Monitoring extends Construct {
       'a rejected callback could not be kept in the bucket: it is recorded nowhere else (check the bucket and the function role)',
     );
 
+    const silent = watch(
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.silentDocuments,
+        dimensionsMap: dimensions(METRIC.silentDocuments),
+        statistic: 'Maximum',
+        period: FIVE_MINUTES,
+        label: 'silent documents',
+      }),
+    );
+    const lag = watch(
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.projectionLag,
+        dimensionsMap: dimensions(METRIC.projectionLag),
+        statistic: 'Maximum',
+        period: FIVE_MINUTES,
+        label: 'projection lag (ms)',
+      }),
+    );
+    const remdByState = ['awaiting', 'registered', 'failed'].map((state) =>
+      watch(
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: METRIC.remdState,
+          dimensionsMap: dimensions(METRIC.remdState, state),
+          statistic: 'Sum',
+          period: Duration.days(1),
+          label: `REMD ${state}`,
+        }),
+      ),
+    );
+    alarm(
+      'SilentDocuments',
+      silent,
+      0,
+      'documents the MIS expected an answer about got none in time: n3-callback silent',
+      Math.max(1, Math.round((props.silentAlarmMinutes ?? 60) / 5)),
+    );
+    alarm(
+      'ProjectionFailures',
+      storage.projectionFailures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      0,
+      'stream batches the document projector gave up on: documents are behind; look at the ProjectionFailures queue',
+    );
+
     if (props.oversizeRefused) {
       alarm(
         'Oversize',
@@ -190,6 +241,9 @@ export class Monitoring extends Construct {
         right: [oldestAge],
         width: 12,
       }),
+      new GraphWidget({ title: 'Documents by REMD state, per day', left: remdByState, stacked: true, width: 8 }),
+      new GraphWidget({ title: 'Silent documents', left: [silent], width: 8 }),
+      new GraphWidget({ title: 'Projection lag (ms)', left: [lag], width: 8 }),
       new SingleValueWidget({
         title: 'Dead letters / pending / rejected as too large',
         metrics: [dlqDepth, pending, ...(props.oversizeRefused ? [props.oversizeRefused] : [])],

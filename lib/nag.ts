@@ -21,6 +21,9 @@ export interface NagSubjects {
   readonly bucketWriters: readonly IFunction[];
   readonly consumerPolicy: IManagedPolicy & IConstruct;
   readonly executionLogs: boolean;
+  /** The stream-fed document projector and the queue of batches it gave up on. */
+  readonly projector: IFunction;
+  readonly projectionFailures: IConstruct;
 }
 
 export function acknowledgeNagFindings(subjects: NagSubjects): void {
@@ -61,4 +64,22 @@ export function acknowledgeNagFindings(subjects: NagSubjects): void {
     ack(fn.role!, `AwsSolutions-IAM5[Resource::${bucketArn}/rejected/*]`, objectPrefixes);
   }
   ack(subjects.consumerPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
+  const apiId = `<${Stack.of(api).getLogicalId(api.node.defaultChild as never)}>`;
+  for (const method of ['GET', 'PUT']) {
+    ack(
+      subjects.consumerPolicy,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiId}/n3/${method}/documents/*]`,
+      'Document ids are path parameters (/documents/{documentId}…): the routes can only be granted by prefix, and only these methods of this stage.',
+    );
+  }
+  ack(
+    subjects.projector.role!,
+    'AwsSolutions-IAM5[Resource::*]',
+    "dynamodb:ListStreams, which Lambda's event source mapping needs, has no resource-level permission; every other action is on this table's stream.",
+  );
+  ack(
+    subjects.projectionFailures,
+    'AwsSolutions-SQS3',
+    "This queue is itself the failure destination of the projector's stream mapping (its dead-letter queue), and it is alarmed.",
+  );
 }

@@ -45,6 +45,13 @@ export const siteSchema = z.strictObject({
    * re-send storm more: the first limit a site meets (README, Capacity). API Gateway's account default is 10,000.
    */
   maxRequestsPerSecond: z.number().int().min(1).max(10_000).default(100),
+  /** Minutes silent documents may stay above zero before the alarm fires (swept every 5 minutes). */
+  silentAlarmMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .default(60),
   /**
    * Keep version 1's `byDay` index for one deploy while the new `arrivals` index is added (DynamoDB adds
    * or removes one index per update): see README, Moving from version 1.

@@ -1,9 +1,9 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { QUEUE, TABLE } from '../lambdas/adapters/shapes';
+import { DOCUMENTS, QUEUE, TABLE } from '../lambdas/adapters/shapes';
 
 export interface StorageProps {
   readonly siteId: string;
@@ -25,6 +25,10 @@ export class Storage extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly bucket: Bucket;
+  /** One item per document: the projection of its messages (read by the document API). */
+  readonly documents: Table;
+  /** Stream batches the projector gave up on after its retries: alarmed, to be looked at and re-driven. */
+  readonly projectionFailures: Queue;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -37,6 +41,8 @@ export class Storage extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // New records feed the document projector, off the ack's path.
+      stream: StreamViewType.NEW_IMAGE,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: TABLE.pendingIndex.name,
@@ -91,6 +97,35 @@ export class Storage extends Construct {
       lifecycleRules: [{ expiration: Duration.days(props.retentionDays) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.documents = new Table(this, 'Documents', {
+      partitionKey: { name: DOCUMENTS.partitionKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      // Derived data: it can be rebuilt from the messages, but it also holds the MIS's expectations.
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.documents.addGlobalSecondaryIndex({
+      indexName: DOCUMENTS.updatedIndex.name,
+      partitionKey: { name: DOCUMENTS.updatedIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: DOCUMENTS.updatedIndex.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...DOCUMENTS.updatedIndex.projected],
+    });
+    this.documents.addGlobalSecondaryIndex({
+      indexName: DOCUMENTS.dueIndex.name,
+      partitionKey: { name: DOCUMENTS.dueIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: DOCUMENTS.dueIndex.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
+    this.projectionFailures = new Queue(this, 'ProjectionFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     this.bucket = new Bucket(this, 'Payloads', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,

@@ -11,6 +11,7 @@ if (!hasJava()) console.log('No `java` found: using dynalite (pure JS) instead o
 
 const stack = await startLocalStack({ host, port, siteId: process.env.SITE_ID ?? 'local' });
 const { info } = stack;
+if (!info.documentProjection) console.log('dynalite has no streams: the document API answers, but nothing is projected into documents.');
 
 console.log(`
 N3 callback endpoint (local) is up.

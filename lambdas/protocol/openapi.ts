@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { STAGE_STATES, STAGES } from '../contract/documents';
 import { ENVELOPE_VERSION } from '../contract/envelope';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
@@ -82,6 +83,140 @@ const ackResponse = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Ack' } } },
 });
 
+const STAGE_STATE = {
+  type: 'object',
+  required: ['state', 'message', 'updatedAt'],
+  properties: { state: { type: 'string' }, message: { type: 'string' }, updatedAt: { type: 'string', format: 'date-time' } },
+};
+const DOCUMENT = {
+  type: 'object',
+  description: "A document's state per stage, derived from every callback about it (see README, Document status).",
+  required: ['documentId', 'timeline', 'updatedAt'],
+  properties: {
+    documentId: { type: 'string' },
+    cda: {
+      ...STAGE_STATE,
+      properties: { ...STAGE_STATE.properties, state: { enum: [...STAGE_STATES.cda] }, idMedDocument: { type: 'integer' } },
+    },
+    semd: { ...STAGE_STATE, properties: { ...STAGE_STATE.properties, state: { enum: [...STAGE_STATES.semd] } } },
+    remd: {
+      ...STAGE_STATE,
+      properties: {
+        ...STAGE_STATE.properties,
+        state: { enum: [...STAGE_STATES.remd] },
+        regNumber: { type: 'string' },
+        idFedRequest: { type: 'string' },
+      },
+    },
+    mse: {
+      ...STAGE_STATE,
+      properties: { ...STAGE_STATE.properties, state: { enum: [...STAGE_STATES.mse] }, idResultMse: { type: 'string' } },
+    },
+    vimis: {
+      type: 'array',
+      items: {
+        ...STAGE_STATE,
+        properties: {
+          ...STAGE_STATE.properties,
+          state: { enum: [...STAGE_STATES.vimis] },
+          recipientSystem: { type: 'string' },
+          docType: { type: 'integer' },
+          statusCode: { type: 'integer' },
+        },
+      },
+    },
+    expectations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['stage', 'expectedBy'],
+        properties: {
+          stage: { enum: [...STAGES] },
+          expectedBy: { type: 'string', format: 'date-time' },
+          metAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    timeline: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['messageId', 'messageType', 'status', 'receivedAt'],
+        properties: {
+          messageId: { type: 'string' },
+          messageType: { enum: [...MESSAGE_TYPES] },
+          status: { enum: ['Success', 'Failed'] },
+          receivedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    updatedAt: { type: 'string' },
+  },
+};
+const ERROR = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } };
+const jsonResponse = (description: string, schema: JsonSchema) => ({ description, content: { 'application/json': { schema } } });
+const iam = [{ sigv4: [] }];
+
+/** The document API (IAM auth, SigV4; open on loopback in `npm start`). */
+const DOCUMENT_PATHS = {
+  '/documents': {
+    get: {
+      operationId: 'listDocuments',
+      summary: 'Documents written since (default 1d), optionally in one stage state; or, with silent=true, the silent documents',
+      security: iam,
+      parameters: [
+        { name: 'stage', in: 'query', schema: { enum: [...STAGES] } },
+        { name: 'state', in: 'query', schema: { type: 'string' }, description: 'Needs stage' },
+        { name: 'since', in: 'query', schema: { type: 'string' }, description: '30s, 15m, 24h, 2d, or an ISO time' },
+        { name: 'silent', in: 'query', schema: { enum: ['true'] }, description: 'List [{documentId, stage, expectedBy}] past due instead' },
+      ],
+      responses: {
+        '200': jsonResponse('Documents (or silent documents)', { type: 'array', items: { $ref: '#/components/schemas/Document' } }),
+        '400': jsonResponse('A bad filter, named', ERROR),
+      },
+    },
+  },
+  '/documents/{documentId}': {
+    get: {
+      operationId: 'getDocument',
+      security: iam,
+      parameters: [{ name: 'documentId', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': jsonResponse('The document', { $ref: '#/components/schemas/Document' }),
+        '404': jsonResponse('Nothing about it', ERROR),
+      },
+    },
+  },
+  '/documents/{documentId}/expectations/{stage}': {
+    put: {
+      operationId: 'expectAnswer',
+      summary: 'The MIS expects a final answer for this stage in time; past it, the document is silent',
+      security: iam,
+      parameters: [
+        { name: 'documentId', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'stage', in: 'path', required: true, schema: { enum: [...STAGES] } },
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              oneOf: [
+                { type: 'object', required: ['within'], properties: { within: { type: 'string' } } },
+                { type: 'object', required: ['expectedBy'], properties: { expectedBy: { type: 'string', format: 'date-time' } } },
+              ],
+            },
+          },
+        },
+      },
+      responses: {
+        '200': jsonResponse('The document', { $ref: '#/components/schemas/Document' }),
+        '400': jsonResponse('A bad stage or time', ERROR),
+      },
+    },
+  },
+};
+
 export function buildOpenApi(): JsonSchema {
   const paths = Object.fromEntries(
     MESSAGE_TYPES.map((type) => [
@@ -117,9 +252,11 @@ export function buildOpenApi(): JsonSchema {
         'Any other path answers 404 with a Failed ack.',
     },
     servers: [{ url: '{base}', variables: { base: { default: 'http://127.0.0.1:3000', description: 'The site callback base URL' } } }],
-    paths,
+    paths: { ...paths, ...DOCUMENT_PATHS },
     components: {
+      securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM)' } },
       schemas: {
+        Document: DOCUMENT,
         ...Object.fromEntries(MESSAGE_TYPES.map((type) => [type, schemaOf(type)])),
         Ack: ACK,
         Envelope: ENVELOPE,

@@ -4,7 +4,8 @@ import { LAMBDA_MAX_EVENT_BYTES, MAX_BODY_BYTES } from '../../lambdas/contract/l
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { Template } from 'aws-cdk-lib/assertions';
-import { drain, sqsClient } from '../support/aws';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { drain, dynamoClient, sqsClient } from '../support/aws';
 import { DEPLOYED_SITE, startDeployedSite, type DeployedSite } from '../support/deployed';
 import { RequestTooLargeError, type Invocation, type LambdaProcess } from '../support/lambda-runtime/runtime-api';
 import { freshMessage } from '../support/messages';
@@ -22,6 +23,7 @@ const emulators = inject('emulators');
 let site: DeployedSite;
 let broken: LambdaProcess;
 const sqs = sqsClient(emulators.sqs);
+const dynamo = dynamoClient(emulators.dynamodb);
 const secret = DEPLOYED_SITE.secretPathSegment;
 
 beforeAll(async () => {
@@ -52,7 +54,9 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
   it('runs on Lambda’s Node major version (24), or says why not', () => {
     if (!site.node.version.startsWith('v24')) console.warn(`deployed-bundle tests ran on ${site.node.version}, not Node 24`);
     expect(site.node.version).toMatch(/^v\d+\./);
-    expect(Object.keys(site.functions).sort()).toEqual([...MESSAGE_TYPES, 'Fallback', 'Reconcile'].sort());
+    expect(Object.keys(site.functions).sort()).toEqual(
+      [...MESSAGE_TYPES, 'Fallback', 'Reconcile', 'Project', 'Documents', 'Silence'].sort(),
+    );
   });
 
   it.each(MESSAGE_TYPES)('accepts a %s callback posted to its own function, and forwards it once', async (type) => {
@@ -119,6 +123,41 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
     expect(await site.functions.Reconcile!.invoke(scheduledEvent())).toMatchObject({ ok: true, result: { pendingAfter: 0 } });
   });
 
+  it('projects a stored message from a stream event into its document, served by the document API', async () => {
+    const documentId = `deployed-${Date.now()}`;
+    const message = freshMessage('REMDStatus', { IdSourceMis: documentId });
+    await post('REMDStatus', message);
+    await drain(sqs, site.resources.queueUrl);
+    const { Item } = await dynamo.send(
+      new GetItemCommand({
+        TableName: site.resources.tableName,
+        Key: { MessageId: { S: String(message.MessageId) } },
+        ConsistentRead: true,
+      }),
+    );
+    // Shaped like the stream record Lambda's event source mapping hands over (new image, attribute values).
+    const streamEvent = {
+      Records: [
+        {
+          eventID: '1',
+          eventName: 'INSERT',
+          eventVersion: '1.1',
+          eventSource: 'aws:dynamodb',
+          awsRegion: 'eu-central-1',
+          dynamodb: { NewImage: Item, StreamViewType: 'NEW_IMAGE' },
+        },
+      ],
+    };
+    expect(await site.functions.Project!.invoke(streamEvent)).toMatchObject({ ok: true, result: { projected: 1 } });
+    const answer = await call(site.functions.Documents!, {
+      ...restProxyEvent({ path: `/documents/${documentId}`, method: 'GET' }),
+      path: `/documents/${documentId}`,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.ack).toMatchObject({ documentId, remd: { state: 'registered', regNumber: '215573' } });
+    expect(await site.functions.Silence!.invoke(scheduledEvent())).toMatchObject({ ok: true, result: { silent: 0 } });
+  });
+
   it('still acks a rejection it could not keep (bucket missing), and counts it', async () => {
     const rejected = await post('CDAStatus', '{"MessageId": 1', broken);
     expect(rejected.status).toBe(400);
@@ -167,6 +206,10 @@ describe('the observability contract: every watched metric is emitted, with thos
       'rejectedNotKept',
       'reconciled',
       'PendingCount',
+      'projected',
+      'ProjectionLag',
+      'DocumentsRemd',
+      'SilentDocuments',
     ]) {
       expect(names, name).toContain(name);
     }

@@ -76,7 +76,7 @@ describe('local endpoint over HTTP', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers[0]!.url).toBe(info.baseUrl.replace(/\/$/, ''));
-    expect(Object.keys(doc.paths)).toHaveLength(6);
+    expect(Object.keys(doc.paths)).toHaveLength(6 + 3); // six callback types, three document routes
   });
 
   it('accepts every spec example and hands each to the MIS queue once', async () => {

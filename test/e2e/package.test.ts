@@ -19,11 +19,13 @@ describe('package', () => {
     expect(types).toContain('export declare function createCallbackConsumer');
   });
 
-  it('publishes only the contract types: the envelope and the message catalog, none of the ingest ports', async () => {
+  it('publishes only the contract types: the envelope, documents and the message catalog, none of the ingest ports', async () => {
     const { readdirSync } = await import('node:fs');
     const published = (readdirSync('dist/types', { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts')).sort();
     expect(published).toEqual([
+      'consumer/documents.d.ts',
       'consumer/index.d.ts',
+      'lambdas/contract/documents.d.ts',
       'lambdas/contract/envelope.d.ts',
       'lambdas/errors.d.ts',
       'lambdas/protocol/catalog.d.ts',

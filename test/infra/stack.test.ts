@@ -128,6 +128,7 @@ describe('site stacks', () => {
         'AwsSolutions-APIG6',
         'AwsSolutions-COG4',
         'AwsSolutions-IAM5',
+        'AwsSolutions-SQS3',
       ]),
     );
   });
@@ -198,7 +199,7 @@ describe('site stacks', () => {
       Object.values(functions)
         .map((f) => f.Properties.Handler)
         .sort(),
-    ).toEqual([...MESSAGE_TYPES, 'Fallback', 'Reconcile'].map((h) => `index.${h}`).sort());
+    ).toEqual([...MESSAGE_TYPES, 'Fallback', 'Reconcile', 'Project', 'Documents', 'Silence'].map((h) => `index.${h}`).sort());
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -240,6 +241,32 @@ describe('site stacks', () => {
       'sqs:SendMessage',
     ];
     for (const name of [...MESSAGE_TYPES, 'Fallback']) expect(actionsOf(name)).toEqual(receiver);
+    expect(actionsOf('Project')).toEqual(
+      [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetItem',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+        'dynamodb:PutItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+    expect(actionsOf('Documents')).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
+    );
+    expect(actionsOf('Silence')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actionsOf('Reconcile')).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:Query',
@@ -308,7 +335,7 @@ describe('site stacks', () => {
   });
 
   it('has a high-throughput FIFO queue with SSE and a FIFO dead-letter queue after 5 receives', () => {
-    site1!.resourceCountIs('AWS::SQS::Queue', 2);
+    site1!.resourceCountIs('AWS::SQS::Queue', 3); // MIS queue, its DLQ, the projector's failure queue
     site1!.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       FifoThroughputLimit: 'perMessageGroupId',
@@ -346,8 +373,14 @@ describe('site stacks', () => {
   it('alarms on 5xx, function errors, dead letters, consumer lag, pending and rejections, to the site topic', () => {
     const alarms = Object.values(site1!.findResources('AWS::CloudWatch::Alarm'));
     // 5xx, 8 functions, dead letters, consumer lag, pending, rejected, rejected not kept, oversize (WAF)
-    expect(alarms).toHaveLength(1 + 8 + 4 + 1 + 1);
-    expect(Object.values(site2!.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1 + 8 + 4 + 1);
+    // 5xx, 11 functions, dead letters, consumer lag, pending, rejected, rejected not kept, silent, projection failures, oversize (WAF)
+    expect(alarms).toHaveLength(1 + 11 + 4 + 1 + 2 + 1);
+    expect(Object.values(site2!.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1 + 11 + 4 + 1 + 2);
+    site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('n3-callback silent'),
+      EvaluationPeriods: 12,
+      Threshold: 0,
+    });
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'PendingCount', EvaluationPeriods: 10, Threshold: 0 });
@@ -372,9 +405,31 @@ describe('site stacks', () => {
             Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
           }),
           Match.objectLike({ Action: 's3:GetObject' }),
+          Match.objectLike({ Action: 'execute-api:Invoke' }),
         ],
       },
     });
+  });
+
+  it('serves the document API on IAM auth, outside the sender CIDR rule, to this account only', () => {
+    const methods = Object.values(site1!.findResources('AWS::ApiGateway::Method', { Properties: { AuthorizationType: 'AWS_IAM' } }));
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'PUT']);
+    const [api] = Object.values(site1!.findResources('AWS::ApiGateway::RestApi'));
+    const statements = api!.Properties.Policy.Statement as Array<Record<string, unknown>>;
+    const deny = statements.find((s) => s.Effect === 'Deny')!;
+    expect(deny.NotResource).toEqual(['execute-api:/*/*/documents', 'execute-api:/*/*/documents/*']);
+    const documentsAllow = statements.find((s) => s.Effect === 'Allow' && s.Resource)!;
+    expect(JSON.stringify(documentsAllow.Principal)).toContain(':root');
+    site1!.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+    });
+    site1!.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    site1!.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    expect(Object.keys(site1!.toJSON().Outputs)).toEqual(expect.arrayContaining(['DocumentsApiUrl', 'DocumentsTableName']));
   });
 });
 

@@ -46,6 +46,7 @@ export function functionSpecs(stack: CallbackStack, resources: Resources): Funct
   const template = Template.fromStack(stack);
   const resolved: Record<string, string> = {
     TABLE_NAME: resources.tableName,
+    DOCUMENTS_TABLE_NAME: resources.documentsTableName,
     QUEUE_URL: resources.queueUrl,
     BUCKET_NAME: resources.bucket,
   };

@@ -32,8 +32,15 @@ describe('openapi', () => {
     expect(committed).toEqual(built);
   });
 
-  it('lists the six routes, each with its message schema and the ack for every answer', () => {
-    expect(Object.keys(built.paths).sort()).toEqual(MESSAGE_TYPES.map((t) => `/${t}`).sort());
+  it('lists the six routes, each with its message schema and the ack for every answer, and the document API', () => {
+    expect(Object.keys(built.paths).sort()).toEqual(
+      [
+        ...MESSAGE_TYPES.map((t) => `/${t}`),
+        '/documents',
+        '/documents/{documentId}',
+        '/documents/{documentId}/expectations/{stage}',
+      ].sort(),
+    );
     for (const type of MESSAGE_TYPES) {
       const post = built.paths[`/${type}`]!.post;
       expect(post.requestBody.content['application/json']!.schema.$ref).toBe(`#/components/schemas/${type}`);
