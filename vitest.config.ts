@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // DynamoDB Local and fauxqs are started once for the run; each test file provisions its own resources.
     globalSetup: ['test/support/global-emulators.ts'],
+    // The SDK's Node-version notice, once per worker, is noise here (the lock file pins the SDK).
+    setupFiles: ['local/quiet-sdk-warning.ts'],
     env: {
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',

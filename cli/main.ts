@@ -7,9 +7,10 @@ import { STAGES } from '../lambdas/contract/documents';
 import { documentFilter, formatDocument, formatDocuments, formatSilent, stageAndWithin } from './documents';
 import { redrive } from './redrive';
 import { formatRejected, listRejected, showRejected } from './rejected';
-import { report, simulate } from './simulate';
+import { report, SCENARIOS, simulate } from './simulate';
+import { BaseUrlError } from '../local/base-url';
 import { tail } from './tail';
-import { DEFAULT_BASE, requireValue, resolveTarget, UsageError } from './target';
+import { requireValue, resolveTarget, UsageError } from './target';
 import { paint } from './ui';
 
 const USAGE = `n3-callback — tools for the N3.Health callback endpoint
@@ -31,7 +32,7 @@ Usage:
                                                       the MIS expects a final answer for stage S in time
   n3-callback silent [--json]                         documents whose expected answer is overdue
 
---base defaults to $N3_CALLBACK_BASE or ${DEFAULT_BASE} (\`npm start\`). Against \`npm start\` the queue
+--base defaults to $N3_CALLBACK_BASE, else http://127.0.0.1:$PORT/, else http://127.0.0.1:3000/ (\`npm start\`). Against \`npm start\` the queue
 and table are found through /_local/info; against AWS pass the stack outputs (--queue-url, --dlq-url,
 --table, --bucket, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME, N3_BUCKET_NAME) with the usual AWS credentials.
 The document commands use the document API: \`npm start\`'s base URL, or against AWS \`--api\` (stack output
@@ -39,29 +40,31 @@ DocumentsApiUrl, or N3_DOCUMENTS_API), signed with your AWS credentials.
 MessageType: ${MESSAGE_TYPES.join(', ')}; stage: ${STAGES.join(', ')}`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      base: { type: 'string' },
-      'queue-url': { type: 'string' },
-      'dlq-url': { type: 'string' },
-      table: { type: 'string' },
-      bucket: { type: 'string' },
-      show: { type: 'string' },
-      body: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      since: { type: 'string' },
-      once: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      max: { type: 'string' },
-      api: { type: 'string' },
-      stage: { type: 'string' },
-      state: { type: 'string' },
-      within: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = explainingArgs(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        base: { type: 'string' },
+        'queue-url': { type: 'string' },
+        'dlq-url': { type: 'string' },
+        table: { type: 'string' },
+        bucket: { type: 'string' },
+        show: { type: 'string' },
+        body: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        since: { type: 'string' },
+        once: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        max: { type: 'string' },
+        api: { type: 'string' },
+        stage: { type: 'string' },
+        state: { type: 'string' },
+        within: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }),
+  );
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
@@ -71,23 +74,32 @@ export async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'simulate': {
+      const only = values.only ? new RegExp(values.only, 'i') : undefined;
+      if (only && !SCENARIOS.some((s) => only.test(s.name)))
+        throw new UsageError(`no scenario matches --only ${JSON.stringify(values.only)}: n3-callback simulate --help`);
       console.error(`Simulating the N3 sender against ${target.baseUrl}`);
-      const results = await simulate(target.baseUrl, values.only ? { only: new RegExp(values.only, 'i') } : {});
+      const results = await simulate(target.baseUrl, only ? { only } : {});
       console.log(report(results));
       return results.every((r) => r.ok) ? 0 : 1;
     }
     case 'send': {
       const [typeName, file] = rest;
-      const type = typeName ? findMessageType(typeName) : undefined;
-      if (!type || !file) throw new UsageError('send needs a MessageType and a JSON file');
-      const response = await fetch(new URL(type, target.baseUrl), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json; charset=utf-8' },
-        body: readFileSync(file),
-      });
+      if (!typeName || !file)
+        throw new UsageError('send needs a MessageType and a JSON file: n3-callback send REMDStatus examples/REMDStatus.json');
+      const type = findMessageType(typeName);
+      if (!type) throw new UsageError(`unknown MessageType "${typeName}": one of ${MESSAGE_TYPES.join(', ')}`);
+      const body = readFileOrExplain(file);
+      const url = new URL(type, target.baseUrl);
+      const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body });
       const text = await response.text();
+      let ack: Ack;
+      try {
+        ack = JSON.parse(text) as Ack;
+      } catch {
+        throw new UsageError(`the answer from ${url.href} is not an ack (HTTP ${response.status}): is --base the callback endpoint?`);
+      }
       console.log(`HTTP ${response.status}\n${text}`);
-      return (JSON.parse(text) as Ack).Status === 'Success' ? 0 : 1;
+      return ack.Status === 'Success' ? 0 : 1;
     }
     case 'tail': {
       const tableName = requireValue(target.tableName, 'the table (--table)');
@@ -95,7 +107,15 @@ export async function main(argv: string[]): Promise<number> {
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       if (!values.once) console.error(paint('dim', `Watching ${tableName} (Ctrl-C stops)…`));
-      await tail({ dynamodb: target.dynamodb, tableName, json: values.json, since, follow: !values.once, signal: controller.signal });
+      const shown = await tail({
+        dynamodb: target.dynamodb,
+        tableName,
+        json: values.json,
+        since,
+        follow: !values.once,
+        signal: controller.signal,
+      });
+      if (values.once && shown === 0 && !values.json) console.log(`No callbacks since ${since}.`);
       return 0;
     }
     case 'redrive': {
@@ -103,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
         sqs: target.sqs,
         dlqUrl: requireValue(target.dlqUrl, 'the dead-letter queue (--dlq-url)'),
         queueUrl: requireValue(target.queueUrl, 'the MIS queue (--queue-url)'),
-        max: values.max ? Number(values.max) : undefined,
+        max: values.max === undefined ? undefined : positiveInteger(values.max, '--max'),
       });
       console.log(`${moved} message(s) moved from the dead-letter queue back to the MIS queue`);
       return 0;
@@ -111,7 +131,13 @@ export async function main(argv: string[]): Promise<number> {
     case 'rejected': {
       const bucket = requireValue(target.bucket, 'the bucket (--bucket)');
       if (values.show) {
-        console.log(await showRejected(target.s3, bucket, values.show, values.body));
+        try {
+          console.log(await showRejected(target.s3, bucket, values.show, values.body));
+        } catch (error) {
+          if ((error as Error).name === 'NoSuchKey')
+            throw new UsageError(`no rejected request under "${values.show}": n3-callback rejected lists the keys`);
+          throw error;
+        }
         return 0;
       }
       const since = new Date(Date.now() - durationMs(values.since ?? '1d'));
@@ -163,12 +189,56 @@ function durationMs(text: string): number {
   return Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
+/**
+ * Exit codes: 0 done; 1 the endpoint said no (a Failed ack, a failed scenario, an unknown document);
+ * 2 the command could not run (a wrong argument, nothing answering, a missing file). Errors are one
+ * line that says what to do; DEBUG=1 adds the stack.
+ */
 export async function run(argv: string[]): Promise<void> {
   try {
     process.exitCode = await main(argv);
   } catch (error) {
-    console.error(paint('red', `n3-callback: ${(error as Error).message}`));
-    if (!(error instanceof UsageError)) console.error((error as Error).stack);
+    console.error(paint('red', `n3-callback: ${explain(error as Error)}`));
+    if (process.env.DEBUG) console.error((error as Error).stack);
     process.exitCode = 2;
   }
+}
+
+/** The one line a person needs, for the errors people meet. */
+export function explain(error: Error & { code?: string; cause?: unknown }): string {
+  if (error instanceof UsageError || error instanceof BaseUrlError) return error.message;
+  const cause = error.cause as { code?: string; address?: string; port?: number } | undefined;
+  if (error.message === 'fetch failed' && cause?.code && ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH'].includes(cause.code)) {
+    const where = cause.address ? `http://${cause.address}${cause.port ? `:${cause.port}` : ''}/` : 'the base URL';
+    return `nothing answers at ${where} — is npm start running? (--base / N3_CALLBACK_BASE)`;
+  }
+  if (error.name === 'CredentialsProviderError')
+    return 'no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID (or point --base at npm start)';
+  if (error.name === 'ResourceNotFoundException' || error.name === 'QueueDoesNotExist' || error.name === 'NoSuchBucket') {
+    return `${error.message.split('\n')[0]}: check --table / --queue-url / --bucket (the stack outputs)`;
+  }
+  return `${error.name}: ${error.message.split('\n')[0]} (DEBUG=1 shows where)`;
+}
+
+function explainingArgs<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    throw new UsageError(`${message} (n3-callback --help lists the options)`);
+  }
+}
+
+function readFileOrExplain(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${code ?? (error as Error).message}`);
+  }
+}
+
+function positiveInteger(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} takes a whole number above 0, got "${text}"`);
+  return Number(text);
 }

@@ -38,9 +38,14 @@ export function formatRejected(entries: readonly RejectedEntry[], json: boolean)
   );
 }
 
-export async function showRejected(s3: S3Client, bucket: string, key: string, withBody: boolean): Promise<string> {
+/** One kept rejected request, as stored. */
+export async function readRejected(s3: S3Client, bucket: string, key: string): Promise<RejectedRequest> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const record = JSON.parse(await object.Body!.transformToString('utf-8')) as RejectedRequest;
+  return JSON.parse(await object.Body!.transformToString('utf-8')) as RejectedRequest;
+}
+
+export async function showRejected(s3: S3Client, bucket: string, key: string, withBody: boolean): Promise<string> {
+  const record = await readRejected(s3, bucket, key);
   const { bodyBase64, ...facts } = record;
   const lines = [JSON.stringify(facts, null, 2)];
   if (withBody) lines.push('--- body as sent ---', Buffer.from(bodyBase64, 'base64').toString('utf8'));

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { localDynamoDb, localS3, localSqs } from '../local/clients';
+import { baseUrlFrom } from '../local/base-url';
 import type { LocalInfo } from '../local/stack';
 
 /*
@@ -30,10 +31,8 @@ export interface TargetFlags {
   readonly bucket?: string;
 }
 
-export const DEFAULT_BASE = 'http://127.0.0.1:3000/';
-
 export async function resolveTarget(flags: TargetFlags, env = process.env): Promise<Target> {
-  const baseUrl = withSlash(flags.base ?? env.N3_CALLBACK_BASE ?? DEFAULT_BASE);
+  const baseUrl = baseUrlFrom(flags.base, env);
   const info = await localInfo(baseUrl);
   // Flags first; then what `npm start` says of itself, or else the environment (a deployed stack's outputs).
   return {
@@ -60,8 +59,6 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
-
-const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 
 async function localInfo(baseUrl: string): Promise<LocalInfo | undefined> {
   try {

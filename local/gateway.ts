@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES, MAX_BODY_BYTES } from '../lambdas/contract/limits';
@@ -22,10 +25,17 @@ export interface GatewayOptions {
   readonly routes: Readonly<Record<MessageType, LambdaHandler>>;
   /** The function behind every other path (the deployed catch-all). */
   readonly fallback: LambdaHandler;
+  /** Told of each answered request (npm start prints one short line per request). */
+  readonly onRequest?: (entry: RequestLogEntry) => void;
   /** The document API (`/documents…`), deployed behind IAM auth; here open on loopback. */
   readonly documents?: LambdaHandler;
-  /** Extra GET endpoints under /_local/ (info, openapi…), answered as JSON. */
-  readonly localEndpoints?: Readonly<Record<string, () => unknown>>;
+  /**
+   * Extra GET endpoints under /_local/ (info, openapi, the console's data…), answered as JSON: keyed by
+   * the first segment after /_local/, given the query and the remaining segments.
+   */
+  readonly localEndpoints?: Readonly<Record<string, LocalEndpoint>>;
+  /** Static files of the local console, served under /_local/ (`index.html` for /_local/). */
+  readonly consoleDir?: string;
   readonly host?: string;
   readonly port?: number;
   /** Slow senders: how long headers, and a whole request, may take (defaults 10 s and the gateway's 29 s). */
@@ -42,6 +52,20 @@ export function routesFor(functionFor: (type: MessageType | undefined) => Lambda
     fallback: functionFor(undefined),
   };
 }
+
+/** One answered request, for a log line: no body, no free text. */
+export interface RequestLogEntry {
+  readonly at: Date;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** The ack's Status, when the answer is an ack. */
+  readonly ackStatus?: string;
+  readonly messageId?: string;
+  readonly ms: number;
+}
+
+export type LocalEndpoint = (query: URLSearchParams, rest: readonly string[]) => unknown;
 
 export interface RunningGateway {
   readonly url: string;
@@ -62,6 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
   });
   // Slowloris: a sender that trickles headers or body is cut off; the checks run every second.
+  server.on('clientError', answerClientError);
   server.headersTimeout = options.headersTimeoutMs ?? 10_000;
   server.requestTimeout = options.requestTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
   server.keepAliveTimeout = 5_000;
@@ -82,6 +107,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
+/**
+ * A request the HTTP parser refused before any handler saw it (headers over Node's 16 KB, a malformed
+ * request line, headers too slow): answer with the ack shape and close *gracefully*. Node's own answer
+ * closes at once; with the sender still writing (64 KB of headers, say) the unread bytes make the kernel
+ * reset the connection, and since Node 24 the sender then often sees ECONNRESET instead of the 431. So
+ * the rest of what it sends is read and dropped, and the connection ends after it (or after a second).
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, text] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, `${ACK_TEXT.rejected}: заголовки запроса больше 16 КБ`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, `${ACK_TEXT.rejected}: запрос не получен целиком вовремя`]
+        : [400, `${ACK_TEXT.rejected}: некорректный HTTP-запрос`];
+  const body = JSON.stringify(fixedAck(text));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.on('error', () => socket.destroy());
+  socket.resume();
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, options: GatewayOptions): Promise<void> {
   // Split by hand: `new URL('//CDAStatus', base)` would read CDAStatus as a host name.
   const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split('?', 2);
@@ -90,9 +140,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   const query = new URLSearchParams(rawQuery);
   const segments = path.split('/').filter(Boolean);
 
+  // A browser opening the console asks for an icon; it is not a callback to keep as rejected.
+  if (path === '/favicon.ico') return send(res, { statusCode: 204, headers: {}, body: '' });
   if (segments[0] === '_local' && req.method === 'GET') {
-    const endpoint = options.localEndpoints?.[segments.slice(1).join('/')];
-    if (endpoint) return send(res, json(200, endpoint()));
+    const [name = '', ...rest] = segments.slice(1).map(decodeURIComponent);
+    const endpoint = options.localEndpoints?.[name];
+    if (endpoint) {
+      try {
+        return send(res, json(200, await endpoint(query, rest)));
+      } catch (error) {
+        return send(res, json(error instanceof NotFound ? 404 : 500, { error: (error as Error).message }));
+      }
+    }
+    const file = options.consoleDir ? consoleFile(options.consoleDir, name === '' ? 'index.html' : name) : undefined;
+    if (file) return send(res, file);
     return send(res, json(404, { error: 'no such local endpoint' }));
   }
 
@@ -117,8 +178,53 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   const event = toEvent(req, path, query, body, requestId, type);
   // Lambda refuses a synchronous event over 6 MB; the gateway then answers its own 5xx (ack-shaped by our gateway responses).
   if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_EVENT_BYTES) return send(res, ackResult(500, fixedAck(ACK_TEXT.unavailable)));
+  const started = performance.now();
   const result = await handler(event, lambdaContext(requestId, isDocuments ? 'Documents' : (type ?? 'Fallback')));
   send(res, result);
+  if (options.onRequest) {
+    const ack = isDocuments ? undefined : ackOf(result.body);
+    options.onRequest({
+      at: new Date(),
+      method: req.method ?? '',
+      path: path.slice(0, 80),
+      status: result.statusCode,
+      ackStatus: ack?.Status,
+      messageId: ack?.MessageId,
+      ms: performance.now() - started,
+    });
+  }
+}
+
+/** A local endpoint's way to say 404. */
+export class NotFound extends Error {}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** A file of the console folder by its plain name (no paths: nothing outside the folder is served). */
+function consoleFile(dir: string, name: string): APIGatewayProxyResult | undefined {
+  const type = CONTENT_TYPES[extname(name)];
+  if (!type || !/^[\w.-]+$/.test(name)) return undefined;
+  try {
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; style-src 'self'" },
+      body: readFileSync(join(dir, name), 'utf8'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function ackOf(body: string): { Status?: string; MessageId?: string } | undefined {
+  try {
+    return JSON.parse(body) as { Status?: string; MessageId?: string };
+  } catch {
+    return undefined;
+  }
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {

@@ -1,4 +1,11 @@
-import { CreateTableCommand, UpdateTimeToLiveCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DOCUMENTS, QUEUE, TABLE } from '../lambdas/adapters/shapes';
@@ -70,6 +77,9 @@ export async function provision(endpoints: Endpoints, names: { prefix: string })
 
 async function createTable(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
   const { partitionKey, pendingIndex, dayIndex } = TABLE;
+  // Kept from an earlier run (npm start --data): use it as it is.
+  const existing = await describe(client, tableName);
+  if (existing) return existing.LatestStreamArn;
   const created = await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -120,6 +130,7 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<s
 
 async function createDocumentsTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const { partitionKey, updatedIndex, dueIndex } = DOCUMENTS;
+  if (await describe(client, tableName)) return;
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -153,4 +164,13 @@ async function createDocumentsTable(client: DynamoDBClient, tableName: string): 
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+}
+
+async function describe(client: DynamoDBClient, tableName: string) {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
 }

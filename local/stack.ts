@@ -1,6 +1,8 @@
-import { lambdaContext, routesFor, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
-import { startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
+import { lambdaContext, type RequestLogEntry, routesFor, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
+import { hasJava, startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './clients';
+import { fileURLToPath } from 'node:url';
+import { consoleEndpoints } from './console-api';
 import { provision, type Resources } from './provision';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
 import type { MessageType } from '../lambdas/protocol/catalog';
@@ -43,6 +45,12 @@ export interface LocalOptions {
   readonly port?: number;
   readonly siteId?: string;
   readonly preferJava?: boolean;
+  /** Keep the tables across restarts in this folder (DynamoDB Local only; queues and bucket always start empty). */
+  readonly dataDir?: string;
+  /** Told each step of the start (emulators, resources, ready), for a progress line. */
+  readonly onProgress?: (step: string) => void;
+  /** Told of each request the local gateway answered, for a short log line. */
+  readonly onRequest?: (entry: RequestLogEntry) => void;
   /** Called with each failed projection batch (it is retried). */
   readonly onProjectionError?: (error: Error) => void;
   /** How often the reconciler runs (AWS: every minute on a schedule). 0: never; tests run it by hand. */
@@ -58,7 +66,13 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
   };
   try {
     const siteId = options.siteId ?? 'local';
-    const [dynamo, fauxqs] = await Promise.all([startDynamo({ preferJava: options.preferJava }), startFauxqs()]);
+    options.onProgress?.(
+      hasJava() && options.preferJava !== false
+        ? 'starting DynamoDB Local (Java) and fauxqs (SQS + S3)…'
+        : 'starting dynalite and fauxqs (SQS + S3)…',
+    );
+    const [dynamo, fauxqs] = await Promise.all([startDynamo({ preferJava: options.preferJava, dataDir: options.dataDir }), startFauxqs()]);
+    options.onProgress?.('creating the table, queues and bucket…');
     started.push(dynamo, fauxqs);
     const resources: Resources = await provision(
       { dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint },
@@ -100,11 +114,14 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
     const gateway = await startGateway({
       ...routesFor((type) => functions[type ?? 'Fallback']),
       documents: functions.Documents,
+      onRequest: options.onRequest,
+      consoleDir: fileURLToPath(new URL('./console/', import.meta.url)),
       host: options.host,
       port: options.port,
       localEndpoints: {
         info: () => info,
         health: () => ({ status: 'ok' }),
+        ...consoleEndpoints({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, resources }),
         'openapi.json': () => ({ ...buildOpenApi(), servers: [{ url: info?.baseUrl.replace(/\/$/, '') }] }),
       },
     });

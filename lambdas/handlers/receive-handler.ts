@@ -104,6 +104,9 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
   function count(outcome: RequestOutcome, messageType: MessageType | undefined): void {
     // One type per invocation in Lambda, so a function-wide dimension is exact. A request whose type
     // could not be told still counts, under its own value, so that every rejection reaches the alarm.
+    // Set, not added: where nothing flushes between invocations (tests, npm start with metrics off), adding
+    // the dimension again would warn on every request.
+    metrics.clearDimensions();
     metrics.addDimension('MessageType', messageType ?? UNKNOWN_TYPE);
     metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
   }

@@ -74,6 +74,7 @@ describe('abuse of the local endpoint', () => {
   it('refuses headers larger than the adapter takes, and keeps serving', async () => {
     const reply = await send('POST', '/MseResult', '{}', { 'X-Padding': 'x'.repeat(64 * 1024) });
     expect(reply.status).toBe(431);
+    expect(ackOf(reply)).toEqual({ MessageId: '', Message: 'Сообщение отклонено: заголовки запроса больше 16 КБ', Status: 'Failed' });
     await stillServes();
   });
 

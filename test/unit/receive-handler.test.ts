@@ -52,6 +52,14 @@ describe('receive handler', () => {
     expect(queue.sent).toHaveLength(1);
   });
 
+  it('sets its MessageType dimension quietly on every request, even where nothing flushes the metrics', async () => {
+    for (const type of ['SEMDStatus', 'REMDStatus', 'SEMDStatus'] as const) {
+      await call(type, proxyEvent({ path: `/${type}`, body: JSON.stringify(freshMessage(type)) }));
+    }
+    await call(undefined, proxyEvent({ path: '/Nope', body: '{}' }));
+    expect(logLines.join('')).not.toContain('has already been added');
+  });
+
   it('accepts a body the gateway passed as text', async () => {
     const { status } = await call(
       'MseResult',

@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startLocalStack, type LocalStack } from '../../local/stack';
+
+/*
+ * The local console in a real headless browser (Debian's chromium, driven by playwright-core with its
+ * executable path: no browser download). It opens the console, sends an example through the page,
+ * sees it arrive, opens its document, opens a rejected request's body, and switches language.
+ */
+
+const chromium = (() => {
+  try {
+    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+})();
+if (!chromium) console.warn('console test skipped: no chromium (apt-get install chromium)');
+const onJava = inject('emulators').dynamodbKind === 'dynamodb-local';
+
+describe.runIf(chromium)('local console in headless Chromium', () => {
+  let stack: LocalStack;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ port: 0, siteId: 'console', reconcileEverySeconds: 0 });
+    const { chromium: launcher } = await import('playwright-core');
+    browser = await launcher.launch({
+      executablePath: chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ locale: 'en-US' });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('sends an example from the page and shows it arriving, then its document', async () => {
+    await page.goto(new URL('_local/', stack.info.baseUrl).href);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('N3 callbacks — local console');
+    await page.getByRole('button', { name: 'REMDStatus', exact: true }).click();
+    await expect.poll(() => page.locator('#send-result').textContent()).toContain('REMDStatus: HTTP 200, Success');
+    const arrived = page.locator('#arrivals tbody tr', { hasText: 'REMDStatus' });
+    await expect.poll(() => arrived.count()).toBeGreaterThan(0);
+    expect(await arrived.first().textContent()).toContain('FORWARDED');
+    if (onJava) {
+      await stack.projected(5_000);
+      await arrived.first().getByRole('button').click();
+      await expect.poll(() => page.locator('#document').textContent()).toContain('registered');
+      expect(await page.locator('#document').textContent()).toContain('№ 215573');
+    }
+    await expect.poll(() => page.locator('#queue-depth').textContent()).not.toBe('…');
+  });
+
+  it('lists a rejected request with its reason, and shows its body only when asked', async () => {
+    await fetch(new URL('REMDStatus', stack.info.baseUrl), { method: 'POST', body: '{"MessageId": "not-json' });
+    const rejectedRow = page.locator('#rejected tbody tr', { hasText: 'invalid_body' });
+    await expect.poll(() => rejectedRow.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(await page.locator('#rejected-detail').isHidden()).toBe(true);
+    await rejectedRow.first().getByRole('button', { name: 'Show body' }).click();
+    await expect.poll(() => page.locator('#rejected-detail').textContent()).toContain('"MessageId": "not-json');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('rejected-detail');
+  });
+
+  it('reads in Russian and English, with labelled controls', async () => {
+    await page.getByRole('button', { name: 'Русский' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Обратные вызовы N3 — локальная консоль');
+    expect(await page.getAttribute('html', 'lang')).toBe('ru');
+    await expect.poll(() => page.getByLabel('Идентификатор документа', { exact: false }).count()).toBe(1);
+    await page.getByRole('button', { name: 'English' }).click();
+    expect(await page.getByLabel('Document id', { exact: false }).count()).toBe(1);
+    await page.screenshot({ path: process.env.N3_CONSOLE_SCREENSHOT ?? `${process.env.TMPDIR ?? '/tmp'}/n3-console.png`, fullPage: true });
+  });
+});
