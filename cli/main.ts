@@ -212,6 +212,9 @@ export function explain(error: Error & { code?: string; cause?: unknown }): stri
     const where = cause.address ? `http://${cause.address}${cause.port ? `:${cause.port}` : ''}/` : 'the base URL';
     return `nothing answers at ${where} — is npm start running? (--base / N3_CALLBACK_BASE)`;
   }
+  if (error.message === 'fetch failed' && (cause as Error | undefined)?.message === 'bad port') {
+    return 'fetch refuses that port (one browsers block): run npm start on another PORT';
+  }
   if (error.name === 'CredentialsProviderError')
     return 'no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID (or point --base at npm start)';
   if (error.name === 'ResourceNotFoundException' || error.name === 'QueueDoesNotExist' || error.name === 'NoSuchBucket') {

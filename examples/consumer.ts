@@ -1,14 +1,21 @@
 /*
  * The MIS side, runnable against `npm start`:  npx tsx examples/consumer.ts
+ * Finds the endpoint as every tool here does (N3_CALLBACK_BASE, else PORT, else :3000).
  * Prints each callback once; Ctrl-C stops after the messages in hand are done.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createCallbackConsumer, type CallbackMessage } from '../consumer/index';
+import { baseUrlFrom } from '../local/base-url';
 import type { LocalInfo } from '../local/stack';
 
-const base = process.env.N3_CALLBACK_BASE ?? 'http://127.0.0.1:3000/';
-const info = (await (await fetch(new URL('_local/info', base))).json()) as LocalInfo;
+const base = baseUrlFrom(undefined);
+const info = (await fetch(new URL('_local/info', base))
+  .then((response) => response.json())
+  .catch(() => {
+    console.error(`nothing answers at ${base} — is npm start running? (N3_CALLBACK_BASE / PORT)`);
+    process.exit(2);
+  })) as LocalInfo;
 const aws = { region: info.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 // Handlers must be idempotent by MessageId: the queue delivers at least once.

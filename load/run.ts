@@ -1,4 +1,5 @@
 import '../local/quiet-sdk-warning';
+import { baseUrlFrom } from '../local/base-url';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -30,11 +31,14 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const duplicateShare = Number(values.duplicates);
 
-const child = values.base ? undefined : startChild('bench/servers.ts', ['stack']);
+// Against a running endpoint when told where (--base or N3_CALLBACK_BASE, the one rule of local/base-url.ts);
+// otherwise against a product of its own, so that it never empties the queue of an `npm start` by surprise.
+const target = values.base || process.env.N3_CALLBACK_BASE ? baseUrlFrom(values.base) : undefined;
+const child = target ? undefined : startChild('bench/servers.ts', ['stack']);
 try {
   const info: LocalInfo = child
     ? await messageFrom<LocalInfo>(child, 'info')
-    : ((await (await fetch(new URL('_local/info', values.base))).json()) as LocalInfo);
+    : ((await (await fetch(new URL('_local/info', target))).json()) as LocalInfo);
   const url = `${info.baseUrl}REMDStatus`;
   console.error(`Load: ${rate} req/s for ${seconds} s, ${duplicateShare * 100}% re-sends, against ${info.baseUrl}`);
 

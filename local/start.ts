@@ -26,7 +26,8 @@ try {
 const host = process.env.HOST ?? '127.0.0.1';
 let port = DEFAULT_PORT;
 try {
-  if (process.env.PORT) port = portFrom(process.env.PORT);
+  // PORT=0: any free port (the tests use it).
+  if (process.env.PORT) port = process.env.PORT === '0' ? 0 : portFrom(process.env.PORT);
 } catch (error) {
   fail((error as BaseUrlError).message);
 }

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,5 +125,84 @@ describe('CLI and consumer on `npm start`', () => {
     const withBody = await cli('rejected', '--base', stack.info.baseUrl, '--show', missing.key, '--body');
     expect(withBody.stdout).toContain('--- body as sent ---');
     expect(withBody.stdout).toContain('"IdSourceMis"');
+  });
+});
+
+describe('CLI errors: one line that says what to do, and an exit code', () => {
+  let stack: LocalStack;
+  let html: Server;
+  let htmlUrl: string;
+  beforeAll(async () => {
+    stack = await startLocalStack({ port: 0, siteId: 'cli-errors', reconcileEverySeconds: 0 });
+    html = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>not an endpoint</html>'));
+    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+    htmlUrl = `http://127.0.0.1:${(html.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    html?.close();
+    await stack?.stop();
+  });
+
+  const failing = async (env: Record<string, string>, ...args: string[]) => {
+    const error = (await exec(process.execPath, ['cli/n3-callback.mjs', ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }).then(
+      () => {
+        throw new Error(`n3-callback ${args.join(' ')} succeeded`);
+      },
+      (e: { code: number; stderr: string }) => e,
+    )) as { code: number; stderr: string };
+    const lines = error.stderr.trim().split('\n');
+    expect(lines, error.stderr).toHaveLength(1);
+    return { code: error.code, line: lines[0]! };
+  };
+
+  it.each([
+    [
+      'nothing listening',
+      { N3_CALLBACK_BASE: 'http://127.0.0.1:1025/' },
+      ['send', 'SEMDStatus', 'examples/SEMDStatus.json'],
+      2,
+      'nothing answers at http://127.0.0.1:1025/ — is npm start running?',
+    ],
+    ['a missing file', {}, ['send', 'SEMDStatus', 'no-such.json'], 2, 'no such file: no-such.json'],
+    [
+      'an unknown MessageType',
+      {},
+      ['send', 'Foo', 'examples/SEMDStatus.json'],
+      2,
+      'unknown MessageType "Foo": one of CDAStatus, SEMDStatus',
+    ],
+    ['an unknown flag', {}, ['tail', '--frob'], 2, "Unknown option '--frob' (n3-callback --help lists the options)"],
+    [
+      'a base that is not a URL',
+      { N3_CALLBACK_BASE: 'localhost:3000' },
+      ['send', 'SEMDStatus', 'examples/SEMDStatus.json'],
+      2,
+      'N3_CALLBACK_BASE "localhost:3000" is not an http(s) URL',
+    ],
+    ['a bad PORT', { N3_CALLBACK_BASE: '', PORT: 'abc' }, ['simulate'], 2, 'PORT must be a number from 1 to 65535, got "abc"'],
+    ['a scenario filter that matches nothing', {}, ['simulate', '--only', 'zzz'], 2, 'no scenario matches --only "zzz"'],
+    ['a count that is not one', {}, ['redrive', '--max', 'abc'], 2, '--max takes a whole number above 0, got "abc"'],
+    ['an unknown rejected key', {}, ['rejected', '--show', 'rejected/nope.json'], 2, 'no rejected request under "rejected/nope.json"'],
+  ] as const)('%s', async (_name, env, args, code, line) => {
+    const base: Record<string, string> = 'N3_CALLBACK_BASE' in env ? {} : { N3_CALLBACK_BASE: stack.info.baseUrl };
+    const result = await failing({ ...base, ...(env as Record<string, string>) }, ...args);
+    expect(result.code).toBe(code);
+    expect(result.line).toContain(line);
+  });
+
+  it('says when --base is not the callback endpoint', async () => {
+    const result = await failing({}, 'send', 'SEMDStatus', 'examples/SEMDStatus.json', '--base', htmlUrl);
+    expect(result).toEqual({
+      code: 2,
+      line: `n3-callback: the answer from ${htmlUrl}SEMDStatus is not an ack (HTTP 200): is --base the callback endpoint?`,
+    });
+  });
+
+  it('follows PORT when N3_CALLBACK_BASE is unset, and says so when tail finds nothing', async () => {
+    const port = new URL(stack.info.baseUrl).port;
+    const { stdout } = await exec(process.execPath, ['cli/n3-callback.mjs', 'tail', '--once', '--since', '1s'], {
+      env: { ...process.env, NO_COLOR: '1', N3_CALLBACK_BASE: '', PORT: port },
+    });
+    expect(stdout.trim()).toMatch(/^No callbacks since \d{4}-/);
   });
 });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sha256 } from '../../lambdas/ingest/envelope';
@@ -211,6 +213,30 @@ describe('local endpoint over HTTP', () => {
 });
 
 describe('npm start', () => {
+  const startFails = (env: Record<string, string>) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { status: run.status, lines: run.stderr.trim().split('\n') };
+  };
+
+  it('says in one line, at once, when PORT is not a port or is taken', async () => {
+    expect(startFails({ PORT: 'abc' })).toEqual({ status: 1, lines: ['npm start: PORT must be a number from 1 to 65535, got "abc"'] });
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      expect(startFails({ PORT: String(port) })).toEqual({
+        status: 1,
+        lines: [`npm start: port ${port} is in use: PORT=${port + 1} npm start`],
+      });
+    } finally {
+      taken.close();
+    }
+  });
+
   it('prints the base URL and the queue URL, serves, and stops everything on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--disable-warning=NodeVersionSupportWarning', 'local/start.ts'], {
       env: { ...process.env, PORT: '0', SITE_ID: `start-${randomUUID().slice(0, 6)}` },
