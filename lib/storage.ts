@@ -44,27 +44,11 @@ export class Storage extends Construct {
       // New records feed the document projector, off the ack's path.
       stream: StreamViewType.NEW_IMAGE,
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: TABLE.pendingIndex.name,
-      partitionKey: { name: TABLE.pendingIndex.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE.pendingIndex.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.KEYS_ONLY,
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: TABLE.dayIndex.name,
-      partitionKey: { name: TABLE.dayIndex.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE.dayIndex.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.INCLUDE,
-      nonKeyAttributes: [...TABLE.dayIndex.projected],
-    });
+    addIndexes(this.table, [TABLE.pendingIndex, TABLE.dayIndex]);
     if (props.v1DayIndex) {
-      this.table.addGlobalSecondaryIndex({
-        indexName: 'byDay',
-        partitionKey: { name: TABLE.dayIndex.partitionKey, type: AttributeType.STRING },
-        sortKey: { name: TABLE.dayIndex.sortKey, type: AttributeType.STRING },
-        projectionType: ProjectionType.INCLUDE,
-        nonKeyAttributes: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'],
-      });
+      addIndexes(this.table, [
+        { ...TABLE.dayIndex, name: 'byDay', projected: ['messageType', 'state', 'status', 'lpu', 'documentKey', 'payloadBytes'] },
+      ]);
     }
 
     const retentionPeriod = Duration.seconds(QUEUE.retentionSeconds);
@@ -106,19 +90,7 @@ export class Storage extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.documents.addGlobalSecondaryIndex({
-      indexName: DOCUMENTS.updatedIndex.name,
-      partitionKey: { name: DOCUMENTS.updatedIndex.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: DOCUMENTS.updatedIndex.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.INCLUDE,
-      nonKeyAttributes: [...DOCUMENTS.updatedIndex.projected],
-    });
-    this.documents.addGlobalSecondaryIndex({
-      indexName: DOCUMENTS.dueIndex.name,
-      partitionKey: { name: DOCUMENTS.dueIndex.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: DOCUMENTS.dueIndex.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.KEYS_ONLY,
-    });
+    addIndexes(this.documents, [DOCUMENTS.updatedIndex, DOCUMENTS.dueIndex]);
     this.projectionFailures = new Queue(this, 'ProjectionFailures', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -138,6 +110,23 @@ export class Storage extends Construct {
         { id: 'uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}
+
+/** String-keyed global indexes from the shared shapes (adapters/shapes.ts): keys only unless attributes are projected. */
+function addIndexes(
+  table: Table,
+  indexes: ReadonlyArray<{ name: string; partitionKey: string; sortKey: string; projected?: readonly string[] }>,
+): void {
+  for (const index of indexes) {
+    table.addGlobalSecondaryIndex({
+      indexName: index.name,
+      partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: index.sortKey, type: AttributeType.STRING },
+      ...(index.projected
+        ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.projected] }
+        : { projectionType: ProjectionType.KEYS_ONLY }),
     });
   }
 }

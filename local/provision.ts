@@ -86,32 +86,7 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<s
       BillingMode: 'PAY_PER_REQUEST',
       // The document projector reads new records from here (the stack sets the same).
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
-      AttributeDefinitions: [
-        { AttributeName: partitionKey, AttributeType: 'S' },
-        { AttributeName: pendingIndex.partitionKey, AttributeType: 'S' },
-        { AttributeName: pendingIndex.sortKey, AttributeType: 'S' },
-        { AttributeName: dayIndex.partitionKey, AttributeType: 'S' },
-        { AttributeName: dayIndex.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: pendingIndex.name,
-          KeySchema: [
-            { AttributeName: pendingIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: pendingIndex.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-        {
-          IndexName: dayIndex.name,
-          KeySchema: [
-            { AttributeName: dayIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: dayIndex.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...dayIndex.projected] },
-        },
-      ],
+      ...keysAndIndexes(partitionKey, [pendingIndex, dayIndex]),
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
@@ -135,32 +110,7 @@ async function createDocumentsTable(client: DynamoDBClient, tableName: string): 
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: partitionKey, AttributeType: 'S' },
-        { AttributeName: updatedIndex.partitionKey, AttributeType: 'S' },
-        { AttributeName: updatedIndex.sortKey, AttributeType: 'S' },
-        { AttributeName: dueIndex.partitionKey, AttributeType: 'S' },
-        { AttributeName: dueIndex.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: updatedIndex.name,
-          KeySchema: [
-            { AttributeName: updatedIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: updatedIndex.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...updatedIndex.projected] },
-        },
-        {
-          IndexName: dueIndex.name,
-          KeySchema: [
-            { AttributeName: dueIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: dueIndex.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
+      ...keysAndIndexes(partitionKey, [updatedIndex, dueIndex]),
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
@@ -173,4 +123,31 @@ async function describe(client: DynamoDBClient, tableName: string) {
     if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
   }
+}
+
+interface IndexShape {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  /** Attributes copied into the index; none: keys only. */
+  readonly projected?: readonly string[];
+}
+
+/** A table keyed by one string attribute, with string-keyed global indexes, as the stack declares them (lib/storage.ts). */
+function keysAndIndexes(partitionKey: string, indexes: readonly IndexShape[]) {
+  const keyNames = [partitionKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])];
+  return {
+    AttributeDefinitions: [...new Set(keyNames)].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: index.projected
+        ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projected] }
+        : { ProjectionType: 'KEYS_ONLY' as const },
+    })),
+  };
 }

@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Stage } from '../contract/documents';
 import { StoreUnavailableError } from '../errors';
 import type { DocumentQuery, DocumentStore, VersionedDocument } from '../documents/ports';
 import { type DocumentMessage, type DocumentState, nextDueOf, statesOf } from '../documents/projection';
-import { documentClient } from './dynamodb-store';
+import { batchGetAll, documentClient } from './dynamodb-store';
 import { DOCUMENTS, dayPartitions, duePartitionOf, duePartitions, updatedPartitionOf } from './shapes';
 
 /*
@@ -127,18 +127,7 @@ export class DynamoDbDocumentStore implements DocumentStore {
   }
 
   private async batchGet(ids: readonly string[]): Promise<DocumentState[]> {
-    const found: DocumentState[] = [];
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Item[] = ids.slice(i, i + 100).map((id) => ({ [DOCUMENTS.partitionKey]: id }));
-      for (let round = 0; keys.length > 0 && round < 5; round++) {
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
-        );
-        found.push(...(Responses?.[this.tableName] ?? []).map(stateOf));
-        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return found;
+    return (await batchGetAll(this.client, this.tableName, DOCUMENTS.partitionKey, ids)).map(stateOf);
   }
 }
 

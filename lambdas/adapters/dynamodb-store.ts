@@ -179,33 +179,8 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   /** Items by MessageId, read strongly, 100 a request, unprocessed keys retried (up to five rounds). */
-  private async batchGet(ids: readonly string[], attributes?: readonly string[]): Promise<RecordItem[]> {
-    const { partitionKey } = TABLE;
-    const found: RecordItem[] = [];
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: RecordItem[] = ids.slice(i, i + 100).map((id) => ({ [partitionKey]: id }));
-      for (let round = 0; keys.length > 0 && round < 5; round++) {
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: keys,
-                ConsistentRead: true,
-                ...(attributes
-                  ? {
-                      ProjectionExpression: [partitionKey, ...attributes].map((_, n) => `#a${n}`).join(', '),
-                      ExpressionAttributeNames: Object.fromEntries([partitionKey, ...attributes].map((a, n) => [`#a${n}`, a])),
-                    }
-                  : {}),
-              },
-            },
-          }),
-        );
-        found.push(...(Responses?.[this.tableName] ?? []));
-        keys = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return found;
+  private batchGet(ids: readonly string[], attributes?: readonly string[]): Promise<RecordItem[]> {
+    return batchGetAll(this.client, this.tableName, TABLE.partitionKey, ids, { consistent: true, attributes });
   }
 
   /** The record's item as stored now (strongly consistent), or undefined. */
@@ -219,4 +194,43 @@ export class DynamoDbMessageStore implements MessageStore {
       throw new StoreUnavailableError('get failed', { cause: error });
     }
   }
+}
+
+/**
+ * Items by key (`keyName` = each of `ids`), 100 a request, unprocessed keys retried up to five rounds;
+ * `attributes` narrows what is read (the key is always included).
+ */
+export async function batchGetAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keyName: string,
+  ids: readonly string[],
+  options: { consistent?: boolean; attributes?: readonly string[] } = {},
+): Promise<RecordItem[]> {
+  const names = options.attributes ? [keyName, ...options.attributes] : undefined;
+  const found: RecordItem[] = [];
+  for (let i = 0; i < ids.length; i += 100) {
+    let keys: RecordItem[] = ids.slice(i, i + 100).map((id) => ({ [keyName]: id }));
+    for (let round = 0; keys.length > 0 && round < 5; round++) {
+      const { Responses, UnprocessedKeys } = await client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: keys,
+              ...(options.consistent ? { ConsistentRead: true } : {}),
+              ...(names
+                ? {
+                    ProjectionExpression: names.map((_, n) => `#a${n}`).join(', '),
+                    ExpressionAttributeNames: Object.fromEntries(names.map((a, n) => [`#a${n}`, a])),
+                  }
+                : {}),
+            },
+          },
+        }),
+      );
+      found.push(...(Responses?.[tableName] ?? []));
+      keys = UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return found;
 }
