@@ -33,7 +33,11 @@ export function createProjectHandler(deps: ProjectDeps): (event: DynamoDBStreamE
       messages.push({ documentId: stored.documentKey, message: documentMessageOf({ ...stored, payload }) });
       if (!oldest || stored.receivedAt < oldest) oldest = stored.receivedAt;
     }
-    if (messages.length === 0) return { projected: 0 };
+    if (messages.length === 0) {
+      // A batch of other events (locally the poller sees every change): still one data point, and no empty flush.
+      deps.metrics.addMetric(METRIC.projected, MetricUnit.Count, 0);
+      return { projected: 0 };
+    }
     const now = deps.clock.now();
     const changes = await project(deps.documents, messages, now.toISOString());
     deps.metrics.addMetric(METRIC.projected, MetricUnit.Count, messages.length);

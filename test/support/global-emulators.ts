@@ -1,3 +1,4 @@
+import '../../local/quiet-sdk-warning';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startDynamo, startFauxqs } from '../../local/emulators';
