@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbMessageStore } from '../lambdas/adapters/dynamodb-store';
 import type { Arrival } from '../lambdas/adapters/record-item';
+import { utcDays } from '../lambdas/adapters/shapes';
 import { paint, table } from './ui';
 
 /*
@@ -13,7 +14,8 @@ export type { Arrival };
 export async function arrivalsSince(dynamodb: DynamoDBClient, tableName: string, since: string, until = new Date()): Promise<Arrival[]> {
   const store = new DynamoDbMessageStore(dynamodb, tableName);
   const arrivals: Arrival[] = [];
-  for (const day of daysBetween(since, until.toISOString())) arrivals.push(...(await store.arrivalsOn(day, since)));
+  // At most a month of days: tail is for watching, not for history.
+  for (const day of utcDays(since, until.toISOString(), 32)) arrivals.push(...(await store.arrivalsOn(day, since)));
   return arrivals;
 }
 
@@ -61,16 +63,6 @@ export async function tail(options: {
     if (!options.follow || options.signal?.aborted) return total;
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1_000));
     if (options.signal?.aborted) return total;
-  }
-}
-
-function daysBetween(fromIso: string, toIso: string): string[] {
-  const days: string[] = [];
-  const end = toIso.slice(0, 10);
-  for (let day = new Date(`${fromIso.slice(0, 10)}T00:00:00Z`); ; day = new Date(day.getTime() + 86_400_000)) {
-    const text = day.toISOString().slice(0, 10);
-    days.push(text);
-    if (text >= end || days.length > 31) return days;
   }
 }
 

@@ -4,8 +4,8 @@ import type { Stage } from '../contract/documents';
 import { StoreUnavailableError } from '../errors';
 import type { DocumentQuery, DocumentStore, VersionedDocument } from '../documents/ports';
 import { type DocumentMessage, type DocumentState, nextDueOf, statesOf } from '../documents/projection';
-import { batchGetAll, documentClient } from './dynamodb-store';
-import { DOCUMENTS, dayPartitions, duePartitionOf, duePartitions, updatedPartitionOf } from './shapes';
+import { batchGetAll, documentClient, queryAll } from './dynamodb-store';
+import { DOCUMENTS, duePartitionOf, duePartitions, updatedPartitionOf, updatedPartitions, utcDays } from './shapes';
 
 /*
  * The documents table: one item per document — its messages' facts (never a payload body), the
@@ -73,23 +73,19 @@ export class DynamoDbDocumentStore implements DocumentStore {
     const { updatedIndex, partitionKey } = DOCUMENTS;
     const ids: string[] = [];
     try {
-      for (const day of daysFrom(query.since)) {
+      // Recent days first: they are what people ask for, and the limit may be reached before the oldest.
+      for (const day of utcDays(query.since, new Date().toISOString()).reverse()) {
         const pages = await Promise.all(
-          dayPartitions(day)
-            .slice(0, -1)
-            .map((partition) =>
-              this.client.send(
-                new QueryCommand({
-                  TableName: this.tableName,
-                  IndexName: updatedIndex.name,
-                  KeyConditionExpression: '#day = :day AND #at >= :since',
-                  ExpressionAttributeNames: { '#day': updatedIndex.partitionKey, '#at': updatedIndex.sortKey },
-                  ExpressionAttributeValues: { ':day': partition, ':since': query.since },
-                }),
-              ),
-            ),
+          updatedPartitions(day).map((partition) =>
+            queryAll(this.client, this.tableName, {
+              IndexName: updatedIndex.name,
+              KeyConditionExpression: '#day = :day AND #at >= :since',
+              ExpressionAttributeNames: { '#day': updatedIndex.partitionKey, '#at': updatedIndex.sortKey },
+              ExpressionAttributeValues: { ':day': partition, ':since': query.since },
+            }),
+          ),
         );
-        for (const item of pages.flatMap((page) => page.Items ?? [])) {
+        for (const item of pages.flat().flatMap((page) => page.Items ?? [])) {
           const states = (item.states ?? {}) as Partial<Record<Stage, string>>;
           if (query.stage && (query.state ? states[query.stage] !== query.state : states[query.stage] === undefined)) continue;
           ids.push(String(item[partitionKey]));
@@ -137,14 +133,4 @@ function stateOf(item: Item): DocumentState {
     messages: (item.messages ?? []) as DocumentMessage[],
     expectations: (item.expectations ?? {}) as DocumentState['expectations'],
   };
-}
-
-/** Each UTC day from `since` to today, newest first (recent documents are what people ask for). */
-function daysFrom(since: string): string[] {
-  const days: string[] = [];
-  for (let day = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`); day.toISOString() >= since.slice(0, 10); ) {
-    days.push(day.toISOString().slice(0, 10));
-    day = new Date(day.getTime() - 86_400_000);
-  }
-  return days;
 }

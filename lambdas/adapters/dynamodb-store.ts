@@ -166,16 +166,8 @@ export class DynamoDbMessageStore implements MessageStore {
     return item ? fromItem(item) : undefined;
   }
 
-  /** Every page of a query on the table or one of its indexes. */
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<QueryCommandOutput[]> {
-    const pages: QueryCommandOutput[] = [];
-    let start: RecordItem | undefined;
-    do {
-      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }));
-      pages.push(page);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return pages;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<QueryCommandOutput[]> {
+    return queryAll(this.client, this.tableName, input);
   }
 
   /** Items by MessageId, read strongly, 100 a request, unprocessed keys retried (up to five rounds). */
@@ -233,4 +225,20 @@ export async function batchGetAll(
     }
   }
   return found;
+}
+
+/** Every page of a query on a table or one of its indexes. */
+export async function queryAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<QueryCommandOutput[]> {
+  const pages: QueryCommandOutput[] = [];
+  let start: RecordItem | undefined;
+  do {
+    const page = await client.send(new QueryCommand({ ...input, TableName: tableName, ExclusiveStartKey: start }));
+    pages.push(page);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return pages;
 }

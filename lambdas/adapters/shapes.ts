@@ -46,6 +46,18 @@ export const pendingPartitions = (): string[] => [
   TABLE.pendingPartitionValue,
 ];
 
+/** The UTC days (`YYYY-MM-DD`) from one ISO time to another, oldest first, at most `max` of them. */
+export function utcDays(fromIso: string, toIso: string, max = Number.POSITIVE_INFINITY): string[] {
+  const days: string[] = [];
+  const end = toIso.slice(0, 10);
+  for (let day = new Date(`${fromIso.slice(0, 10)}T00:00:00Z`); days.length < max; day = new Date(day.getTime() + 86_400_000)) {
+    const text = day.toISOString().slice(0, 10);
+    days.push(text);
+    if (text >= end) break;
+  }
+  return days;
+}
+
 /** Every partition value to read for one day (`YYYY-MM-DD`), the unsharded one of older records included. */
 export const dayPartitions = (day: string): string[] => [...Array.from({ length: TABLE.shards }, (_, n) => `${day}#${n}`), day];
 
@@ -73,4 +85,6 @@ export const DOCUMENTS = {
 
 export const updatedPartitionOf = (writtenAt: string, documentId: string) => `${writtenAt.slice(0, 10)}#${shardOf(documentId)}`;
 export const duePartitionOf = (documentId: string) => `DUE#${shardOf(documentId)}`;
+/** Every partition value of the documents' `updated` index for one day (sharded from the start: no unsharded value). */
+export const updatedPartitions = (day: string): string[] => Array.from({ length: TABLE.shards }, (_, n) => `${day}#${n}`);
 export const duePartitions = (): string[] => Array.from({ length: TABLE.shards }, (_, n) => `DUE#${n}`);
