@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { requireTool, TOOLS } from '../support/tools';
 
 /*
  * The local console in a real headless browser (Debian's chromium, driven by playwright-core with its
@@ -9,22 +10,13 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
  * sees it arrive, opens its document, opens a rejected request's body, and switches language.
  */
 
-const chromium = (() => {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-})();
-if (!chromium) console.warn('console test skipped: no chromium (apt-get install chromium)');
-const onJava = inject('emulators').dynamodbKind === 'dynamodb-local';
-
-describe.runIf(chromium)('local console in headless Chromium', () => {
+describe('local console in headless Chromium', () => {
   let stack: LocalStack;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
+    const chromium = execFileSync('which', [requireTool(TOOLS.chromium)], { encoding: 'utf8' }).trim();
     stack = await startLocalStack({ port: 0, siteId: 'console', reconcileEverySeconds: 0 });
     const { chromium: launcher } = await import('playwright-core');
     browser = await launcher.launch({
@@ -53,12 +45,10 @@ describe.runIf(chromium)('local console in headless Chromium', () => {
     const arrived = page.locator('#arrivals tbody tr', { hasText: 'REMDStatus' });
     await expect.poll(() => arrived.count()).toBeGreaterThan(0);
     expect(await arrived.first().textContent()).toContain('FORWARDED');
-    if (onJava) {
-      await stack.projected(5_000);
-      await arrived.first().getByRole('button').click();
-      await expect.poll(() => page.locator('#document').textContent()).toContain('registered');
-      expect(await page.locator('#document').textContent()).toContain('№ 215573');
-    }
+    await stack.projected(5_000);
+    await arrived.first().getByRole('button').click();
+    await expect.poll(() => page.locator('#document').textContent()).toContain('registered');
+    expect(await page.locator('#document').textContent()).toContain('№ 215573');
     await expect.poll(() => page.locator('#queue-depth').textContent()).not.toBe('…');
   });
 

@@ -14,9 +14,8 @@ import { type EXAMPLES, freshMessage } from '../support/messages';
 
 const exec = promisify(execFile);
 const emulators = inject('emulators');
-const onJava = emulators.dynamodbKind === 'dynamodb-local';
 
-describe.runIf(onJava)('document status on `npm start`', () => {
+describe('document status on `npm start`', () => {
   let stack: LocalStack;
   const cli = (...args: string[]) =>
     exec(process.execPath, ['cli/n3-callback.mjs', ...args, '--base', stack.info.baseUrl], { env: { ...process.env, NO_COLOR: '1' } });

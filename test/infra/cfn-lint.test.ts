@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineApp } from '../../lib/app';
+import { requireTool, TOOLS } from '../support/tools';
 
 /*
  * cfn-lint (AWS's CloudFormation linter; Python, preinstalled on this kind of machine, not installable
@@ -18,15 +19,14 @@ const ACKNOWLEDGED: Readonly<Record<string, string>> = {
     'before its permissions exist; the one on the role repeats the GetAtt, which is harmless.',
 };
 
-const hasCfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status === 0;
-if (!hasCfnLint) console.warn('cfn-lint not installed: template lint skipped (pip install cfn-lint where a registry allows)');
 
 const CDK_JSON = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 const outdir = mkdtempSync(join(tmpdir(), 'cdk-lint-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('cfn-lint', () => {
-  it.skipIf(!hasCfnLint)('finds no error and no unacknowledged warning in any synthesised template', () => {
+  it('finds no error and no unacknowledged warning in any synthesised template', () => {
+    const cfnLint = requireTool(TOOLS.cfnLint);
     const app = new App({ outdir, context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } });
     defineApp(app);
     app.synth();
@@ -34,7 +34,7 @@ describe('cfn-lint', () => {
       .filter((f) => f.endsWith('.template.json'))
       .map((f) => join(outdir, f));
     expect(templates).toHaveLength(3);
-    const run = spawnSync('cfn-lint', ['--ignore-checks', ...Object.keys(ACKNOWLEDGED), '--', ...templates], { encoding: 'utf8' });
+    const run = spawnSync(cfnLint, ['--ignore-checks', ...Object.keys(ACKNOWLEDGED), '--', ...templates], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toBe('');
     expect(run.status).toBe(0);
   });

@@ -23,7 +23,7 @@ import { freshMessage } from '../support/messages';
 
 const emulators = inject('emulators');
 
-describe.runIf(emulators.dynamodbKind === 'dynamodb-local')('projector on the DynamoDB Local stream', () => {
+describe('projector on the DynamoDB Local stream', () => {
   let resources: Resources;
   let poller: StreamPoller;
   const failures: Error[] = [];

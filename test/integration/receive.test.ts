@@ -31,7 +31,8 @@ import { freshMessage } from '../support/messages';
  */
 
 const emulators = inject('emulators');
-const backends = [...(emulators.dynamodbKind === 'dynamodb-local' ? ['dynamodb-local' as const] : []), 'dynalite' as const];
+// Both, always: the run refuses to start without Java (test/support/global-emulators.ts), so no backend quietly drops out.
+const backends = ['dynamodb-local', 'dynalite'] as const;
 
 const UNREACHABLE = 'http://127.0.0.1:9'; // discard port: nothing listens, every call fails fast
 

@@ -2,11 +2,13 @@ import '../../local/quiet-sdk-warning';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startDynamo, startFauxqs } from '../../local/emulators';
+import { requireTool, TOOLS } from './tools';
 
 /*
  * One DynamoDB Local (AWS's own, on Java) and one fauxqs for the whole run. A test file
  * that needs them provisions uniquely named resources, so files never see each other's data.
- * dynalite is started per file where a test wants the no-Java path.
+ * dynalite is started per file where a test wants the no-Java path. Without Java the run stops here,
+ * with one line: the receive tests' main backend would otherwise quietly become dynalite.
  */
 
 declare module 'vitest' {
@@ -16,8 +18,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  requireTool(TOOLS.java);
   const [dynamo, fauxqs] = await Promise.all([startDynamo(), startFauxqs()]);
-  if (dynamo.kind !== 'dynamodb-local') console.warn('No java: integration tests run on dynalite only.');
   project.provide('emulators', { dynamodb: dynamo.endpoint, dynamodbKind: dynamo.kind, sqs: fauxqs.endpoint });
   return async () => {
     await Promise.all([dynamo.stop(), fauxqs.stop()]);
