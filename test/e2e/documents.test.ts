@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentsClient } from '../../consumer/documents';
 import type { DocumentView, SilentDocument } from '../../lambdas/contract/documents';
 import { startLocalStack, type LocalStack } from '../../local/stack';
@@ -13,7 +13,6 @@ import { type EXAMPLES, freshMessage } from '../support/messages';
  */
 
 const exec = promisify(execFile);
-const emulators = inject('emulators');
 
 describe('document status on `npm start`', () => {
   let stack: LocalStack;

@@ -19,7 +19,6 @@ const ACKNOWLEDGED: Readonly<Record<string, string>> = {
     'before its permissions exist; the one on the role repeats the GetAtt, which is harmless.',
 };
 
-
 const CDK_JSON = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 const outdir = mkdtempSync(join(tmpdir(), 'cdk-lint-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
