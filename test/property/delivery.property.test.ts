@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Envelope } from '../../lambdas/contract/envelope';
-import type { Ack } from '../../lambdas/protocol/ack';
+import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
 import { inMemoryPorts, inMemoryReceiveDeps, fixedClock } from '../support/fakes';
 import { proxyEvent } from '../support/events';
@@ -10,7 +10,9 @@ import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-field
 
 /*
  * Generated messages through the real handler (decode → catalog → ingest → envelope) on
- * in-memory ports: every valid message reaches the queue exactly as normalised; every
+ * in-memory ports: every valid message is sent to the queue once, exactly as normalised, and its
+ * re-send is acked as a duplicate without a second send (counted at the port, not by the fake's
+ * deduplication, which would hide a send per re-send as SQS FIFO does); every
  * mutation of one is accepted or rejected with a named reason, and never a 5xx or a crash.
  */
 
@@ -19,7 +21,7 @@ const RUNS = 1000;
 function setup() {
   const ports = inMemoryPorts(fixedClock());
   const handler = (type: MessageType) => createReceiveHandler(type, inMemoryReceiveDeps({ ports, maxBodyBytes: 1024 * 1024 }));
-  return { queue: ports.queue, handler };
+  return { ports, handler };
 }
 
 const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: n, maxLength: n });
@@ -77,21 +79,38 @@ function validMessage(type: MessageType) {
 }
 
 describe.each(MESSAGE_TYPES)('%s (property)', (type) => {
-  it(`delivers ${RUNS} generated valid messages to the queue exactly as normalised`, async () => {
-    const { queue, handler } = setup();
-    const receive = handler(type);
+  it(`sends each of ${RUNS} generated valid messages once, exactly as normalised, and a re-send not again`, async () => {
     await fc.assert(
       fc.asyncProperty(validMessage(type), async ({ sent, expected }) => {
-        const result = await receive(proxyEvent({ path: `/${type}`, body: JSON.stringify(sent) }));
-        const ack = JSON.parse(result.body) as Ack;
-        expect([result.statusCode, ack.Status, ack.MessageId]).toEqual([200, 'Success', sent.MessageId]);
-        const envelope = JSON.parse(queue.sent.at(-1)!.body) as Envelope;
-        expect(envelope.messageId).toBe(String(sent.MessageId).toLowerCase());
+        // Fresh ports each run: a shrunk counterexample reuses MessageIds, which must not meet earlier content.
+        const { ports, handler } = setup();
+        const receive = handler(type);
+        const messageId = String(sent.MessageId).toLowerCase();
+        // What the handler did, counted at the port: SendMessage calls for this MessageId, whatever the queue keeps.
+        const sends = () => ports.queue.sent.filter((m) => m.deduplicationId === messageId);
+
+        const first = await receive(proxyEvent({ path: `/${type}`, body: JSON.stringify(sent) }));
+        expect([first.statusCode, JSON.parse(first.body)]).toEqual([
+          200,
+          { MessageId: sent.MessageId, Message: ACK_TEXT.accepted, Status: 'Success' },
+        ]);
+        expect(sends()).toHaveLength(1);
+        const envelope = JSON.parse(sends()[0]!.body) as Envelope;
+        expect(envelope.messageId).toBe(messageId);
         expect(envelope.payload).toStrictEqual(JSON.parse(JSON.stringify(expected)));
+        expect(ports.store.records.get(messageId)?.state).toBe('FORWARDED');
+
+        // The sender's re-send (keys in another order: the same message) is a duplicate and costs no second send.
+        const again = Object.fromEntries(Object.entries(sent).reverse());
+        const second = await receive(proxyEvent({ path: `/${type}`, body: JSON.stringify(again) }));
+        expect([second.statusCode, JSON.parse(second.body)]).toEqual([
+          200,
+          { MessageId: sent.MessageId, Message: ACK_TEXT.duplicate, Status: 'Success' },
+        ]);
+        expect(sends()).toHaveLength(1);
       }),
       { numRuns: RUNS },
     );
-    expect(queue.delivered).toHaveLength(new Set(queue.sent.map((m) => m.deduplicationId)).size);
   });
 
   it(`answers ${RUNS} mutated messages with Success or a named rejection, never a 5xx`, async () => {
