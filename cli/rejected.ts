@@ -1,6 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from '../lambdas/adapters/s3-bucket';
-import type { RejectedRequest } from '../lambdas/ingest/ports';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listRejected, type RejectedEntry, readRejected } from '../lambdas/adapters/inspection';
 import { paint, table } from './ui';
 
 /*
@@ -9,25 +8,7 @@ import { paint, table } from './ui';
  * one. The body is medical data: it is printed only when asked for (`--body`).
  */
 
-export type RejectedEntry = RejectedKeyFacts;
-
-export async function listRejected(s3: S3Client, bucket: string, since: Date, until = new Date()): Promise<RejectedEntry[]> {
-  const entries: RejectedEntry[] = [];
-  for (let day = new Date(since.toISOString().slice(0, 10)); day <= until; day = new Date(day.getTime() + 86_400_000)) {
-    const prefix = `${REJECTED_PREFIX}${day.toISOString().slice(0, 10).replaceAll('-', '/')}/`;
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const { Key } of page.Contents ?? []) {
-        const entry = Key ? parseRejectedKey(Key) : undefined;
-        if (!entry || entry.time < since.toISOString().slice(0, 19)) continue;
-        entries.push(entry);
-      }
-      token = page.NextContinuationToken;
-    } while (token);
-  }
-  return entries.sort((a, b) => a.time.localeCompare(b.time));
-}
+export { listRejected, type RejectedEntry };
 
 export function formatRejected(entries: readonly RejectedEntry[], json: boolean): string {
   if (json) return entries.map((e) => JSON.stringify(e)).join('\n');
@@ -36,12 +17,6 @@ export function formatRejected(entries: readonly RejectedEntry[], json: boolean)
     ['time', 'HTTP', 'reason', 'type', 'key'],
     entries.map((e) => [e.time.replace('T', ' ').replace('Z', ''), paint('red', e.status), e.code, e.type, e.key]),
   );
-}
-
-/** One kept rejected request, as stored. */
-export async function readRejected(s3: S3Client, bucket: string, key: string): Promise<RejectedRequest> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return JSON.parse(await object.Body!.transformToString('utf-8')) as RejectedRequest;
 }
 
 export async function showRejected(s3: S3Client, bucket: string, key: string, withBody: boolean): Promise<string> {

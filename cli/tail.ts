@@ -1,7 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbMessageStore } from '../lambdas/adapters/dynamodb-store';
-import type { Arrival } from '../lambdas/adapters/record-item';
-import { utcDays } from '../lambdas/adapters/shapes';
+import { type Arrival, arrivalsSince } from '../lambdas/adapters/inspection';
 import { paint, table } from './ui';
 
 /*
@@ -11,13 +9,7 @@ import { paint, table } from './ui';
 
 export type { Arrival };
 
-export async function arrivalsSince(dynamodb: DynamoDBClient, tableName: string, since: string, until = new Date()): Promise<Arrival[]> {
-  const store = new DynamoDbMessageStore(dynamodb, tableName);
-  const arrivals: Arrival[] = [];
-  // At most a month of days: tail is for watching, not for history.
-  for (const day of utcDays(since, until.toISOString(), 32)) arrivals.push(...(await store.arrivalsOn(day, since)));
-  return arrivals;
-}
+export { arrivalsSince };
 
 export function formatArrivals(arrivals: readonly Arrival[], json: boolean): string {
   if (json) return arrivals.map((a) => JSON.stringify(a)).join('\n');

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { listRejected, readRejected } from '../cli/rejected';
-import { arrivalsSince } from '../cli/tail';
+import { arrivalsSince, listRejected, readRejected } from '../lambdas/adapters/inspection';
 import { MESSAGE_TYPES } from '../lambdas/protocol/catalog';
 import { localDynamoDb, localS3, localSqs } from './clients';
 import { type LocalEndpoint, NotFound } from './gateway';

@@ -141,7 +141,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       documentProjection: poller !== undefined,
     };
 
-    // One run at a time, as the deployed function's reserved concurrency of 1 ensures.
+    // One run at a time here, for quiet logs; deployed runs may overlap (no reserved concurrency) and each
+    // pending message is still forwarded once: FIFO deduplication and the conditional mark (tested).
     let running: Promise<unknown> | undefined;
     const reconcile = () =>
       (running ??= functions

@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createAwsAdapters } from '../../lambdas/adapters/aws';
 import { documentClient, DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { arrivalsSince } from '../../cli/tail';
+import { arrivalsSince } from '../../lambdas/adapters/inspection';
 import { TABLE } from '../../lambdas/adapters/shapes';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
