@@ -103,11 +103,29 @@ async function startDynalite(): Promise<DynamoEmulator> {
   };
 }
 
-export async function startFauxqs(): Promise<Emulator> {
+export interface FauxqsEmulator extends Emulator {
+  /**
+   * SQS API calls fauxqs was asked, by action (`SendMessage`: 12, …), counted on the wire. FIFO
+   * deduplication hides a repeated send from anyone who only counts queue messages: this does not.
+   */
+  readonly sqsCalls: ReadonlyMap<string, number>;
+}
+
+export async function startFauxqs(): Promise<FauxqsEmulator> {
   // buildApp + our own listen, rather than startFauxqs(), which binds every interface.
   const app = buildApp({ logger: false });
+  const sqsCalls = new Map<string, number>();
+  app.addHook('onRequest', (request: { headers: Record<string, unknown> }, _reply: unknown, done: () => void) => {
+    // The SDK's JSON protocol names the action in this header (`AmazonSQS.SendMessage`).
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
+      const action = target.slice('AmazonSQS.'.length);
+      sqsCalls.set(action, (sqsCalls.get(action) ?? 0) + 1);
+    }
+    done();
+  });
   const endpoint = await app.listen({ port: 0, host: LOOPBACK });
-  return { endpoint, stop: () => app.close() };
+  return { endpoint, sqsCalls, stop: () => app.close() };
 }
 
 async function waitUntilDynamoAnswers(endpoint: string, child: ChildProcess): Promise<void> {

@@ -121,6 +121,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       localEndpoints: {
         info: () => info,
         health: () => ({ status: 'ok' }),
+        // What the emulators were asked (SendMessage calls among them): the load test's exactly-once check.
+        stats: () => ({ sqsCalls: Object.fromEntries(fauxqs.sqsCalls) }),
         ...consoleEndpoints({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, resources }),
         'openapi.json': () => ({ ...buildOpenApi(), servers: [{ url: info?.baseUrl.replace(/\/$/, '') }] }),
       },
