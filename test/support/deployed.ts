@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { defineApp } from '../../lib/app';
@@ -63,11 +63,15 @@ export function lambdaNode(major: number): { binary: string; version: string } {
     }).trim();
     return { binary, version: execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim() };
   } catch (error) {
-    const said = `${(error as { stderr?: string }).stderr ?? ''}`
+    // npm's answer is many lines (a stack, a log path): keep the one that says what went wrong.
+    const lines = `${(error as { stderr?: string }).stderr ?? ''}`
       .split('\n')
-      .map((line) => line.trim())
-      .filter(Boolean)
-      .at(-1);
+      .map((line) => line.replace(/^npm (error|ERR!)\s*/, '').trim())
+      .filter(Boolean);
+    const said =
+      lines.find((line) => /FetchError|reason:|No matching version|notarget|E404|ENOTFOUND|EAI_AGAIN|ETIMEDOUT/i.test(line)) ??
+      lines.find((line) => line.startsWith('code ')) ??
+      lines.at(-1);
     throw new Error(
       `Node ${major} (the template's nodejs${major}.x) could not be had: scripts/node-version.sh ${major} failed (${said ?? (error as Error).message}); the deployed-bundle tests run only on Lambda's Node major version: give the script the npm registry or a filled N3_NODE_CACHE`,
     );
@@ -96,7 +100,8 @@ export function functionSpecs(template: CfnTemplate, assemblyDir: string, resour
       if (typeof assetPath !== 'string')
         throw new Error(`function ${logicalId} has no aws:asset:path metadata: synthesise with asset metadata on`);
       const codeDir = join(assemblyDir, assetPath);
-      if (!existsSync(join(codeDir, 'index.mjs'))) throw new Error(`function ${logicalId}: its asset ${assetPath} holds no index.mjs`);
+      if (!existsSync(join(codeDir, 'index.mjs')))
+        throw new Error(`function ${logicalId}: no index.mjs in ${codeDir}, its asset (aws:asset:path)`);
       const handler = p.Handler as string;
       return {
         name: handler.replace(/^index\./, ''),
@@ -170,7 +175,7 @@ export async function startDeployedSite(emulators: { dynamodb: string; sqs: stri
       return started;
     };
     const functions = Object.fromEntries(await Promise.all(specs.map(async (spec) => [spec.name, await start(spec)] as const)));
-    const assets = [...new Set(specs.map((s) => s.codeDir.slice(assembly.directory.length + 1)))];
+    const assets = [...new Set(specs.map((s) => relative(assembly.directory, s.codeDir)))];
     return {
       template,
       assemblyDir: assembly.directory,
