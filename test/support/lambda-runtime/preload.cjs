@@ -1,9 +1,8 @@
-// Preloaded (`node --require`) into a function process started by runtime-api.ts.
-// AWS's runtime interface client (npm `aws-lambda-ric`, the code Lambda's nodejs runtime runs) talks to
-// the Runtime API through a native addon that npm does not build here; everything else in it — the
-// handler loader (`_HANDLER`, LAMBDA_TASK_ROOT, ESM import), context, console patching, error
-// formatting — is used as is. Only the addon is swapped for native-client.cjs, the same three calls
-// over plain HTTP.
+// Preloaded (`node --require`) into a function process only when the run uses the shim (client.ts): AWS's
+// runtime interface client (npm `aws-lambda-ric`, the code Lambda's nodejs runtime runs) loads its native
+// Runtime API addon `./rapid-client.node`; this swaps that one module for native-client.cjs. Everything else
+// in it — the handler loader (`_HANDLER`, LAMBDA_TASK_ROOT, ESM import), context, console patching, error
+// formatting — is used as is.
 const Module = require('node:module');
 const path = require('node:path');
 
