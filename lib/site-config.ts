@@ -21,9 +21,11 @@ const cidr = z
 /**
  * The shortest retention that outlives every message pointing at a payload: a message waits up to 14 days in
  * the FIFO queue, and a FIFO dead-letter queue restarts its age on arrival (SQS developer guide, "Setting-up
- * dead-letter queue retention"), so up to 14 more there; one day more covers a reconciler's late send.
+ * dead-letter queue retention"), so up to 14 more there; one day more for a message sent after its payload
+ * was stored (the reconciler's sends).
  */
-export const MIN_RETENTION_DAYS = 2 * Math.ceil(QUEUE.retentionSeconds / 86_400) + 1;
+const QUEUE_DAYS = Math.ceil(QUEUE.retentionSeconds / 86_400);
+export const MIN_RETENTION_DAYS = 2 * QUEUE_DAYS + 1;
 
 /** The document routes' default steady rate: the MIS's reads, far below what the sender needs. */
 export const DEFAULT_DOCUMENT_REQUESTS_PER_SECOND = 10;
@@ -55,7 +57,7 @@ const siteFields = z.strictObject({
     .int()
     .min(
       MIN_RETENTION_DAYS,
-      `at least ${MIN_RETENTION_DAYS}: a message can wait 14 days in the queue and 14 more in its dead-letter queue, and the payload it points to must outlive it`,
+      `at least ${MIN_RETENTION_DAYS}: a message can wait ${QUEUE_DAYS} days in the queue and ${QUEUE_DAYS} more in its dead-letter queue, and the payload it points to must outlive it`,
     )
     .max(3650)
     .default(90),
