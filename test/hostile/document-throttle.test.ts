@@ -59,7 +59,9 @@ describe('the document routes', () => {
   });
 
   it('take the site’s documentRequestsPerSecond (burst twice it)', () => {
-    for (const setting of documentSettings(configured)) expect(setting).toMatchObject({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 });
+    const documents = documentSettings(configured);
+    expect(documents).toHaveLength(3);
+    for (const setting of documents) expect(setting).toMatchObject({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 });
   });
 
   it('may not be allowed more than the sender, and follow a sender limit set lower than their default', () => {

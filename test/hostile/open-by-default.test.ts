@@ -57,7 +57,7 @@ describe('the synthesised sites', () => {
   it('ships two example sites, each restricted to its sender addresses', () => {
     expect(examples).toHaveLength(2);
     for (const site of examples) {
-      expect(site.senderCidrs?.length, site.id).toBeGreaterThan(0);
+      expect(site.senderCidrs ?? [], site.id).not.toHaveLength(0);
       const statements = restApi(templates.get(site.id)!).Policy?.Statement as Array<Record<string, unknown>> | undefined;
       const deny = statements?.find((s) => s.Effect === 'Deny');
       // Every other source address is denied on the callback routes (the document API is IAM-only).
