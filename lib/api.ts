@@ -1,15 +1,19 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression, Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AccessLogFormat,
   AuthorizationType,
+  type CfnRestApi,
+  EndpointAccessMode,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   ResponseType,
   RestApi,
+  SecurityPolicy,
   type IResource,
+  type MethodDeploymentOptions,
 } from 'aws-cdk-lib/aws-apigateway';
 import { AccountRootPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -17,8 +21,8 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { retentionFor } from './logs';
-import { greaterThanPattern, MAX_BODY_BYTES } from '../lambdas/contract/limits';
-import { ACK_TEXT, fixedAck, OVERSIZE_ACK } from '../lambdas/protocol/ack';
+import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../lambdas/contract/limits';
+import { ACK_TEXT, fixedAck, MALFORMED_LENGTH_ACK, OVERSIZE_ACK } from '../lambdas/protocol/ack';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 
 export interface CallbackApiProps {
@@ -28,6 +32,7 @@ export interface CallbackApiProps {
   readonly fallback: LambdaFunction;
   /** The document API's function: `/documents…`, IAM-authorised (SigV4). */
   readonly documents: LambdaFunction;
+  /** Source addresses allowed on the callback routes; empty only for a site that allows any sender (site-config.ts). */
   readonly senderCidrs: readonly string[];
   readonly secretPathSegment?: string;
   /** Days every log group of the API keeps its logs (rounded up to what CloudWatch offers). */
@@ -49,7 +54,25 @@ export interface CallbackApiProps {
    * @default 100
    */
   readonly maxRequestsPerSecond?: number;
+  /**
+   * The document routes' own steady rate (burst twice it), below the sender's: see site-config.ts.
+   * @default 10
+   */
+  readonly documentRequestsPerSecond?: number;
 }
+
+/**
+ * The TLS floor of the API's own endpoint. Without a policy a regional REST API keeps the legacy
+ * `TLS_1_0`. This one takes TLS 1.3 and TLS 1.2 with forward-secret (ECDHE) AES-GCM suites only, with
+ * post-quantum hybrid key exchange offered: in API Gateway's table of policies for regional and private
+ * REST APIs ("Supported security policies", API Gateway developer guide), and what any TLS 1.2 client
+ * (Java 8 and later among them) speaks. Enhanced (`SecurityPolicy_*`) policies require an endpoint
+ * access mode; STRICT, which AWS recommends, also refuses requests whose TLS SNI names another host.
+ */
+export const TLS_POLICY = {
+  securityPolicy: SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09,
+  endpointAccessMode: EndpointAccessMode.STRICT,
+} as const;
 
 export const STAGE = 'n3';
 
@@ -74,6 +97,17 @@ export class CallbackApi extends Construct {
 
     const retention = retentionFor(props.retentionDays);
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
+    const rate = props.maxRequestsPerSecond ?? 100;
+    const documentRate = props.documentRequestsPerSecond ?? Math.min(10, rate);
+    const loggingLevel = props.executionLogs ? MethodLoggingLevel.ERROR : MethodLoggingLevel.OFF;
+    // A method's own settings replace the stage's for it: repeat logging and metrics beside the throttle.
+    const documentMethod: MethodDeploymentOptions = {
+      throttlingRateLimit: documentRate,
+      throttlingBurstLimit: 2 * documentRate,
+      loggingLevel,
+      dataTraceEnabled: false,
+      metricsEnabled: true,
+    };
     this.api = new RestApi(this, 'Api', {
       restApiName: `n3-callback-${props.siteId}`,
       description: `N3.Health callback endpoint: ${props.displayName}`,
@@ -84,9 +118,10 @@ export class CallbackApi extends Construct {
       cloudWatchRole: false,
       deployOptions: {
         stageName: STAGE,
-        throttlingRateLimit: props.maxRequestsPerSecond ?? 100,
-        throttlingBurstLimit: 2 * (props.maxRequestsPerSecond ?? 100),
-        loggingLevel: props.executionLogs ? MethodLoggingLevel.ERROR : MethodLoggingLevel.OFF,
+        throttlingRateLimit: rate,
+        throttlingBurstLimit: 2 * rate,
+        methodOptions: Object.fromEntries(DOCUMENT_METHODS.map((method) => [method, documentMethod])),
+        loggingLevel,
         dataTraceEnabled: false, // it would log bodies: medical data
         metricsEnabled: true,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
@@ -102,8 +137,9 @@ export class CallbackApi extends Construct {
           user: false,
         }),
       },
-      policy: props.senderCidrs.length > 0 ? senderOnly(props.senderCidrs) : undefined,
+      policy: resourcePolicy(props.senderCidrs),
     });
+    Object.assign(this.api.node.defaultChild as CfnRestApi, TLS_POLICY);
 
     const base: IResource = props.secretPathSegment ? this.api.root.addResource(props.secretPathSegment) : this.api.root;
     for (const type of MESSAGE_TYPES) {
@@ -120,6 +156,13 @@ export class CallbackApi extends Construct {
     const document = documents.addResource('{documentId}');
     document.addMethod('GET', documentsIntegration, iam);
     document.addResource('expectations').addResource('{stage}').addMethod('PUT', documentsIntegration, iam);
+    // Every document method has its own throttle (methodOptions above): a new one must be listed there.
+    const documentMethods = this.api.methods
+      .filter((m) => m.resource.path.startsWith('/documents'))
+      .map((m) => `${m.resource.path}/${m.httpMethod}`);
+    if (documentMethods.sort().join() !== [...DOCUMENT_METHODS].sort().join()) {
+      throw new Error(`DOCUMENT_METHODS (lib/api.ts) must list exactly the document routes: ${documentMethods.join(', ')}`);
+    }
     this.documentsUrl = this.api.url;
 
     if (props.executionLogs) {
@@ -134,13 +177,19 @@ export class CallbackApi extends Construct {
     if (props.oversizeGuard ?? true) {
       const guard = oversizeGuard(this, this.api, props.siteId);
       this.webAcl = guard;
-      this.oversizeRefused = new Metric({
-        namespace: 'AWS/WAFV2',
-        metricName: 'BlockedRequests',
-        dimensionsMap: { WebACL: guard.name, Rule: OVERSIZE_RULE, Region: Stack.of(this).region },
-        statistic: 'Sum',
+      const blocked = (rule: string) =>
+        new Metric({
+          namespace: 'AWS/WAFV2',
+          metricName: 'BlockedRequests',
+          dimensionsMap: { WebACL: guard.name, Rule: rule, Region: Stack.of(this).region },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        });
+      this.oversizeRefused = new MathExpression({
+        expression: 'FILL(tooLarge, 0) + FILL(malformed, 0)',
+        usingMetrics: { tooLarge: blocked(OVERSIZE_RULE), malformed: blocked(MALFORMED_LENGTH_RULE) },
         period: Duration.minutes(5),
-        label: 'rejected as too large (WAF)',
+        label: 'rejected by the WAF guard (too large or malformed Content-Length)',
       });
     }
 
@@ -152,11 +201,14 @@ export class CallbackApi extends Construct {
 
 /**
  * Refuses, with the protocol's 413 ack, any request that declares a body larger than the functions
- * take. WAF compares header values as text, hence a pattern for "a number above the limit". A body
- * sent chunked (no Content-Length) is not seen here: up to ~4.7 MB the function itself answers 413;
- * above that Lambda refuses the event and the gateway answers its own 5xx (README: limits).
+ * take, and with a 400 ack any Content-Length that is not one plain decimal (which the gateway could
+ * read otherwise than this rule does). WAF compares header values as text, hence the patterns
+ * (lambdas/contract/limits.ts). A body sent chunked (no Content-Length) is not seen here: up to ~4.7 MB
+ * the function itself answers 413; above that Lambda refuses the event and the gateway answers its own
+ * 5xx (README: limits).
  */
 const OVERSIZE_RULE = 'oversize-body';
+const MALFORMED_LENGTH_RULE = 'malformed-content-length';
 
 function oversizeGuard(scope: Construct, api: RestApi, siteId: string): CfnWebACL & { name: string } {
   const name = `n3-callback-${siteId}`;
@@ -164,41 +216,63 @@ function oversizeGuard(scope: Construct, api: RestApi, siteId: string): CfnWebAC
     name,
     scope: 'REGIONAL',
     defaultAction: { allow: {} },
-    description: `N3 callbacks ${siteId}: bodies over ${MAX_BODY_BYTES} bytes get a 413 ack before Lambda`,
+    description: `N3 callbacks ${siteId}: bodies over ${MAX_BODY_BYTES} bytes get a 413 ack, a malformed Content-Length a 400, before Lambda`,
     visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: name },
     customResponseBodies: {
       tooLarge: { contentType: 'APPLICATION_JSON', content: JSON.stringify(OVERSIZE_ACK) },
+      malformedLength: { contentType: 'APPLICATION_JSON', content: JSON.stringify(MALFORMED_LENGTH_ACK) },
     },
     rules: [
-      {
-        name: OVERSIZE_RULE,
-        priority: 0,
-        action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: 'tooLarge' } } },
-        statement: {
-          regexMatchStatement: {
-            fieldToMatch: { singleHeader: { Name: 'content-length' } },
-            regexString: greaterThanPattern(MAX_BODY_BYTES),
-            textTransformations: [{ priority: 0, type: 'NONE' }],
-          },
-        },
-        // Sampled requests would keep headers of rejected callbacks; the count is what operators need.
-        visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: OVERSIZE_RULE },
-      },
+      contentLengthRule(MALFORMED_LENGTH_RULE, 0, MALFORMED_LENGTH_PATTERN, 400, 'malformedLength'),
+      contentLengthRule(OVERSIZE_RULE, 1, greaterThanPattern(MAX_BODY_BYTES), 413, 'tooLarge'),
     ],
   });
   new CfnWebACLAssociation(scope, 'OversizeGuardAssociation', { resourceArn: api.deploymentStage.stageArn, webAclArn: webAcl.attrArn });
   return webAcl as CfnWebACL & { name: string };
 }
 
+/** A rule blocking requests whose Content-Length header matches `pattern`, with an ack-shaped answer. */
+function contentLengthRule(name: string, priority: number, pattern: string, responseCode: number, body: string): CfnWebACL.RuleProperty {
+  return {
+    name,
+    priority,
+    action: { block: { customResponse: { responseCode, customResponseBodyKey: body } } },
+    statement: {
+      regexMatchStatement: {
+        fieldToMatch: { singleHeader: { Name: 'content-length' } },
+        regexString: pattern,
+        textTransformations: [{ priority: 0, type: 'NONE' }],
+      },
+    },
+    // Sampled requests would keep headers of rejected callbacks; the count is what operators need.
+    visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: name },
+  };
+}
+
+/** The document methods (stage method-settings keys): their own, lower throttle. */
+export const DOCUMENT_METHODS = [
+  '/documents/GET',
+  '/documents/{documentId}/GET',
+  '/documents/{documentId}/expectations/{stage}/PUT',
+] as const;
+
 /** The document routes, as resource-policy patterns (stage/method/path). */
 export const DOCUMENT_ROUTES = ['execute-api:/*/*/documents', 'execute-api:/*/*/documents/*'];
 
 /**
  * Only the regional platform's addresses may call the callback routes: an explicit deny for everyone
- * else. The document routes are for the MIS, wherever it runs: IAM-authorised, and allowed here to this
- * account's principals only (an Allow for anyone would let any AWS account's signed requests in).
+ * else (no deny only where a site explicitly allows any sender, behind its secret path segment). The
+ * document routes are for the MIS, wherever it runs: IAM-authorised, and allowed here to this account's
+ * principals only (an Allow for anyone would let any AWS account's signed requests in).
  */
-function senderOnly(cidrs: readonly string[]): PolicyDocument {
+function resourcePolicy(cidrs: readonly string[]): PolicyDocument {
+  const denyOthers = new PolicyStatement({
+    effect: Effect.DENY,
+    principals: [new AnyPrincipal()],
+    actions: ['execute-api:Invoke'],
+    notResources: DOCUMENT_ROUTES,
+    conditions: { NotIpAddress: { 'aws:SourceIp': [...cidrs] } },
+  });
   return new PolicyDocument({
     statements: [
       new PolicyStatement({
@@ -213,13 +287,7 @@ function senderOnly(cidrs: readonly string[]): PolicyDocument {
         actions: ['execute-api:Invoke'],
         resources: DOCUMENT_ROUTES,
       }),
-      new PolicyStatement({
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        notResources: DOCUMENT_ROUTES,
-        conditions: { NotIpAddress: { 'aws:SourceIp': [...cidrs] } },
-      }),
+      ...(cidrs.length > 0 ? [denyOthers] : []),
     ],
   });
 }

@@ -28,7 +28,12 @@ export class CallbackStack extends Stack {
     const { site } = props;
     this.siteId = site.id;
 
-    this.storage = new Storage(this, 'Storage', { siteId: site.id, retentionDays: site.retentionDays, v1DayIndex: site.v1DayIndex });
+    this.storage = new Storage(this, 'Storage', {
+      siteId: site.id,
+      retentionDays: site.retentionDays,
+      v1DayIndex: site.v1DayIndex,
+      encryption: site.encryption,
+    });
     this.functions = new Functions(this, 'Functions', {
       siteId: site.id,
       storage: this.storage,
@@ -57,6 +62,7 @@ export class CallbackStack extends Stack {
       executionLogs: site.executionLogs,
       oversizeGuard: site.oversizeGuard,
       maxRequestsPerSecond: site.maxRequestsPerSecond,
+      documentRequestsPerSecond: site.documentRequestsPerSecond,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       siteId: site.id,
@@ -90,6 +96,8 @@ export class CallbackStack extends Stack {
             this.callbackApi.api.arnForExecuteApi('PUT', '/documents/*', STAGE),
           ],
         }),
+        // With the site's own key: to read what it encrypts (queue messages, payload objects). Decrypt only.
+        ...(this.storage.key ? [new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.storage.key.keyArn] })] : []),
       ],
     });
 
@@ -115,6 +123,14 @@ export class CallbackStack extends Stack {
       bucketWriters: [...Object.values(this.functions.receivers), this.functions.fallback],
       consumerPolicy: this.consumerPolicy,
       executionLogs: site.executionLogs,
+      access: {
+        senderCidrs: site.senderCidrs,
+        allowAnySender: site.allowAnySender,
+        secretPathSegment: site.secretPathSegment !== undefined,
+        maxRequestsPerSecond: site.maxRequestsPerSecond,
+        oversizeGuard: site.oversizeGuard,
+      },
+      keyWriters: this.functions.keyWriters,
       projector: this.functions.projector,
       projectionFailures: this.storage.projectionFailures,
     });

@@ -44,6 +44,8 @@ export class Functions extends Construct {
   readonly documentsApi: LambdaFunction;
   /** The scheduled count of silent documents. */
   readonly silence: LambdaFunction;
+  /** The functions that encrypt with the site's own key (encryption: 'kms'); empty without one. */
+  readonly keyWriters: readonly LambdaFunction[];
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -145,6 +147,16 @@ export class Functions extends Construct {
     this.silence = make('Silence', 'Silence', { timeout: Duration.seconds(60) });
     allow(this.silence, ['dynamodb:Query'], [`${documents.tableArn}/index/${DOCUMENTS.dueIndex.name}`]);
     allow(this.silence, ['dynamodb:BatchGetItem'], [documents.tableArn]);
+
+    // The site's own key, where it has one: to the functions that read or write its tables and bucket (the
+    // queue and stream grants above add theirs themselves), with DescribeKey as the tables' own L2 grants
+    // give it. Nothing else in the account is granted it but the consumer policy (callback-stack.ts).
+    this.keyWriters = storage.key ? [...Object.values(receivers), this.fallback, this.reconciler, this.projector, this.documentsApi] : [];
+    for (const fn of this.keyWriters) {
+      storage.key!.grantEncryptDecrypt(fn);
+      storage.key!.grant(fn, 'kms:DescribeKey');
+    }
+    storage.key?.grant(this.silence, 'kms:Decrypt', 'kms:DescribeKey');
   }
 
   get all(): LambdaFunction[] {

@@ -31,7 +31,7 @@ export interface MonitoringProps {
   readonly functions: readonly LambdaFunction[];
   readonly storage: Storage;
   readonly alarmEmails: readonly string[];
-  /** Requests rejected before any function ran because their body was too large (the WAF guard). */
+  /** Requests the WAF guard rejected before any function ran: a body too large, or a malformed Content-Length. */
   readonly oversizeRefused?: IMetric;
   /**
    * Minutes SilentDocuments may stay above zero before alarming.
@@ -180,7 +180,7 @@ export class Monitoring extends Construct {
         'Oversize',
         props.oversizeRefused,
         0,
-        'callbacks were rejected as too large (over 4 MiB) before reaching the endpoint: ask the platform',
+        'callbacks were rejected by the WAF guard, too large (over 4 MiB) or with a malformed Content-Length, before reaching the endpoint: ask the platform',
       );
     }
 

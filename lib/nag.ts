@@ -21,18 +21,38 @@ export interface NagSubjects {
   readonly bucketWriters: readonly IFunction[];
   readonly consumerPolicy: IManagedPolicy & IConstruct;
   readonly executionLogs: boolean;
+  /** Who may call the callback routes, as the site configures it: the reasons below say exactly this. */
+  readonly access: CallerAccess;
+  /** Functions granted encryption with the site's own KMS key (encryption: 'kms'); empty without one. */
+  readonly keyWriters: readonly IFunction[];
   /** The stream-fed document projector and the queue of batches it gave up on. */
   readonly projector: IFunction;
   readonly projectionFailures: IConstruct;
 }
 
+export interface CallerAccess {
+  readonly senderCidrs: readonly string[];
+  readonly allowAnySender: boolean;
+  readonly secretPathSegment: boolean;
+  readonly maxRequestsPerSecond: number;
+  readonly oversizeGuard: boolean;
+}
+
+/** What limits the callers of the callback routes, in words, from the site's real settings. */
+export function callerLimits(access: CallerAccess): string {
+  const gate = access.allowAnySender
+    ? 'Any source address may call (the site sets allowAnySender): the secret path segment is the only gate, so it must stay secret.'
+    : `Callers are limited to ${access.senderCidrs.join(', ')} by the resource policy (an explicit deny for every other source address)${
+        access.secretPathSegment ? ' and must also know the secret path segment' : ''
+      }.`;
+  return `${gate} Every call is throttled (${access.maxRequestsPerSecond} requests a second) and validated strictly.`;
+}
+
 export function acknowledgeNagFindings(subjects: NagSubjects): void {
-  const { api, bucket, siteId } = subjects;
+  const { api, bucket, siteId, access } = subjects;
   const bucketArn = `<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as never)}.Arn>`;
 
-  const noCallerAuth =
-    'The N3.Health delivery module POSTs without credentials (the protocol has none). Callers are limited by the ' +
-    'resource policy (sender CIDR allowlist), an optional secret path segment, stage throttling, and strict validation.';
+  const noCallerAuth = `The N3.Health delivery module POSTs without credentials (the protocol has none). ${callerLimits(access)}`;
   ack(api, 'AwsSolutions-APIG4', noCallerAuth);
   ack(api, 'AwsSolutions-COG4', `${noCallerAuth} There are no Cognito users on the sender side.`);
   ack(
@@ -41,12 +61,14 @@ export function acknowledgeNagFindings(subjects: NagSubjects): void {
     'Validation is done in the function on purpose: a gateway validator would answer without the protocol ack, without ' +
       'naming the field, and without keeping the rejected request under rejected/.',
   );
-  ack(
-    api,
-    'AwsSolutions-APIG3',
-    'The single known sender is allowlisted by CIDR in the resource policy and the stage is throttled; a WAF web ACL per site ' +
-      'can be added where the regional platform cannot give fixed addresses.',
-  );
+  if (!access.oversizeGuard) {
+    ack(
+      api,
+      'AwsSolutions-APIG3',
+      `The site turned the WAF oversize guard off (oversizeGuard: false). ${callerLimits(access)} Bodies over the limit get the ` +
+        "function's own 413 ack, or the gateway's 5xx above what Lambda takes.",
+    );
+  }
   if (!subjects.executionLogs) {
     ack(
       api.deploymentStage,
@@ -71,6 +93,16 @@ export function acknowledgeNagFindings(subjects: NagSubjects): void {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${apiId}/n3/${method}/documents/*]`,
       'Document ids are path parameters (/documents/{documentId}…): the routes can only be granted by prefix, and only these methods of this stage.',
     );
+  }
+  for (const fn of subjects.keyWriters) {
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      ack(
+        fn.role!,
+        `AwsSolutions-IAM5[Action::${action}]`,
+        "The L2 grants of the site's own KMS key (SQS sends, table and bucket writes) name the variants of GenerateDataKey and " +
+          'ReEncrypt; they are allowed on that one key only, which no principal outside this site is granted.',
+      );
+    }
   }
   ack(
     subjects.projector.role!,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QUEUE } from '../lambdas/adapters/shapes';
 
 /*
  * One MIS-MO site = one stack, its own URL, table, queue, bucket and dashboard (the spec
@@ -17,12 +18,33 @@ const cidr = z
     'an IPv4 CIDR such as 203.0.113.0/24',
   );
 
-export const siteSchema = z.strictObject({
+/**
+ * The shortest retention that outlives every message pointing at a payload: a message waits up to 14 days in
+ * the FIFO queue, and a FIFO dead-letter queue restarts its age on arrival (SQS developer guide, "Setting-up
+ * dead-letter queue retention"), so up to 14 more there; one day more for a message sent after its payload
+ * was stored (the reconciler's sends).
+ */
+const QUEUE_DAYS = Math.ceil(QUEUE.retentionSeconds / 86_400);
+export const MIN_RETENTION_DAYS = 2 * QUEUE_DAYS + 1;
+
+/** The document routes' default steady rate: the MIS's reads, far below what the sender needs. */
+export const DEFAULT_DOCUMENT_REQUESTS_PER_SECOND = 10;
+
+const siteFields = z.strictObject({
   /** Stack `N3Callback-<id>`, resource names, the envelope's `site`. */
   id: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1-32, e.g. "mo-123"'),
   displayName: z.string().min(1, 'required'),
-  /** Only these source addresses may call the API (the regional platform's egress). Empty: anyone. */
+  /**
+   * Only these source addresses may call the callback routes: the regional N3 operator's egress, which only
+   * that operator can give. Required unless `allowAnySender`.
+   */
   senderCidrs: z.array(cidr).default([]),
+  /**
+   * The explicit opt-out of the address allowlist, where the operator cannot give fixed addresses: then a
+   * `secretPathSegment` is required, and it is the only gate.
+   * @default false
+   */
+  allowAnySender: z.boolean().default(false),
   /** An unguessable first path segment: `https://…/n3/<secret>/CDAStatus`. */
   secretPathSegment: z
     .string()
@@ -30,7 +52,15 @@ export const siteSchema = z.strictObject({
     .optional(),
   alarmEmails: z.array(z.email('an e-mail address')).default([]),
   /** How long records, payloads and rejected requests are kept. */
-  retentionDays: z.number().int().min(1).max(3650).default(90),
+  retentionDays: z
+    .number()
+    .int()
+    .min(
+      MIN_RETENTION_DAYS,
+      `at least ${MIN_RETENTION_DAYS}: a message can wait ${QUEUE_DAYS} days in the queue and ${QUEUE_DAYS} more in its dead-letter queue, and the payload it points to must outlive it`,
+    )
+    .max(3650)
+    .default(90),
   /** MO ids (`Lpu`) this site serves; others are rejected. Empty: any. */
   lpuAllowlist: z.array(z.string().min(1)).default([]),
   /**
@@ -45,6 +75,21 @@ export const siteSchema = z.strictObject({
    * re-send storm more: the first limit a site meets (README, Capacity). API Gateway's account default is 10,000.
    */
   maxRequestsPerSecond: z.number().int().min(1).max(10_000).default(100),
+  /**
+   * The document routes' (`/documents…`, the MIS's reads) own steady rate (burst: twice it), at most
+   * `maxRequestsPerSecond`. API Gateway limits each method on its own, but all of a region's APIs share the
+   * account's request quota and all functions the account's Lambda concurrency: a busy MIS client must not
+   * spend what the sender needs.
+   * @default the smaller of 10 and maxRequestsPerSecond
+   */
+  documentRequestsPerSecond: z.number().int().min(1).max(10_000).optional(),
+  /**
+   * `kms`: one customer-managed KMS key of the site's own (rotated yearly) encrypts the tables, the queues
+   * and the bucket, usable only through the site's functions and its consumer policy; every use is in
+   * CloudTrail. `aws-managed`: each service's own encryption (DynamoDB's AWS-managed key, SSE-SQS, SSE-S3).
+   * @default 'aws-managed'
+   */
+  encryption: z.enum(['aws-managed', 'kms']).default('aws-managed'),
   /** Minutes silent documents may stay above zero before the alarm fires (swept every 5 minutes). */
   silentAlarmMinutes: z
     .number()
@@ -58,6 +103,34 @@ export const siteSchema = z.strictObject({
    */
   v1DayIndex: z.boolean().default(false),
 });
+
+export const siteSchema = siteFields
+  .superRefine((site, context) => {
+    const problem = (field: keyof typeof site, message: string) => context.addIssue({ code: 'custom', path: [field], message });
+    // Secure by default: an unrestricted callback URL takes forged acks from anyone who finds it.
+    if (site.senderCidrs.length === 0 && !site.allowAnySender) {
+      problem(
+        'senderCidrs',
+        'required: list the egress addresses of the regional N3 operator (ask them), or set "allowAnySender": true with a secretPathSegment',
+      );
+    }
+    if (site.allowAnySender && site.senderCidrs.length > 0) {
+      problem('allowAnySender', 'contradicts senderCidrs: remove one (with senderCidrs, only those addresses may call)');
+    }
+    if (site.allowAnySender && site.secretPathSegment === undefined) {
+      problem('secretPathSegment', 'required with "allowAnySender": true, where it is the only gate: 16-64 letters, digits, "-" or "_"');
+    }
+    if (site.documentRequestsPerSecond !== undefined && site.documentRequestsPerSecond > site.maxRequestsPerSecond) {
+      problem(
+        'documentRequestsPerSecond',
+        `at most maxRequestsPerSecond (${site.maxRequestsPerSecond}): the MIS's reads must not out-draw the sender`,
+      );
+    }
+  })
+  .transform((site) => ({
+    ...site,
+    documentRequestsPerSecond: site.documentRequestsPerSecond ?? Math.min(DEFAULT_DOCUMENT_REQUESTS_PER_SECOND, site.maxRequestsPerSecond),
+  }));
 
 export type SiteConfig = z.output<typeof siteSchema>;
 
@@ -85,6 +158,8 @@ export function parseSites(context: unknown): SiteConfig[] {
     if (seen.has(site.id)) problems.push(`site "${site.id}": id: used by more than one site`);
     seen.add(site.id);
   }
+  // One problem, one line; several, one line each.
+  if (problems.length === 1) throw new SiteConfigError(`invalid cdk.json context "sites": ${problems[0]}`);
   if (problems.length > 0) throw new SiteConfigError(`invalid cdk.json context "sites":\n  ${problems.join('\n  ')}`);
   return sites;
 }

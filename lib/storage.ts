@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -13,6 +14,12 @@ export interface StorageProps {
    * @default false
    */
   readonly v1DayIndex?: boolean;
+  /**
+   * `kms`: one customer-managed key of the site's own for both tables, the three queues and the payload
+   * bucket; `aws-managed`: each service's own encryption.
+   * @default 'aws-managed'
+   */
+  readonly encryption?: 'aws-managed' | 'kms';
 }
 
 /**
@@ -29,16 +36,36 @@ export class Storage extends Construct {
   readonly documents: Table;
   /** Stream batches the projector gave up on after its retries: alarmed, to be looked at and re-driven. */
   readonly projectionFailures: Queue;
+  /** The site's customer-managed key, when `encryption: 'kms'`; used only through grants (lib/functions.ts, the consumer policy). */
+  readonly key?: Key;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
+
+    // Retained like the data it encrypts: deleting it would make every retained table, queue and object unreadable.
+    const key =
+      props.encryption === 'kms'
+        ? new Key(this, 'Key', {
+            description: `N3 callback endpoint ${props.siteId}: tables, queues and payloads`,
+            alias: `alias/n3-callback-${props.siteId}`,
+            enableKeyRotation: true,
+            removalPolicy: RemovalPolicy.RETAIN,
+          })
+        : undefined;
+    this.key = key;
+    const tableEncryption = key
+      ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: key }
+      : { encryption: TableEncryption.AWS_MANAGED };
+    const queueEncryption = key
+      ? { encryption: QueueEncryption.KMS, encryptionMasterKey: key }
+      : { encryption: QueueEncryption.SQS_MANAGED };
 
     this.table = new Table(this, 'Messages', {
       partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TABLE.ttlAttribute,
-      encryption: TableEncryption.AWS_MANAGED,
+      ...tableEncryption,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       // New records feed the document projector, off the ack's path.
@@ -54,7 +81,7 @@ export class Storage extends Construct {
     const retentionPeriod = Duration.seconds(QUEUE.retentionSeconds);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       fifo: true,
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -65,7 +92,7 @@ export class Storage extends Construct {
       fifoThroughputLimit:
         QUEUE.fifoThroughputLimit === 'perMessageGroupId' ? FifoThroughputLimit.PER_MESSAGE_GROUP_ID : FifoThroughputLimit.PER_QUEUE,
       deduplicationScope: QUEUE.deduplicationScope === 'messageGroup' ? DeduplicationScope.MESSAGE_GROUP : DeduplicationScope.QUEUE,
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod,
       visibilityTimeout: Duration.seconds(QUEUE.visibilityTimeoutSeconds),
@@ -75,6 +102,7 @@ export class Storage extends Construct {
 
     const accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      // S3 delivers server access logs only to SSE-S3 buckets; they hold request lines, not payloads.
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -85,14 +113,14 @@ export class Storage extends Construct {
       partitionKey: { name: DOCUMENTS.partitionKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
+      ...tableEncryption,
       // Derived data: it can be rebuilt from the messages, but it also holds the MIS's expectations.
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     addIndexes(this.documents, [DOCUMENTS.updatedIndex, DOCUMENTS.dueIndex]);
     this.projectionFailures = new Queue(this, 'ProjectionFailures', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -100,7 +128,10 @@ export class Storage extends Construct {
 
     this.bucket = new Bucket(this, 'Payloads', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
+      // A bucket key: S3 asks KMS once per bucket key period, not once per object.
+      ...(key
+        ? { encryption: BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
       enforceSSL: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'payloads/',

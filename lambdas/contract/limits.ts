@@ -31,21 +31,53 @@ export const MAX_BODY_BYTES = 4 * MiB;
  */
 export const MAX_INLINE_PAYLOAD_BYTES = 4 * 1024;
 
+/*
+ * The declared Content-Length, judged as the deployed WAF guard judges it (lib/api.ts) and as `npm start`
+ * mirrors it (local/gateway.ts). A value is acceptable only as one canonical decimal (no sign, no leading
+ * zero, no list) of at most the limit, with the optional spaces or tabs HTTP allows around a field value.
+ * Anything else would let a body past the size rule that the gateway still reads by another reading of
+ * the header (`04194305`, `4194305, 4194305`). WAF compares header values as text, hence patterns; they
+ * use only what AWS WAF's regex engine takes (no groups: it refuses capturing subexpressions) and stay
+ * far below its 512-character limit. A missing or empty header matches neither: a chunked body has none.
+ */
+
+/** Optional whitespace around a field value (RFC 9110 OWS). */
+const OWS = '[ \\t]*';
+
 /**
- * A regular expression (for AWS WAF, which compares header values as text) that matches exactly
- * the decimal numbers greater than `limit` written without leading zeros.
+ * Matches a Content-Length that is not one canonical decimal: a character other than a digit or
+ * whitespace (lists, signs, letters), whitespace between digits, or a leading zero.
+ */
+export const MALFORMED_LENGTH_PATTERN = `[^0-9 \\t]|[0-9][ \\t]+[0-9]|^${OWS}0[0-9]`;
+
+/**
+ * A regular expression (for AWS WAF) that matches exactly the canonical decimal numbers greater than
+ * `limit` (no leading zeros), with optional whitespace around them. One anchored branch per case, no groups.
  */
 export function greaterThanPattern(limit: number): string {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
   const digits = String(limit);
-  const alternatives = [`[1-9][0-9]{${digits.length},}`]; // more digits
+  const branches = [`[1-9][0-9]{${digits.length},}`]; // more digits
   // Same length: equal up to position i, then a larger digit, then anything.
   for (let i = 0; i < digits.length; i++) {
     const d = Number(digits[i]);
     if (d === 9) continue;
     const low = i === 0 ? Math.max(d + 1, 1) : d + 1;
     const rest = digits.length - i - 1;
-    alternatives.push(`${digits.slice(0, i)}[${low}-9]${rest > 0 ? `[0-9]{${rest}}` : ''}`);
+    branches.push(`${digits.slice(0, i)}[${low}-9]${rest > 0 ? `[0-9]{${rest}}` : ''}`);
   }
-  return `^(${alternatives.join('|')})$`;
+  return branches.map((branch) => `^${OWS}${branch}${OWS}$`).join('|');
+}
+
+/** What the guard answers to a declared Content-Length: 400 (malformed), 413 (too large), or nothing. */
+export type ContentLengthVerdict = 'malformed' | 'too-large' | undefined;
+
+const malformedLength = new RegExp(MALFORMED_LENGTH_PATTERN);
+const tooLargeLength = new RegExp(greaterThanPattern(MAX_BODY_BYTES));
+
+/** The guard's verdict on a Content-Length value, with the very patterns the deployed WAF rules use. */
+export function contentLengthVerdict(value: string): ContentLengthVerdict {
+  if (malformedLength.test(value)) return 'malformed';
+  if (tooLargeLength.test(value)) return 'too-large';
+  return undefined;
 }

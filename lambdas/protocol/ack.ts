@@ -36,6 +36,11 @@ export const fixedAck = (Message: string): Ack => ({ MessageId: '', Message, Sta
 /** What the oversize guard (WAF deployed, the local gateway in `npm start`) answers a declared body over the limit. */
 export const OVERSIZE_ACK = fixedAck(`${ACK_TEXT.tooLarge}: больше ${MAX_BODY_BYTES} байт`);
 
+/** What the same guard answers a Content-Length that is not one plain decimal (a list, a sign, leading zeros). */
+export const MALFORMED_LENGTH_ACK = fixedAck(
+  `${ACK_TEXT.rejected}: недопустимый заголовок Content-Length (нужно одно десятичное число без ведущих нулей)`,
+);
+
 /** What became of a message that was read and checked: the ingest layer's outcome, by kind only. */
 export type StoredKind = 'accepted' | 'duplicate' | 'conflict';
 

@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { defineApp } from '../../lib/app';
+import type { CallbackStack } from '../../lib/callback-stack';
+
+/*
+ * Synthesis for tests that read templates: cdk.json's feature flags with the test's own sites, bundling
+ * skipped, cdk-nag run (app.synth() throws on any unacknowledged finding). Each synth leaves a folder in
+ * the temp dir: call removeSyntheses() after the file's tests.
+ */
+
+/** cdk.json as shipped: its context (feature flags, example sites). */
+export const CDK_JSON = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown> & { sites: Array<Record<string, unknown>> };
+};
+
+const outdirs: string[] = [];
+
+export interface Synthesised {
+  readonly stacks: CallbackStack[];
+  readonly templates: Template[];
+  readonly outdir: string;
+}
+
+/** The site stacks for `sites` (cdk.json's when omitted), synthesised and checked by cdk-nag. */
+export function synthSites(sites: readonly unknown[] = CDK_JSON.context.sites, context: Record<string, unknown> = {}): Synthesised {
+  const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir, context: { ...CDK_JSON.context, sites, 'aws:cdk:bundling-stacks': [], ...context } });
+  const stacks = defineApp(app);
+  app.synth();
+  return { stacks, templates: stacks.map((stack) => Template.fromStack(stack)), outdir };
+}
+
+export function removeSyntheses(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The cdk-nag acknowledgements written into a template: id → reason. */
+export function nagReasons(template: Template): Map<string, string[]> {
+  const reasons = new Map<string, string[]>();
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string }> } } }
+  >;
+  for (const resource of Object.values(resources)) {
+    for (const { id, reason } of resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) reasons.set(id, [...(reasons.get(id) ?? []), reason]);
+  }
+  return reasons;
+}
