@@ -31,7 +31,7 @@ describe('document service', () => {
 
   it('lists by stage state, and lists silent documents until an answer arrives', async () => {
     const store = new InMemoryDocumentStore();
-    await expectStage(store, 'doc-1', 'remd', '2026-11-26T08:30:00.000Z', NOW);
+    await expectStage(store, 'doc-1', 'remd', '2026-11-26T08:30:00.000Z', NOW, 30);
     expect(await listSilent(store, NOW)).toEqual([{ documentId: 'doc-1', stage: 'remd', expectedBy: '2026-11-26T08:30:00.000Z' }]);
     await project(store, [message('m-1', 'REMDStatus', 'Failed')], NOW);
     expect(await listSilent(store, NOW)).toEqual([]);
