@@ -142,7 +142,10 @@ const vimisPair = (m: DocumentMessage) => `${m.recipientSystem ?? ''}\u0000${m.d
  * The messages the stage rules read, from a set unique by MessageId: exactly what `stagesOf` needs, so
  * `stagesOf` gives the same answer on them as on the whole set (property-tested).
  */
-export function decisiveOf(messages: readonly DocumentMessage[], limits: Pick<DocumentLimits, 'vimisAnswers'> = DOCUMENT_LIMITS): DocumentMessage[] {
+export function decisiveOf(
+  messages: readonly DocumentMessage[],
+  limits: Pick<DocumentLimits, 'vimisAnswers'> = DOCUMENT_LIMITS,
+): DocumentMessage[] {
   const kept = new Map<string, DocumentMessage>();
   const latestOf = (matches: (m: DocumentMessage) => boolean) => {
     let latest: DocumentMessage | undefined;
@@ -208,7 +211,8 @@ export function expectAnswer(state: DocumentState, stage: Stage, expectedBy: str
 }
 
 const lastOf = (messages: readonly DocumentMessage[]) => messages.at(-1);
-const ofType = (state: Pick<DocumentState, 'messages'>, ...types: MessageType[]) => state.messages.filter((m) => types.includes(m.messageType));
+const ofType = (state: Pick<DocumentState, 'messages'>, ...types: MessageType[]) =>
+  state.messages.filter((m) => types.includes(m.messageType));
 
 function cdaOrSemd(messages: readonly DocumentMessage[], success: 'generated' | 'uploaded') {
   const last = lastOf(messages);
