@@ -79,8 +79,13 @@ export async function project(
   let skipped = 0;
   for (const { documentId, message } of messages) {
     // A key DynamoDB cannot take would fail the whole batch on every retry.
-    if (!isDocumentId(documentId)) skipped++;
-    else byDocument.set(documentId, [...(byDocument.get(documentId) ?? []), message]);
+    if (!isDocumentId(documentId)) {
+      skipped++;
+      continue;
+    }
+    const list = byDocument.get(documentId);
+    if (list) list.push(message);
+    else byDocument.set(documentId, [message]);
   }
   const changes = await inParallel([...byDocument], concurrency, async ([documentId, list]) => {
     const { before, after, written } = await update(store, documentId, now, (state) => list.reduce(applyMessage, state));
