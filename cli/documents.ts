@@ -1,8 +1,19 @@
-import { type DocumentFilter, type DocumentView, isStage, parseDuration, type SilentDocument, STAGES } from '../lambdas/contract/documents';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbDocumentStore, scanStoredMessages } from '../lambdas/adapters/dynamodb-documents';
+import {
+  DOCUMENT_LIMITS,
+  type DocumentFilter,
+  type DocumentView,
+  isStage,
+  parseDuration,
+  type SilentDocument,
+  STAGES,
+} from '../lambdas/contract/documents';
+import { type ReprojectProgress, reproject } from '../lambdas/documents/service';
 import { paint, table } from './ui';
 import { UsageError } from './target';
 
-/* `doc`, `docs`, `expect`, `silent`: the document status, for people (tables) and programs (`--json`). */
+/* `doc`, `docs`, `expect`, `silent`, `reproject`: the document status, for people (tables) and programs (`--json`). */
 
 export function formatDocument(view: DocumentView): string {
   const rows: string[][] = [];
@@ -38,8 +49,10 @@ export function formatDocument(view: DocumentView): string {
   for (const e of view.expectations ?? []) {
     lines.push(`expects ${e.stage} by ${e.expectedBy}: ${e.metAt ? `answered ${e.metAt}` : paint('yellow', 'no answer yet')}`);
   }
+  lines.push('');
+  if (view.timelineTruncated)
+    lines.push(paint('dim', `(the newest ${view.timeline.length} messages; older ones are in the message table)`));
   lines.push(
-    '',
     table(
       ['received', 'type', 'Status', 'MessageId'],
       view.timeline.map((t) => [t.receivedAt, t.messageType, t.status, t.messageId]),
@@ -94,4 +107,40 @@ export function stageAndWithin(values: { stage?: string; within?: string }) {
 function colour(state: string): string {
   if (state === 'failed' || state === 'Failed') return paint('red', state);
   return paint(state === 'awaiting' ? 'yellow' : 'green', state);
+}
+
+/**
+ * `reproject`: rebuilds every document from the message table (after the projector gave up on a
+ * stream batch, or after a projection change). Progress goes to stderr (one line, rewritten on a
+ * terminal); the summary to stdout. Safe beside the live projector, and a second run writes nothing.
+ */
+export async function reprojectDocuments(options: {
+  dynamodb: DynamoDBClient;
+  tableName: string;
+  documentsTableName: string;
+  json: boolean;
+  progress?: NodeJS.WriteStream;
+}): Promise<string> {
+  const progress = options.progress ?? process.stderr;
+  let shownAt = 0;
+  const show = (p: ReprojectProgress, final = false) => {
+    const line = `reproject: ${p.messages} messages read, ${p.written} document writes, ${p.unchanged} already current`;
+    if (progress.isTTY) progress.write(`\r${line}${final ? '\n' : ''}`);
+    else if (final || Date.now() - shownAt >= 2_000) {
+      progress.write(`${line}\n`);
+      shownAt = Date.now();
+    }
+  };
+  const result = await reproject(
+    scanStoredMessages(options.dynamodb, options.tableName),
+    new DynamoDbDocumentStore(options.dynamodb, options.documentsTableName),
+    { now: () => new Date().toISOString(), onProgress: (p) => show(p) },
+  );
+  if (!options.json) show(result, true);
+  if (options.json) return JSON.stringify(result);
+  const notes = [
+    result.skipped ? `${result.skipped} skipped (document id over ${DOCUMENT_LIMITS.documentIdBytes} bytes)` : '',
+    result.unreadable ? `${result.unreadable} items that are not message records left alone` : '',
+  ].filter(Boolean);
+  return `Reprojected ${result.messages} messages from ${options.tableName} into ${options.documentsTableName}: ${result.written} document writes, ${result.unchanged} already current${notes.length ? `; ${notes.join('; ')}` : ''}.`;
 }

@@ -4,7 +4,7 @@ import type { Ack } from '../lambdas/protocol/ack';
 import { findMessageType, MESSAGE_TYPES } from '../lambdas/protocol/catalog';
 import { createDocumentsClient } from '../consumer/documents';
 import { STAGES } from '../lambdas/contract/documents';
-import { documentFilter, formatDocument, formatDocuments, formatSilent, stageAndWithin } from './documents';
+import { documentFilter, formatDocument, formatDocuments, formatSilent, reprojectDocuments, stageAndWithin } from './documents';
 import { redrive } from './redrive';
 import { formatRejected, listRejected, showRejected } from './rejected';
 import { report, SCENARIOS, simulate } from './simulate';
@@ -31,10 +31,13 @@ Usage:
   n3-callback expect <documentId> --stage S --within 24h
                                                       the MIS expects a final answer for stage S in time
   n3-callback silent [--json]                         documents whose expected answer is overdue
+  n3-callback reproject [--base URL | --table NAME --documents-table NAME] [--json]
+                                                      rebuild every document from the message table (idempotent)
 
 --base defaults to $N3_CALLBACK_BASE, else http://127.0.0.1:$PORT/, else http://127.0.0.1:3000/ (\`npm start\`). Against \`npm start\` the queue
 and table are found through /_local/info; against AWS pass the stack outputs (--queue-url, --dlq-url,
---table, --bucket, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME, N3_BUCKET_NAME) with the usual AWS credentials.
+--table, --documents-table, --bucket, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME, N3_DOCUMENTS_TABLE_NAME, N3_BUCKET_NAME)
+with the usual AWS credentials.
 The document commands use the document API: \`npm start\`'s base URL, or against AWS \`--api\` (stack output
 DocumentsApiUrl, or N3_DOCUMENTS_API), signed with your AWS credentials.
 MessageType: ${MESSAGE_TYPES.join(', ')}; stage: ${STAGES.join(', ')}`;
@@ -49,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
         'queue-url': { type: 'string' },
         'dlq-url': { type: 'string' },
         table: { type: 'string' },
+        'documents-table': { type: 'string' },
         bucket: { type: 'string' },
         show: { type: 'string' },
         body: { type: 'boolean', default: false },
@@ -172,6 +176,17 @@ export async function main(argv: string[]): Promise<number> {
     case 'silent': {
       const silent = await documents(values, target).listSilent();
       console.log(values.json ? JSON.stringify(silent) : formatSilent(silent));
+      return 0;
+    }
+    case 'reproject': {
+      console.log(
+        await reprojectDocuments({
+          dynamodb: target.dynamodb,
+          tableName: requireValue(target.tableName, 'the message table (--table)'),
+          documentsTableName: requireValue(target.documentsTableName, 'the documents table (--documents-table)'),
+          json: values.json,
+        }),
+      );
       return 0;
     }
     default:

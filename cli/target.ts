@@ -16,6 +16,7 @@ export interface Target {
   readonly queueUrl?: string;
   readonly dlqUrl?: string;
   readonly tableName?: string;
+  readonly documentsTableName?: string;
   readonly bucket?: string;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
@@ -28,6 +29,7 @@ export interface TargetFlags {
   readonly 'queue-url'?: string;
   readonly 'dlq-url'?: string;
   readonly table?: string;
+  readonly 'documents-table'?: string;
   readonly bucket?: string;
 }
 
@@ -40,6 +42,7 @@ export async function resolveTarget(flags: TargetFlags, env = process.env): Prom
     queueUrl: flags['queue-url'] ?? (info ? info.queueUrl : env.N3_QUEUE_URL),
     dlqUrl: flags['dlq-url'] ?? (info ? info.dlqUrl : env.N3_DLQ_URL),
     tableName: flags.table ?? (info ? info.tableName : env.N3_TABLE_NAME),
+    documentsTableName: flags['documents-table'] ?? (info ? info.documentsTableName : env.N3_DOCUMENTS_TABLE_NAME),
     bucket: flags.bucket ?? (info ? info.bucket : env.N3_BUCKET_NAME),
     s3: info ? localS3(info.s3Endpoint, info.region) : new S3Client({}),
     sqs: info ? localSqs(info.sqsEndpoint, info.region) : new SQSClient({}),

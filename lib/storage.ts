@@ -111,6 +111,8 @@ export class Storage extends Construct {
     });
     this.documents = new Table(this, 'Documents', {
       partitionKey: { name: DOCUMENTS.partitionKey, type: AttributeType.STRING },
+      // Each document expires with its newest message (or `retentionDays` past an expectation it still holds).
+      timeToLiveAttribute: DOCUMENTS.ttlAttribute,
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       ...tableEncryption,

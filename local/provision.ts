@@ -90,17 +90,18 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<s
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+  await enableTtl(client, tableName, TABLE.ttlAttribute);
+  return created.TableDescription?.LatestStreamArn;
+}
+
+async function enableTtl(client: DynamoDBClient, tableName: string, attribute: string): Promise<void> {
   try {
     await client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
-      }),
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: attribute, Enabled: true } }),
     );
   } catch {
     // dynalite has no TTL API; expiry is an AWS-side sweep we never rely on locally.
   }
-  return created.TableDescription?.LatestStreamArn;
 }
 
 async function createDocumentsTable(client: DynamoDBClient, tableName: string): Promise<void> {
@@ -114,6 +115,7 @@ async function createDocumentsTable(client: DynamoDBClient, tableName: string): 
     }),
   );
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+  await enableTtl(client, tableName, DOCUMENTS.ttlAttribute);
 }
 
 async function describe(client: DynamoDBClient, tableName: string) {

@@ -1,16 +1,27 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Stage } from '../contract/documents';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { TimelineEntry, Stage } from '../contract/documents';
 import { StoreUnavailableError } from '../errors';
-import type { DocumentQuery, DocumentStore, VersionedDocument } from '../documents/ports';
-import { type DocumentMessage, type DocumentState, nextDueOf, statesOf } from '../documents/projection';
+import type { DocumentQuery, DocumentStore, StoredMessages, VersionedDocument } from '../documents/ports';
+import {
+  applyMessage,
+  type DocumentMessage,
+  type DocumentState,
+  emptyDocument,
+  nextDueOf,
+  PROJECTION_VERSION,
+  statesOf,
+} from '../documents/projection';
+import type { MessageRecord } from '../ingest/ports';
 import { batchGetAll, documentClient, queryAll } from './dynamodb-store';
+import { fromItem } from './record-item';
 import { DOCUMENTS, duePartitionOf, duePartitions, updatedPartitionOf, updatedPartitions, utcDays } from './shapes';
 
 /*
- * The documents table: one item per document — its messages' facts (never a payload body), the
- * MIS's expectations, the derived stage states (for filtering), an optimistic-lock version, and the
- * keys of the `updated` and (while an expectation is unmet) `due` indexes.
+ * The documents table: one item per document, of bounded size — the facts of the messages that decide
+ * its stages and its newest timeline entries (never a payload body), the MIS's expectations, the derived
+ * stage states (for filtering), the projection version that wrote it, an optimistic-lock version, a TTL,
+ * and the keys of the `updated` and (while an expectation is unmet) `due` indexes.
  */
 
 type Item = Record<string, unknown>;
@@ -30,7 +41,7 @@ export class DynamoDbDocumentStore implements DocumentStore {
       const { Item } = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: { [DOCUMENTS.partitionKey]: documentId }, ConsistentRead: true }),
       );
-      return Item ? { state: stateOf(Item), version: Number(Item.version) } : undefined;
+      return Item ? { state: stateOf(Item), version: Number(Item.version), stale: Item.projection !== PROJECTION_VERSION } : undefined;
     } catch (error) {
       throw new StoreUnavailableError('document get failed', { cause: error });
     }
@@ -41,8 +52,12 @@ export class DynamoDbDocumentStore implements DocumentStore {
     const item: Item = {
       [DOCUMENTS.partitionKey]: state.documentId,
       version: (expectedVersion ?? 0) + 1,
-      messages: state.messages,
+      projection: PROJECTION_VERSION,
+      decisive: state.messages,
+      timeline: state.timeline,
+      ...(state.timelineTruncated ? { timelineTruncated: true } : {}),
       expectations: state.expectations,
+      ...(state.expiresAt !== undefined ? { [DOCUMENTS.ttlAttribute]: state.expiresAt } : {}),
       states: statesOf(state),
       writtenAt: now,
       [DOCUMENTS.updatedIndex.partitionKey]: updatedPartitionOf(now, state.documentId),
@@ -128,9 +143,49 @@ export class DynamoDbDocumentStore implements DocumentStore {
 }
 
 function stateOf(item: Item): DocumentState {
+  const documentId = String(item[DOCUMENTS.partitionKey]);
+  const expectations = (item.expectations ?? {}) as DocumentState['expectations'];
+  const expiresAt = typeof item[DOCUMENTS.ttlAttribute] === 'number' ? (item[DOCUMENTS.ttlAttribute] as number) : undefined;
+  if (item.projection === undefined) {
+    // Written by the first projection: every message in `messages`. Folded into the bounded shape; rewritten when next touched.
+    const messages = (item.messages ?? []) as DocumentMessage[];
+    return messages.reduce(applyMessage, { ...emptyDocument(documentId), expectations });
+  }
   return {
-    documentId: String(item[DOCUMENTS.partitionKey]),
-    messages: (item.messages ?? []) as DocumentMessage[],
-    expectations: (item.expectations ?? {}) as DocumentState['expectations'],
+    documentId,
+    messages: (item.decisive ?? []) as DocumentMessage[],
+    timeline: (item.timeline ?? []) as TimelineEntry[],
+    timelineTruncated: item.timelineTruncated === true,
+    expectations,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
   };
+}
+
+/**
+ * Every record of the message table, in `segments` parallel scans (one `StoredMessages` each), page by
+ * page: what `reproject` rebuilds documents from. Items that are not message records are counted.
+ */
+export function scanStoredMessages(client: DynamoDBClient, tableName: string, segments = 4): StoredMessages[] {
+  const documents = documentClient(client);
+  return Array.from({ length: segments }, (_, segment) => scanSegment(documents, tableName, segment, segments));
+}
+
+async function* scanSegment(client: DynamoDBDocumentClient, tableName: string, segment: number, segments: number): StoredMessages {
+  let start: Item | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start }),
+    );
+    const records: MessageRecord[] = [];
+    let unreadable = 0;
+    for (const item of page.Items ?? []) {
+      try {
+        records.push(fromItem(item));
+      } catch {
+        unreadable++;
+      }
+    }
+    yield { records, unreadable };
+    start = page.LastEvaluatedKey;
+  } while (start);
 }

@@ -77,6 +77,8 @@ export const QUEUE = {
 /** The documents table: one item per document, the projection of its messages (see lambdas/documents). */
 export const DOCUMENTS = {
   partitionKey: 'documentId',
+  /** Epoch seconds: DynamoDB TTL, as long as the document's newest message (or a pending expectation) is kept. */
+  ttlAttribute: 'expiresAt',
   /** Documents by when they were last written, sharded like the arrivals index (`<day>#<n>`). */
   updatedIndex: { name: 'updated', partitionKey: 'updatedDay', sortKey: 'writtenAt', projected: ['states'] },
   /** Sparse: only documents with an unmet expectation carry its keys; `nextDue` is the earliest. */

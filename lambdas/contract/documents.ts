@@ -79,9 +79,52 @@ export interface DocumentView {
   /** One answer per recipient system and SMS type. */
   readonly vimis?: readonly VimisAnswer[];
   readonly expectations?: readonly Expectation[];
-  /** Every message about the document, oldest first (no payload bodies). */
+  /**
+   * The messages about the document, oldest first (no payload bodies): every one, or, past
+   * `DOCUMENT_LIMITS.timeline` of them, the newest that many (then `timelineTruncated` is true).
+   */
   readonly timeline: readonly TimelineEntry[];
+  /** Present (true) when older messages are left out of `timeline`; the message table keeps them all. */
+  readonly timelineTruncated?: boolean;
   readonly updatedAt: string;
+}
+
+/**
+ * What one document keeps, so that its stored item (DynamoDB: at most 400 KB) and its view stay within
+ * a fixed size whatever the number of messages about it and however long their fields.
+ */
+export const DOCUMENT_LIMITS = {
+  /** Timeline entries: the newest this many (`timelineTruncated` says when there were more). */
+  timeline: 100,
+  /** VIMIS answers (one per recipient system and SMS type): the most recently answered this many. */
+  vimisAnswers: 20,
+  /** Characters of a message's `Message` text kept in the document; a longer one is cut and ends in `…`. */
+  messageChars: 1000,
+  /** Characters of an id read from a message (`RemdRegNumber`, `IdFedRequest`, `IdResultMSE`, `IdRecipientSystem`), cut likewise. */
+  idChars: 128,
+  /** UTF-8 bytes of a document id: a DynamoDB key takes 2,048, and no MIS id is this long. Longer ids are not projected. */
+  documentIdBytes: 1024,
+} as const;
+
+/** Whether a document id can name a document (not empty, at most `DOCUMENT_LIMITS.documentIdBytes`). */
+export function isDocumentId(id: string): boolean {
+  // Every UTF-16 unit is at least one byte: a longer string is refused without reading it.
+  return id.length > 0 && id.length <= DOCUMENT_LIMITS.documentIdBytes && utf8Bytes(id) <= DOCUMENT_LIMITS.documentIdBytes;
+}
+
+/** UTF-8 length without Buffer (this module also runs outside Node); a lone surrogate counts as U+FFFD, 3 bytes. */
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /** A document the MIS expected an answer about, and got none in time. */

@@ -1,4 +1,5 @@
 import type { Stage } from '../contract/documents';
+import type { MessageRecord } from '../ingest/ports';
 import type { DocumentState } from './projection';
 
 /*
@@ -10,6 +11,8 @@ export interface VersionedDocument {
   readonly state: DocumentState;
   /** Optimistic lock: bumped on every write. */
   readonly version: number;
+  /** Written by another projection version (or shape): rewrite it even when a message changes nothing. */
+  readonly stale?: boolean;
 }
 
 export interface DocumentQuery {
@@ -23,7 +26,7 @@ export interface DocumentQuery {
 export interface DocumentStore {
   get(documentId: string): Promise<VersionedDocument | undefined>;
   /**
-   * Writes the document if it is still at `expectedVersion` (undefined: it must not exist yet);
+   * Writes the document (with its TTL, `state.expiresAt`) if it is still at `expectedVersion` (undefined: it must not exist yet);
    * false when another writer came first (read again and retry).
    */
   save(state: DocumentState, expectedVersion: number | undefined, now: string): Promise<boolean>;
@@ -32,3 +35,13 @@ export interface DocumentStore {
   /** Documents with an unmet expectation due at or before `now`. */
   due(now: string, limit: number): Promise<DocumentState[]>;
 }
+
+/** One page of the message table, as `reproject` reads it (in any order: the projection does not care). */
+export interface StoredMessagePage {
+  readonly records: readonly MessageRecord[];
+  /** Items on the page that are not message records (written by something else, or damaged): counted, skipped. */
+  readonly unreadable: number;
+}
+
+/** Every stored message, page by page (the message table, scanned). */
+export type StoredMessages = AsyncIterable<StoredMessagePage>;

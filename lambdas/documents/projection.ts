@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
+  DOCUMENT_LIMITS,
   type DocumentView,
   type Expectation,
   FINAL_STATES,
@@ -10,15 +12,24 @@ import {
   type TimelineEntry,
   type VimisAnswer,
 } from '../contract/documents';
+import type { MessageRecord } from '../ingest/ports';
 import type { MessageType } from '../protocol/catalog';
 import type { Status } from '../protocol/fields';
 
 /*
  * The document projection, pure: a document's state is a function of the *set* of stored messages
- * about it (and the MIS's expectations), never of the order they were applied in. Applying a message
- * adds it to the set (by MessageId: twice is once); every stage is then derived from the set in
- * arrival order (`receivedAt`, then MessageId). So it can be rebuilt from the messages at any time,
- * and any permutation of them, re-sends included, gives the same state (property-tested).
+ * about it (and the MIS's expectations), never of the order they were applied in. Every stage is
+ * derived from the set in arrival order (`receivedAt`, then MessageId), so it can be rebuilt from the
+ * messages at any time, and any permutation of them, re-sends included, gives the same state
+ * (property-tested).
+ *
+ * Bounded: the state keeps only what the rules read — per stage the messages that decide it (the latest,
+ * a REMD registration, an MSE result file, the latest VIMIS answer per pair) — and the newest timeline
+ * entries, with every kept field cut to `DOCUMENT_LIMITS`. Each selection is "the latest of those that
+ * match", so selecting from (what was kept ∪ a new message) is selecting from (all messages ∪ it):
+ * applying a message stays order-independent, and the stored item has a fixed upper size however many
+ * messages a document gets (one holding every message passed DynamoDB's 400 KB item limit at ~100 long
+ * texts, and every stream batch touching it then failed).
  *
  * The rules, per stage:
  *  - cda, semd: the latest arrival decides (a resubmission after a failure can succeed);
@@ -27,9 +38,14 @@ import type { Status } from '../protocol/fields';
  *    (accepted, federal validation pending), `Failed` is `failed`;
  *  - mse: a received result file (`MseResultData` `Success`) is final; otherwise the latest decides:
  *    `MseResult` `Success` is `registered`, any `Failed` is `failed`;
- *  - vimis: per recipient system and SMS type, the latest answer.
+ *  - vimis: per recipient system and SMS type, the latest answer (the most recently answered pairs).
  * No state is read from the `Message` text: it is kept as the platform wrote it, for people.
  */
+
+/** Bump when the rules or the stored shape change: a document written by another version is rewritten when next touched (`reproject` touches them all). */
+export const PROJECTION_VERSION = 2;
+
+export type DocumentLimits = { readonly [K in 'timeline' | 'vimisAnswers' | 'messageChars' | 'idChars']: number };
 
 /** What the projection keeps of one stored message: its facts, never its payload body. */
 export interface DocumentMessage {
@@ -45,64 +61,161 @@ export interface DocumentMessage {
   readonly recipientSystem?: string;
   readonly docType?: number;
   readonly statusCode?: number;
+  /** When the stored message expires (epoch seconds, the message table's TTL): the document lives as long as its newest message. */
+  readonly expiresAt?: number;
 }
 
 export interface DocumentState {
   readonly documentId: string;
-  /** Unique by MessageId, in arrival order. */
+  /** The messages that decide a stage (see `decisiveOf`), unique by MessageId, in arrival order. */
   readonly messages: readonly DocumentMessage[];
+  /** The newest timeline entries (at most `DOCUMENT_LIMITS.timeline`), oldest first. */
+  readonly timeline: readonly TimelineEntry[];
+  /** More messages arrived than `timeline` keeps. */
+  readonly timelineTruncated: boolean;
   readonly expectations: Readonly<Partial<Record<Stage, { readonly expectedBy: string }>>>;
+  /** Epoch seconds until which the document is kept (its TTL): the latest of its messages' and its expectations'. */
+  readonly expiresAt?: number;
 }
 
-/** The facts of a stored message (its normalised payload) that the projection reads. */
-export function documentMessageOf(stored: {
-  messageId: string;
-  messageType: MessageType;
-  status: Status;
-  receivedAt: string;
-  payload: Readonly<Record<string, unknown>>;
-}): DocumentMessage {
+/** A text cut to `max` characters (not inside a surrogate pair), ending in `…` when it was cut. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const high = text.charCodeAt(max - 1);
+  const end = high >= 0xd800 && high <= 0xdbff ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
+}
+
+/** The facts of a stored message (its normalised payload) that the projection reads, each cut to the limits. */
+export function documentMessageOf(
+  stored: {
+    messageId: string;
+    messageType: MessageType;
+    status: Status;
+    receivedAt: string;
+    payload: Readonly<Record<string, unknown>>;
+    expiresAt?: number;
+  },
+  limits: Pick<DocumentLimits, 'messageChars' | 'idChars'> = DOCUMENT_LIMITS,
+): DocumentMessage {
   const p = stored.payload;
-  const text = (name: string) => (typeof p[name] === 'string' ? (p[name] as string) : undefined);
+  const text = (name: string, max: number) => (typeof p[name] === 'string' ? cut(p[name] as string, max) : undefined);
   const number = (name: string) => (typeof p[name] === 'number' ? (p[name] as number) : undefined);
   const facts: Record<string, unknown> = {
     messageId: stored.messageId,
     messageType: stored.messageType,
     status: stored.status,
     receivedAt: stored.receivedAt,
-    message: text('Message') ?? '',
+    message: text('Message', limits.messageChars) ?? '',
     idMedDocument: number('IdMedDocument'),
-    regNumber: text('RemdRegNumber'),
-    idFedRequest: text('IdFedRequest'),
-    idResultMse: text('IdResultMSE'),
-    recipientSystem: text('IdRecipientSystem'),
+    regNumber: text('RemdRegNumber', limits.idChars),
+    idFedRequest: text('IdFedRequest', limits.idChars),
+    idResultMse: text('IdResultMSE', limits.idChars),
+    recipientSystem: text('IdRecipientSystem', limits.idChars),
     docType: number('DocType'),
     statusCode: number('StatusCode'),
+    expiresAt: stored.expiresAt,
   };
   return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as unknown as DocumentMessage;
 }
 
-const byArrival = (a: DocumentMessage, b: DocumentMessage) =>
+/** A stored message record as the projection sees it: its document and its facts (the payload inline, or the claim check's `facts`). */
+export function storedMessageOf(record: MessageRecord): { documentId: string; message: DocumentMessage } {
+  const payload = JSON.parse(record.payload ?? record.facts ?? '{}') as Record<string, unknown>;
+  return { documentId: record.documentKey, message: documentMessageOf({ ...record, payload }) };
+}
+
+const byArrival = (a: { receivedAt: string; messageId: string }, b: { receivedAt: string; messageId: string }) =>
   a.receivedAt === b.receivedAt ? a.messageId.localeCompare(b.messageId) : a.receivedAt.localeCompare(b.receivedAt);
 
-export const emptyDocument = (documentId: string): DocumentState => ({ documentId, messages: [], expectations: {} });
+export const emptyDocument = (documentId: string): DocumentState => ({
+  documentId,
+  messages: [],
+  timeline: [],
+  timelineTruncated: false,
+  expectations: {},
+});
 
-/** Adds a message (a MessageId already there changes nothing). */
-export function applyMessage(state: DocumentState, message: DocumentMessage): DocumentState {
-  if (state.messages.some((m) => m.messageId === message.messageId)) return state;
-  return { ...state, messages: [...state.messages, message].sort(byArrival) };
+const vimisPair = (m: DocumentMessage) => `${m.recipientSystem ?? ''}\u0000${m.docType ?? 0}`;
+
+/**
+ * The messages the stage rules read, from a set unique by MessageId: exactly what `stagesOf` needs, so
+ * `stagesOf` gives the same answer on them as on the whole set (property-tested).
+ */
+export function decisiveOf(
+  messages: readonly DocumentMessage[],
+  limits: Pick<DocumentLimits, 'vimisAnswers'> = DOCUMENT_LIMITS,
+): DocumentMessage[] {
+  const kept = new Map<string, DocumentMessage>();
+  const latestOf = (matches: (m: DocumentMessage) => boolean) => {
+    let latest: DocumentMessage | undefined;
+    for (const m of messages) if (matches(m) && (!latest || byArrival(latest, m) < 0)) latest = m;
+    if (latest) kept.set(latest.messageId, latest);
+  };
+  latestOf((m) => m.messageType === 'CDAStatus');
+  latestOf((m) => m.messageType === 'SEMDStatus');
+  latestOf((m) => m.messageType === 'REMDStatus');
+  latestOf((m) => m.messageType === 'REMDStatus' && m.status === 'Success' && !!m.regNumber);
+  latestOf((m) => m.messageType === 'MseResult' || m.messageType === 'MseResultData');
+  latestOf((m) => m.messageType === 'MseResultData' && m.status === 'Success');
+  const answers = new Map<string, DocumentMessage>();
+  for (const m of messages) {
+    if (m.messageType !== 'VimisResult') continue;
+    const current = answers.get(vimisPair(m));
+    if (!current || byArrival(current, m) < 0) answers.set(vimisPair(m), m);
+  }
+  for (const m of [...answers.values()].sort(byArrival).slice(-limits.vimisAnswers)) kept.set(m.messageId, m);
+  return [...kept.values()].sort(byArrival);
 }
 
-/** Records that the MIS expects a final answer for `stage` by `expectedBy` (the latest word wins). */
-export function expectAnswer(state: DocumentState, stage: Stage, expectedBy: string): DocumentState {
-  return { ...state, expectations: { ...state.expectations, [stage]: { expectedBy } } };
+const entryOf = (m: DocumentMessage): TimelineEntry => ({
+  messageId: m.messageId,
+  messageType: m.messageType,
+  status: m.status,
+  receivedAt: m.receivedAt,
+});
+
+/** Adds a message to a document; a MessageId already applied changes nothing (the same state object is returned). */
+export function applyMessageWithin(limits: DocumentLimits) {
+  return (state: DocumentState, message: DocumentMessage): DocumentState => {
+    // A stored message is immutable under its MessageId: the incoming copy replaces a kept one (same facts, or newer cuts).
+    const messages = decisiveOf([...state.messages.filter((m) => m.messageId !== message.messageId), message], limits);
+    const entries = [...state.timeline.filter((t) => t.messageId !== message.messageId), entryOf(message)].sort(byArrival);
+    const timeline = entries.slice(-limits.timeline);
+    // More entries than kept means more messages than kept, whichever order they came in (a re-sent evicted one finds it already true).
+    const timelineTruncated = state.timelineTruncated || entries.length > limits.timeline;
+    const expiresAt = latest(state.expiresAt, message.expiresAt);
+    if (
+      timelineTruncated === state.timelineTruncated &&
+      expiresAt === state.expiresAt &&
+      isDeepStrictEqual(timeline, state.timeline) &&
+      isDeepStrictEqual(messages, state.messages)
+    )
+      return state;
+    return { ...state, messages, timeline, timelineTruncated, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+  };
 }
 
-const latest = (messages: readonly DocumentMessage[]) => messages.at(-1);
-const ofType = (state: DocumentState, ...types: MessageType[]) => state.messages.filter((m) => types.includes(m.messageType));
+/** Adds a message within `DOCUMENT_LIMITS`. */
+export const applyMessage = applyMessageWithin(DOCUMENT_LIMITS);
+
+const latest = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+
+/**
+ * Records that the MIS expects a final answer for `stage` by `expectedBy` (the latest word wins); the
+ * document is then kept at least `retentionDays` past that time, so an unanswered one is still there to report.
+ */
+export function expectAnswer(state: DocumentState, stage: Stage, expectedBy: string, retentionDays: number): DocumentState {
+  const keepUntil = Math.floor(Date.parse(expectedBy) / 1000) + retentionDays * 86_400;
+  return { ...state, expectations: { ...state.expectations, [stage]: { expectedBy } }, expiresAt: latest(state.expiresAt, keepUntil) };
+}
+
+const lastOf = (messages: readonly DocumentMessage[]) => messages.at(-1);
+const ofType = (state: Pick<DocumentState, 'messages'>, ...types: MessageType[]) =>
+  state.messages.filter((m) => types.includes(m.messageType));
 
 function cdaOrSemd(messages: readonly DocumentMessage[], success: 'generated' | 'uploaded') {
-  const last = latest(messages);
+  const last = lastOf(messages);
   if (!last) return undefined;
   return {
     state: last.status === 'Success' ? success : ('failed' as const),
@@ -113,9 +226,9 @@ function cdaOrSemd(messages: readonly DocumentMessage[], success: 'generated' | 
 }
 
 function remdOf(messages: readonly DocumentMessage[]): RemdStage | undefined {
-  const last = latest(messages);
+  const last = lastOf(messages);
   if (!last) return undefined;
-  const registration = latest(messages.filter((m) => m.status === 'Success' && m.regNumber));
+  const registration = lastOf(messages.filter((m) => m.status === 'Success' && m.regNumber));
   const decisive = registration ?? last;
   const state = registration ? 'registered' : last.status === 'Success' ? 'awaiting' : 'failed';
   return {
@@ -128,9 +241,9 @@ function remdOf(messages: readonly DocumentMessage[]): RemdStage | undefined {
 }
 
 function mseOf(messages: readonly DocumentMessage[]): MseStage | undefined {
-  const last = latest(messages);
+  const last = lastOf(messages);
   if (!last) return undefined;
-  const received = latest(messages.filter((m) => m.messageType === 'MseResultData' && m.status === 'Success'));
+  const received = lastOf(messages.filter((m) => m.messageType === 'MseResultData' && m.status === 'Success'));
   const decisive = received ?? last;
   const state = received ? 'received' : last.status === 'Success' ? 'registered' : 'failed';
   return {
@@ -145,8 +258,7 @@ function vimisOf(messages: readonly DocumentMessage[]): VimisAnswer[] | undefine
   if (messages.length === 0) return undefined;
   const answers = new Map<string, VimisAnswer>();
   for (const m of messages) {
-    const key = `${m.recipientSystem ?? ''}\u0000${m.docType ?? 0}`;
-    answers.set(key, {
+    answers.set(vimisPair(m), {
       recipientSystem: m.recipientSystem ?? '',
       docType: m.docType ?? 0,
       state: m.status,
@@ -159,7 +271,9 @@ function vimisOf(messages: readonly DocumentMessage[]): VimisAnswer[] | undefine
 }
 
 /** The state of each stage. */
-export function stagesOf(state: DocumentState): Omit<DocumentView, 'documentId' | 'timeline' | 'expectations' | 'updatedAt'> {
+export function stagesOf(
+  state: Pick<DocumentState, 'messages'>,
+): Omit<DocumentView, 'documentId' | 'timeline' | 'timelineTruncated' | 'expectations' | 'updatedAt'> {
   const cda = cdaOrSemd(ofType(state, 'CDAStatus'), 'generated');
   const semd = cdaOrSemd(ofType(state, 'SEMDStatus'), 'uploaded');
   const remd = remdOf(ofType(state, 'REMDStatus'));
@@ -189,19 +303,13 @@ export function viewOf(state: DocumentState): DocumentView {
     const met = metAt(stages, stage);
     return [{ stage, expectedBy: expected.expectedBy, ...(met ? { metAt: met } : {}) }];
   });
-  const timeline: TimelineEntry[] = state.messages.map((m) => ({
-    messageId: m.messageId,
-    messageType: m.messageType,
-    status: m.status,
-    receivedAt: m.receivedAt,
-  }));
-  const updatedAt = state.messages.at(-1)?.receivedAt ?? '';
   return {
     documentId: state.documentId,
     ...stages,
     ...(expectations.length ? { expectations } : {}),
-    timeline,
-    updatedAt,
+    timeline: state.timeline,
+    ...(state.timelineTruncated ? { timelineTruncated: true } : {}),
+    updatedAt: state.timeline.at(-1)?.receivedAt ?? '',
   };
 }
 

@@ -1,14 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { isStage, parseDuration, STAGE_STATES } from '../contract/documents';
+import { DOCUMENT_LIMITS, isDocumentId, isStage, parseDuration, STAGE_STATES } from '../contract/documents';
 import type { DocumentStore } from '../documents/ports';
-import { expectStage, getDocument, listDocuments, listSilent, sinceTime } from '../documents/service';
+import { earliestSince, expectStage, getDocument, listDocuments, listSilent, sinceTime } from '../documents/service';
 import type { Clock } from '../ingest/ports';
 
 export interface DocumentsDeps {
   readonly documents: DocumentStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The site's `retentionDays`: nothing older is kept, so `since` may not reach further back. */
+  readonly retentionDays: number;
 }
 
 /*
@@ -21,11 +23,16 @@ export interface DocumentsDeps {
  */
 export function createDocumentsHandler(deps: DocumentsDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
-    const segments = (event.path ?? '').split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = pathSegments(event.path ?? '');
+    if (!segments) return error(400, 'the path is not valid percent-encoding of UTF-8: encode the document id with encodeURIComponent');
     const at = segments.indexOf('documents');
     const [id, sub, stage] = at >= 0 ? segments.slice(at + 1) : [];
     const query = event.queryStringParameters ?? {};
     const now = deps.clock.now();
+    // Such an id is never stored (no key takes it), and asking the table would fail on every retry.
+    if (id !== undefined && !isDocumentId(id)) {
+      return error(event.httpMethod === 'GET' ? 404 : 400, `a document id is at most ${DOCUMENT_LIMITS.documentIdBytes} bytes of UTF-8`);
+    }
     try {
       if (event.httpMethod === 'GET' && id === undefined) {
         if (query.silent === 'true') return json(200, await listSilent(deps.documents, now.toISOString()));
@@ -37,6 +44,11 @@ export function createDocumentsHandler(deps: DocumentsDeps): (event: APIGatewayP
         }
         const since = sinceTime(query.since, now);
         if (!since) return error(400, 'since must be a duration (30s, 15m, 24h, 2d) or an ISO time');
+        // Each day back is a query per shard: an unbounded `since` would walk decades of empty days.
+        const earliest = earliestSince(now, deps.retentionDays);
+        if (Date.parse(since) < Date.parse(earliest)) {
+          return error(400, `since reaches past the site's retention of ${deps.retentionDays} days: the earliest allowed is ${earliest}`);
+        }
         return json(200, await listDocuments(deps.documents, { since, stage: query.stage, state: query.state }));
       }
       if (event.httpMethod === 'GET' && id !== undefined && sub === undefined) {
@@ -54,7 +66,7 @@ export function createDocumentsHandler(deps: DocumentsDeps): (event: APIGatewayP
               ? new Date(body.expectedBy).toISOString()
               : undefined;
         if (!expectedBy) return error(400, 'body must be {"within": "24h"} (30s, 15m, 24h, 2d) or {"expectedBy": "<ISO time>"}');
-        return json(200, await expectStage(deps.documents, id, stage, expectedBy, now.toISOString()));
+        return json(200, await expectStage(deps.documents, id, stage, expectedBy, now.toISOString(), deps.retentionDays));
       }
       return error(
         event.httpMethod === 'GET' || event.httpMethod === 'PUT' ? 404 : 405,
@@ -65,6 +77,15 @@ export function createDocumentsHandler(deps: DocumentsDeps): (event: APIGatewayP
       return error(503, 'document store unavailable: retry');
     }
   };
+}
+
+/** The path's segments, percent-decoded; undefined when one is not valid percent-encoded UTF-8 (`%E0%A4%A`). */
+function pathSegments(path: string): string[] | undefined {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseBody(event: APIGatewayProxyEvent): Record<string, unknown> | undefined {

@@ -72,5 +72,8 @@ export const Project = asLambda(
   createProjectHandler({ documents: lazyDocuments, recordOf: fromStreamImage, clock: ports.clock, logger, metrics }),
   deps,
 );
-export const Documents = asLambda(createDocumentsHandler({ documents: lazyDocuments, clock: ports.clock, logger }), { logger });
+export const Documents = asLambda(
+  createDocumentsHandler({ documents: lazyDocuments, clock: ports.clock, logger, retentionDays: config.RETENTION_DAYS }),
+  { logger },
+);
 export const Silence = asLambda(createSilenceHandler({ documents: lazyDocuments, clock: ports.clock, logger, metrics }), deps);

@@ -3,7 +3,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { METRIC } from '../contract/observability';
 import type { DocumentStore } from '../documents/ports';
-import { type DocumentMessage, documentMessageOf } from '../documents/projection';
+import { type DocumentMessage, storedMessageOf } from '../documents/projection';
 import { project } from '../documents/service';
 import type { Clock, MessageRecord } from '../ingest/ports';
 
@@ -29,8 +29,7 @@ export function createProjectHandler(deps: ProjectDeps): (event: DynamoDBStreamE
       const image = record.dynamodb?.NewImage;
       if (record.eventName !== 'INSERT' || !image) continue;
       const stored = deps.recordOf(image);
-      const payload = JSON.parse(stored.payload ?? stored.facts ?? '{}') as Record<string, unknown>;
-      messages.push({ documentId: stored.documentKey, message: documentMessageOf({ ...stored, payload }) });
+      messages.push(storedMessageOf(stored));
       if (!oldest || stored.receivedAt < oldest) oldest = stored.receivedAt;
     }
     if (messages.length === 0) {
@@ -39,7 +38,9 @@ export function createProjectHandler(deps: ProjectDeps): (event: DynamoDBStreamE
       return { projected: 0 };
     }
     const now = deps.clock.now();
-    const changes = await project(deps.documents, messages, now.toISOString());
+    const { changes, skipped } = await project(deps.documents, messages, now.toISOString());
+    // Counted, never named: a document id is the MIS's, about a patient.
+    if (skipped > 0) deps.logger.warn('messages not projected: document id longer than a key takes', { skipped });
     deps.metrics.addMetric(METRIC.projected, MetricUnit.Count, messages.length);
     deps.metrics.addMetric(METRIC.projectionLag, MetricUnit.Milliseconds, Math.max(0, now.getTime() - Date.parse(oldest!)));
     for (const change of changes) {

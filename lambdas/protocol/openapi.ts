@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { STAGE_STATES, STAGES } from '../contract/documents';
+import { DOCUMENT_LIMITS, STAGE_STATES, STAGES } from '../contract/documents';
 import { ENVELOPE_VERSION } from '../contract/envelope';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
@@ -150,6 +150,10 @@ const DOCUMENT = {
         },
       },
     },
+    timelineTruncated: {
+      type: 'boolean',
+      description: `True when older messages are left out of timeline (it keeps the newest ${DOCUMENT_LIMITS.timeline})`,
+    },
     updatedAt: { type: 'string' },
   },
 };
@@ -167,7 +171,12 @@ const DOCUMENT_PATHS = {
       parameters: [
         { name: 'stage', in: 'query', schema: { enum: [...STAGES] } },
         { name: 'state', in: 'query', schema: { type: 'string' }, description: 'Needs stage' },
-        { name: 'since', in: 'query', schema: { type: 'string' }, description: '30s, 15m, 24h, 2d, or an ISO time' },
+        {
+          name: 'since',
+          in: 'query',
+          schema: { type: 'string' },
+          description: "30s, 15m, 24h, 2d, or an ISO time; at most the site's retentionDays back",
+        },
         { name: 'silent', in: 'query', schema: { enum: ['true'] }, description: 'List [{documentId, stage, expectedBy}] past due instead' },
       ],
       responses: {
@@ -183,6 +192,7 @@ const DOCUMENT_PATHS = {
       parameters: [{ name: 'documentId', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {
         '200': jsonResponse('The document', { $ref: '#/components/schemas/Document' }),
+        '400': jsonResponse('The path is not valid percent-encoded UTF-8', ERROR),
         '404': jsonResponse('Nothing about it', ERROR),
       },
     },

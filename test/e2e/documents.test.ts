@@ -4,7 +4,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentsClient } from '../../consumer/documents';
 import type { DocumentView, SilentDocument } from '../../lambdas/contract/documents';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalStack, type LocalStack } from '../../local/stack';
+import { dynamoClient } from '../support/aws';
 import { type EXAMPLES, freshMessage } from '../support/messages';
 
 /*
@@ -86,6 +88,22 @@ describe('document status on `npm start`', () => {
     await stack.projected(5_000);
     expect((await client.listSilent()).map((s) => s.documentId)).not.toContain(documentId);
     expect((await client.getDocument(documentId))?.expectations).toEqual([{ stage: 'remd', expectedBy: past, metAt: expect.any(String) }]);
+  });
+
+  it('rebuilds a lost document with `reproject` from the message table, and a second run writes nothing', async () => {
+    const documentId = `doc-${randomUUID()}`;
+    await post('REMDStatus', freshMessage('REMDStatus', { IdSourceMis: documentId }));
+    await stack.projected(5_000);
+    // The document lost (a batch the projector gave up on, a table restored from an old backup).
+    const dynamodb = dynamoClient(stack.info.dynamodbEndpoint);
+    await dynamodb.send(new DeleteItemCommand({ TableName: stack.info.documentsTableName, Key: { documentId: { S: documentId } } }));
+    expect(await createDocumentsClient({ baseUrl: stack.info.baseUrl }).getDocument(documentId)).toBeUndefined();
+
+    const first = await cli('reproject');
+    expect(first.stdout).toMatch(/^Reprojected \d+ messages from \S+ into \S+: [1-9]\d* document writes, \d+ already current\.\n$/);
+    expect(first.stderr).toMatch(/^reproject: \d+ messages read, \d+ document writes, \d+ already current\n$/m);
+    expect((JSON.parse((await cli('doc', documentId, '--json')).stdout) as DocumentView).remd).toMatchObject({ state: 'registered' });
+    expect((await cli('reproject')).stdout).toMatch(/: 0 document writes, /);
   });
 
   it('refuses a bad stage or duration in one line, with exit 2', async () => {

@@ -3,7 +3,8 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
 import { freshMessage } from '../support/messages';
 
 /*
- * Medical data never reaches a log. Every kind of request the endpoint handles goes through the
+ * Medical data never reaches a log. Every kind of request the endpoint handles (the document API's
+ * and the projection of what arrived included; document ids are the MIS's, about patients) goes through the
  * whole local product (emulators, deployed entry, Powertools logs and EMF metrics on), with a
  * marker in every value that is not an id we chose to log (MessageId, Lpu, Status); then no
  * captured line may contain a marker.
@@ -75,6 +76,21 @@ describe('log safety', () => {
     statuses.push(await post('SEMDStatusX', JSON.stringify({ ...freshMessage('SEMDStatus'), Message: marked('msg') }))); // unknown type
     statuses.push(await post('CDAStatus', JSON.stringify(freshMessage('CDAStatus', { CDA: `${MARK}`.repeat(600_000) })))); // too large
     await stack.reconcile();
+    // The documents of those messages: projected (its own log lines), then asked about through the document API.
+    if (stack.info.documentProjection) await stack.projected(20_000);
+    const documentId = String(bodies.REMDStatus.IdSourceMis);
+    const api = (path: string, init?: RequestInit) => fetch(new URL(path, stack.info.baseUrl), init).then((r) => r.status);
+    statuses.push(await api(`documents/${encodeURIComponent(documentId)}`));
+    statuses.push(await api(`documents/${encodeURIComponent(marked('unknown-doc'))}`));
+    statuses.push(
+      await api(`documents/${encodeURIComponent(marked('doc'))}/expectations/remd`, { method: 'PUT', body: '{"within":"1d"}' }),
+    );
+    statuses.push(await api(`documents/${encodeURIComponent(marked('doc'))}/expectations/remd`, { method: 'PUT', body: '{}' }));
+    statuses.push(await api(`documents/${encodeURIComponent(marked('doc'))}%E0%A4%A`));
+    statuses.push(await api('documents?since=1970-01-01T00:00:00Z'));
+    statuses.push(await api('documents?stage=remd&since=1h'));
+    statuses.push(await api('documents?silent=true'));
+    await stack.sweepSilence();
 
     expect(statuses.sort()).toEqual(expect.arrayContaining([200, 400, 404, 409, 413]));
     const log = lines.join('');

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DOCUMENT_LIMITS } from '../../lambdas/contract/documents';
 import {
   applyMessage,
+  applyMessageWithin,
+  cut,
   type DocumentMessage,
   type DocumentState,
   documentMessageOf,
@@ -9,6 +12,7 @@ import {
   expectAnswer,
   nextDueOf,
   silentOf,
+  stagesOf,
   viewOf,
 } from '../../lambdas/documents/projection';
 import type { MessageType } from '../../lambdas/protocol/catalog';
@@ -33,6 +37,13 @@ function msg(
   });
 }
 const project = (...messages: DocumentMessage[]): DocumentState => messages.reduce(applyMessage, emptyDocument('doc-1'));
+const base = (messageType: MessageType, minute: number) => ({
+  messageId: `00000000-0000-4000-9000-${String(++clock).padStart(12, '0')}`,
+  messageType,
+  status: 'Success' as const,
+  receivedAt: at(minute),
+  payload: { Message: 'x' },
+});
 
 describe('document projection', () => {
   it('takes the CDA and SEMD state from the latest arrival: a resubmission after a failure can succeed', () => {
@@ -101,7 +112,7 @@ describe('document projection', () => {
   });
 
   it('counts an unmet expectation past due as silence, and an answer takes the document off the list', () => {
-    let state = expectAnswer(emptyDocument('doc-1'), 'remd', at(30));
+    let state = expectAnswer(emptyDocument('doc-1'), 'remd', at(30), 30);
     expect(silentOf(state, at(29))).toEqual([]);
     expect(silentOf(state, at(31))).toEqual([{ documentId: 'doc-1', stage: 'remd', expectedBy: at(30) }]);
     expect(nextDueOf(state)).toBe(at(30));
@@ -111,6 +122,35 @@ describe('document projection', () => {
     expect(silentOf(state, at(50))).toEqual([]);
     expect(nextDueOf(state)).toBeUndefined();
     expect(viewOf(state).expectations).toEqual([{ stage: 'remd', expectedBy: at(30), metAt: at(45) }]);
+  });
+
+  it('keeps the newest timeline entries past the limit, says so, and still decides every stage from the whole set', () => {
+    const registration = msg('REMDStatus', 'Success', 0, { RemdRegNumber: '215573' });
+    const later = Array.from({ length: DOCUMENT_LIMITS.timeline + 5 }, () => msg('REMDStatus', 'Failed', 1));
+    const state = project(registration, ...later);
+    const view = viewOf(state);
+    expect(view.timeline).toHaveLength(DOCUMENT_LIMITS.timeline);
+    expect(view.timeline.at(-1)?.messageId).toBe(later.at(-1)?.messageId);
+    expect(view.timelineTruncated).toBe(true);
+    expect(view.remd).toMatchObject({ state: 'registered', regNumber: '215573' });
+    expect(state.messages.length).toBeLessThanOrEqual(2);
+    expect(viewOf(project(registration)).timelineTruncated).toBeUndefined();
+  });
+
+  it('cuts long texts and ids to the limits, never inside a surrogate pair, and marks the cut', () => {
+    const long = msg('REMDStatus', 'Failed', 1, { Message: 'ы'.repeat(50_000), IdFedRequest: 'f'.repeat(10_000) });
+    expect(long.message).toBe(`${'ы'.repeat(DOCUMENT_LIMITS.messageChars)}…`);
+    expect(long.idFedRequest).toHaveLength(DOCUMENT_LIMITS.idChars + 1);
+    expect(cut(`ab${'😀'.repeat(3)}`, 3)).toBe('ab…');
+    expect(cut('short', 10)).toBe('short');
+  });
+
+  it('keeps a document as long as its newest message, and an expectation the retention past its due time', () => {
+    const a = documentMessageOf({ ...base('CDAStatus', 1), expiresAt: 2_000 });
+    const b = documentMessageOf({ ...base('SEMDStatus', 2), expiresAt: 1_000 });
+    expect(project(b, a).expiresAt).toBe(2_000);
+    const expected = expectAnswer(project(a), 'remd', '2026-12-01T00:00:00.000Z', 30);
+    expect(expected.expiresAt).toBe(Date.parse('2026-12-01T00:00:00.000Z') / 1000 + 30 * 86_400);
   });
 
   describe('properties', () => {
@@ -146,6 +186,69 @@ describe('document projection', () => {
           expect(viewOf(project(...shuffled))).toEqual(viewOf(project(...messages)));
         }),
         { numRuns: 500 },
+      );
+    });
+
+    // Small limits, so that arbitrary sets pass them: eviction must not depend on the order either.
+    const small = { timeline: 3, vimisAnswers: 2, messageChars: 5, idChars: 5 };
+    const projectSmall = (...messages: DocumentMessage[]) => messages.reduce(applyMessageWithin(small), emptyDocument('doc-1'));
+    const manyRecipients = fc
+      .record({
+        type: fc.constantFrom<MessageType>('VimisResult', 'REMDStatus', 'CDAStatus'),
+        status: fc.constantFrom('Success' as const, 'Failed' as const),
+        minute: fc.integer({ min: 0, max: 59 }),
+        recipient: fc.constantFrom('A', 'B', 'C', 'D'),
+        docType: fc.integer({ min: 1, max: 2 }),
+        regNumber: fc.option(fc.constantFrom('1', '2'), { nil: undefined }),
+        id: fc.uuid(),
+      })
+      .map((m) =>
+        documentMessageOf({
+          messageId: m.id,
+          messageType: m.type,
+          status: m.status,
+          receivedAt: at(m.minute),
+          payload: { Message: 'x', IdRecipientSystem: m.recipient, DocType: m.docType, StatusCode: 1, RemdRegNumber: m.regNumber },
+        }),
+      );
+
+    it('gives the same state for any order past the limits too, re-sends of evicted messages included', () => {
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(manyRecipients, { minLength: 1, maxLength: 14, selector: (m) => m.messageId }),
+          fc.infiniteStream(fc.nat()),
+          (messages, randomness) => {
+            const withResends = [...messages, ...messages.filter((_, i) => i % 2 === 0)];
+            const shuffled = [...withResends].sort(() => (randomness.next().value % 3) - 1);
+            expect(projectSmall(...shuffled)).toEqual(projectSmall(...messages));
+            expect(viewOf(projectSmall(...shuffled))).toEqual(viewOf(projectSmall(...messages)));
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+
+    it('decides every stage from the kept messages as from the whole set (while VIMIS pairs are within the limit)', () => {
+      fc.assert(
+        fc.property(stored({ minLength: 1, maxLength: 30 }), (messages) => {
+          const sorted = [...messages].sort((a, b) =>
+            a.receivedAt === b.receivedAt ? a.messageId.localeCompare(b.messageId) : a.receivedAt.localeCompare(b.receivedAt),
+          );
+          const kept = project(...messages);
+          expect(stagesOf(kept)).toEqual(stagesOf({ messages: sorted }));
+          expect(kept.messages.length).toBeLessThanOrEqual(6 + DOCUMENT_LIMITS.vimisAnswers);
+        }),
+      );
+    });
+
+    it('keeps at most the limits, whatever arrives', () => {
+      fc.assert(
+        fc.property(fc.uniqueArray(manyRecipients, { maxLength: 40, selector: (m) => m.messageId }), (messages) => {
+          const state = projectSmall(...messages);
+          expect(state.timeline.length).toBeLessThanOrEqual(small.timeline);
+          expect(state.messages.length).toBeLessThanOrEqual(6 + small.vimisAnswers);
+          expect(state.timelineTruncated).toBe(messages.length > small.timeline);
+        }),
       );
     });
 
