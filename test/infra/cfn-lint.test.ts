@@ -24,21 +24,17 @@ const outdir = mkdtempSync(join(tmpdir(), 'cdk-lint-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('cfn-lint', () => {
-  it(
-    'finds no error and no unacknowledged warning in any synthesised template',
-    () => {
-      const cfnLint = requireTool(TOOLS.cfnLint);
-      const app = new App({ outdir, context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } });
-      defineApp(app);
-      app.synth();
-      const templates = readdirSync(outdir)
-        .filter((f) => f.endsWith('.template.json'))
-        .map((f) => join(outdir, f));
-      expect(templates).toHaveLength(3);
-      const run = spawnSync(cfnLint, ['--ignore-checks', ...Object.keys(ACKNOWLEDGED), '--', ...templates], { encoding: 'utf8' });
-      expect(run.stdout + run.stderr).toBe('');
-      expect(run.status).toBe(0);
-    },
-    180_000,
-  ); // cfn-lint (Python) takes tens of seconds on three templates, more on a busy machine
+  it('finds no error and no unacknowledged warning in any synthesised template', () => {
+    const cfnLint = requireTool(TOOLS.cfnLint);
+    const app = new App({ outdir, context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } });
+    defineApp(app);
+    app.synth();
+    const templates = readdirSync(outdir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => join(outdir, f));
+    expect(templates).toHaveLength(3);
+    const run = spawnSync(cfnLint, ['--ignore-checks', ...Object.keys(ACKNOWLEDGED), '--', ...templates], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  }, 180_000); // cfn-lint (Python) takes tens of seconds on three templates, more on a busy machine
 });
