@@ -227,7 +227,8 @@ function explainingArgs<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    // Node's advice on '--' is noise here. (Cut by text: the pattern `/\. To specify….*$/` scans quadratically.)
+    const message = (error as Error).message.split('\n')[0]!.split('. To specify a positional argument')[0]!;
     throw new UsageError(`${message} (n3-callback --help lists the options)`);
   }
 }
