@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from '../lambdas/adapters/s3-bucket';
 import type { RejectedRequest } from '../lambdas/ingest/ports';
-import { paint, table } from './ui';
+import { paint, printable, printableJson, printableStrings, table } from './ui';
 
 /*
  * Every rejected callback, as kept under rejected/ in the bucket: when, why, what. The list reads
@@ -30,11 +30,11 @@ export async function listRejected(s3: S3Client, bucket: string, since: Date, un
 }
 
 export function formatRejected(entries: readonly RejectedEntry[], json: boolean): string {
-  if (json) return entries.map((e) => JSON.stringify(e)).join('\n');
+  if (json) return entries.map((e) => printableJson(e)).join('\n');
   if (entries.length === 0) return 'No rejected callbacks in that period.';
   return table(
     ['time', 'HTTP', 'reason', 'type', 'key'],
-    entries.map((e) => [e.time.replace('T', ' ').replace('Z', ''), paint('red', e.status), e.code, e.type, e.key]),
+    entries.map(printableStrings).map((e) => [e.time.replace('T', ' ').replace('Z', ''), paint('red', e.status), e.code, e.type, e.key]),
   );
 }
 
@@ -47,8 +47,8 @@ export async function readRejected(s3: S3Client, bucket: string, key: string): P
 export async function showRejected(s3: S3Client, bucket: string, key: string, withBody: boolean): Promise<string> {
   const record = await readRejected(s3, bucket, key);
   const { bodyBase64, ...facts } = record;
-  const lines = [JSON.stringify(facts, null, 2)];
-  if (withBody) lines.push('--- body as sent ---', Buffer.from(bodyBase64, 'base64').toString('utf8'));
+  const lines = [printableJson(facts, 2)];
+  if (withBody) lines.push('--- body as sent ---', printable(Buffer.from(bodyBase64, 'base64').toString('utf8'), { multiline: true }));
   else lines.push(paint('dim', `(body: ${record.bodyBytes} bytes; --body prints it)`));
   return lines.join('\n');
 }
