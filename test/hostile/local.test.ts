@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Ack } from '../../lambdas/protocol/ack';
-import { KEEP_ALIVE_ADVERTISED_SECONDS, type RunningGateway, routesFor, servesHost, startGateway } from '../../local/gateway';
+import { type RunningGateway, routesFor, servesHost, startGateway } from '../../local/gateway';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { inMemoryReceiveDeps } from '../support/fakes';
 import { freshMessage } from '../support/messages';
@@ -75,7 +75,6 @@ describe('local keep-alive: the server never drops a connection a client may sti
     const hint = /^timeout=(\d+)$/.exec(response.headers.get('keep-alive') ?? '');
     expect(hint, `Keep-Alive: ${response.headers.get('keep-alive')}`).not.toBeNull();
     const advertisedMs = Number(hint![1]) * 1000;
-    expect(advertisedMs).toBe(KEEP_ALIVE_ADVERTISED_SECONDS * 1000);
     expect(idleMs).toBeGreaterThanOrEqual(advertisedMs + 5_000);
     // How long clients keep an idle connection: undici (Node's fetch) the hint less 1-2 s, else 4 s;
     // Node's http.Agent the hint, else 5 s; .NET's HttpClient (6 and later) 60 s.
@@ -176,6 +175,7 @@ describe('npm start on hostile ground', () => {
         })
       ).stdout;
     // ESC (colours, the clipboard by OSC 52, the title), a C1 CSI, DEL and a right-to-left override.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding these characters raw is the point.
     const RAW = /[\x1b\x9b\x7f\u202e]/;
     const lpu = 'MO\x1b[31m-red';
     const documentId = `doc-\u202e${randomUUID().slice(0, 8)}\x9b2J`;
