@@ -166,7 +166,8 @@ describe('npm start on hostile ground', () => {
     });
   });
 
-  describe('the CLI prints what senders wrote with control characters escaped', () => {
+  // Each CLI run starts tsx afresh: seconds apiece on a busy machine.
+  describe('the CLI prints what senders wrote with control characters escaped', { timeout: 120_000 }, () => {
     const exec = promisify(execFile);
     const cli = async (...args: string[]) =>
       (
