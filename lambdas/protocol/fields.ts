@@ -40,7 +40,7 @@ export const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
  * 150,000 line breaks and one `!` held a function for half a minute.)
  */
 const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
-export const isBase64 = (value: string): boolean => {
+const isBase64 = (value: string): boolean => {
   const unwrapped = value.replace(/[\r\n]+/g, '');
   return unwrapped.length % 4 === 0 && BASE64_CHARS.test(unwrapped);
 };
