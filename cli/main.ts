@@ -11,7 +11,7 @@ import { report, SCENARIOS, simulate } from './simulate';
 import { BaseUrlError } from '../local/base-url';
 import { tail } from './tail';
 import { requireValue, resolveTarget, UsageError } from './target';
-import { paint } from './ui';
+import { paint, printable, printableJson, printableStrings } from './ui';
 
 const USAGE = `n3-callback — tools for the N3.Health callback endpoint
 
@@ -102,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
       } catch {
         throw new UsageError(`the answer from ${url.href} is not an ack (HTTP ${response.status}): is --base the callback endpoint?`);
       }
-      console.log(`HTTP ${response.status}\n${text}`);
+      console.log(`HTTP ${response.status}\n${printable(text, { multiline: true })}`);
       return ack.Status === 'Success' ? 0 : 1;
     }
     case 'tail': {
@@ -153,15 +153,16 @@ export async function main(argv: string[]): Promise<number> {
       if (!documentId) throw new UsageError('doc needs a document id');
       const view = await documents(values, target).getDocument(documentId);
       if (!view) {
-        console.error(`n3-callback: no document ${JSON.stringify(documentId)}: nothing received about it, and no expectation`);
+        console.error(`n3-callback: no document ${printableJson(documentId)}: nothing received about it, and no expectation`);
         return 1;
       }
-      console.log(values.json ? JSON.stringify(view) : formatDocument(view));
+      // Document views carry what senders wrote (ids, message texts): printed through printable*.
+      console.log(values.json ? printableJson(view) : formatDocument(printableStrings(view)));
       return 0;
     }
     case 'docs': {
       const views = await documents(values, target).listDocuments(documentFilter(values));
-      console.log(values.json ? JSON.stringify(views) : formatDocuments(views));
+      console.log(values.json ? printableJson(views) : formatDocuments(printableStrings(views)));
       return 0;
     }
     case 'expect': {
@@ -170,12 +171,12 @@ export async function main(argv: string[]): Promise<number> {
       const { stage, within } = stageAndWithin(values);
       const view = await documents(values, target).expect(documentId, stage, within);
       const expectation = view.expectations?.find((e) => e.stage === stage);
-      console.log(values.json ? JSON.stringify(view) : `expecting ${stage} for ${documentId} by ${expectation?.expectedBy}`);
+      console.log(values.json ? printableJson(view) : printable(`expecting ${stage} for ${documentId} by ${expectation?.expectedBy}`));
       return 0;
     }
     case 'silent': {
       const silent = await documents(values, target).listSilent();
-      console.log(values.json ? JSON.stringify(silent) : formatSilent(silent));
+      console.log(values.json ? printableJson(silent) : formatSilent(printableStrings(silent)));
       return 0;
     }
     case 'reproject': {
@@ -213,8 +214,9 @@ export async function run(argv: string[]): Promise<void> {
   try {
     process.exitCode = await main(argv);
   } catch (error) {
-    console.error(paint('red', `n3-callback: ${explain(error as Error)}`));
-    if (process.env.DEBUG) console.error((error as Error).stack);
+    // The message may quote what a server answered (a document id, an error text): printed escaped.
+    console.error(paint('red', `n3-callback: ${printable(explain(error as Error))}`));
+    if (process.env.DEBUG) console.error(printable(String((error as Error).stack), { multiline: true }));
     process.exitCode = 2;
   }
 }
@@ -242,7 +244,8 @@ function explainingArgs<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    // Node's advice on '--' is noise here. (Cut by text: the pattern `/\. To specify….*$/` scans quadratically.)
+    const message = (error as Error).message.split('\n')[0]!.split('. To specify a positional argument')[0]!;
     throw new UsageError(`${message} (n3-callback --help lists the options)`);
   }
 }

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { request as requestTls } from 'node:https';
 import type { Ack } from '../lambdas/protocol/ack';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
-import { Progress, paint, table } from './ui';
+import { Progress, paint, printable, table } from './ui';
 
 /*
  * An N3 sender simulator: what the regional platform will do to an endpoint, checked ack by
@@ -190,7 +190,8 @@ export function report(results: readonly ScenarioResult[]): string {
     String(i + 1),
     r.name,
     r.expected,
-    r.got,
+    // What the endpoint answered: its ack text and MessageId are whatever that server sent.
+    printable(r.got),
     r.ok ? paint('green', 'PASS') : paint('red', 'FAIL'),
     `${r.ms} ms`,
   ]);

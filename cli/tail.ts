@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Arrival, arrivalsSince } from '../lambdas/adapters/inspection';
-import { paint, table } from './ui';
+import { paint, printableJson, printableStrings, table } from './ui';
 
 /*
  * Watches callbacks arrive, from the table's by-day index: it never touches the MIS queue
@@ -12,19 +12,21 @@ export type { Arrival };
 export { arrivalsSince };
 
 export function formatArrivals(arrivals: readonly Arrival[], json: boolean): string {
-  if (json) return arrivals.map((a) => JSON.stringify(a)).join('\n');
+  if (json) return arrivals.map((a) => printableJson(a)).join('\n');
   return table(
     ['time', 'type', 'Status', 'state', 'Lpu', 'document', 'size', 'MessageId'],
-    arrivals.map((a) => [
-      a.receivedAt.slice(11, 23),
-      a.messageType,
-      a.status === 'Failed' ? paint('red', a.status) : paint('green', a.status),
-      a.state === 'FORWARDED' ? a.state : paint('yellow', a.state),
-      a.lpu,
-      a.documentKey.slice(0, 40),
-      humanBytes(a.bytes),
-      a.messageId,
-    ]),
+    arrivals
+      .map(printableStrings)
+      .map((a) => [
+        a.receivedAt.slice(11, 23),
+        a.messageType,
+        a.status === 'Failed' ? paint('red', a.status) : paint('green', a.status),
+        a.state === 'FORWARDED' ? a.state : paint('yellow', a.state),
+        a.lpu,
+        a.documentKey.slice(0, 40),
+        humanBytes(a.bytes),
+        a.messageId,
+      ]),
   );
 }
 

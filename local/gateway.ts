@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, STATUS_CODES, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { contentLengthVerdict, GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../lambdas/contract/limits';
 import { PayloadTooLargeError } from '../lambdas/errors';
@@ -76,6 +76,16 @@ export interface RunningGateway {
 export { GATEWAY_MAX_BODY_BYTES };
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
+/*
+ * Keep-alive: a client reuses an idle connection until its own idle timeout runs out; a server that closes
+ * it first loses the request written at that moment (undici: UND_ERR_SOCKET, 4 of 14 sends under CPU load
+ * when this was Node's 5 s against undici's 4 s). So idle connections live 65 s, longer than .NET's
+ * HttpClient keeps them (60 s since .NET 6), and Keep-Alive advertises 5 s less: a client that follows the
+ * hint (undici, Node's Agent) gives the connection up first even when its timers fire late.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+export const KEEP_ALIVE_ADVERTISED_SECONDS = 60;
+
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     handle(req, res, options).catch((error: unknown) => {
@@ -89,7 +99,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.on('clientError', answerClientError);
   server.headersTimeout = options.headersTimeoutMs ?? 10_000;
   server.requestTimeout = options.requestTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
-  server.keepAliveTimeout = 5_000;
+  // headersTimeout may stay below it: since Node 18 it runs from a request's first byte, not over idle time.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -144,8 +155,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
 
   // A browser opening the console asks for an icon; it is not a callback to keep as rejected.
   if (path === '/favicon.ico') return send(res, { statusCode: 204, headers: {}, body: '' });
+  const readsStoredData = segments[0] === '_local' || segments[0] === 'documents';
+  if (readsStoredData && !servesHost(req.headers.host, options.host ?? '127.0.0.1')) {
+    req.resume();
+    return send(
+      res,
+      { statusCode: 421, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `${MISDIRECTED}\n` },
+      { close: true },
+    );
+  }
   if (segments[0] === '_local' && req.method === 'GET') {
-    const [name = '', ...rest] = segments.slice(1).map(decodeURIComponent);
+    const decoded = decodeSegments(segments.slice(1));
+    if (!decoded) return send(res, json(400, { error: 'the path is not valid percent-encoding' }));
+    const [name = '', ...rest] = decoded;
     const endpoint = options.localEndpoints?.[name];
     if (endpoint) {
       try {
@@ -197,6 +219,33 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
       messageId: ack?.MessageId,
       ms: performance.now() - started,
     });
+  }
+}
+
+/*
+ * DNS rebinding: a page on evil.example whose name is then pointed at 127.0.0.1 is same-origin with this
+ * server in the browser, and could read the console's bodies and the document API. The browser still
+ * sends `Host: evil.example`; so what reads stored data answers only for the names this server is reached
+ * by: localhost, an IP address (an address cannot be rebound) and HOST. The port is not checked: a page
+ * cannot choose it apart from the name, and a port forward (ssh -L 8080:localhost:3000) should still work.
+ */
+const MISDIRECTED =
+  'this host name is not served here (DNS rebinding guard): open it as localhost or 127.0.0.1, or start with HOST=<that name>';
+
+export function servesHost(hostHeader: string | undefined, configuredHost: string): boolean {
+  // A client without Host (HTTP/1.0) is no browser; Node answers HTTP/1.1 without Host with a 400 itself.
+  if (hostHeader === undefined) return true;
+  const name = (hostHeader.startsWith('[') ? hostHeader.slice(1).split(']')[0]! : hostHeader.split(':')[0]!)
+    .toLowerCase()
+    .replace(/\.$/, '');
+  return name === 'localhost' || isIP(name) !== 0 || name === configuredHost.toLowerCase().replace(/^\[|\]$/g, '');
+}
+
+function decodeSegments(segments: readonly string[]): string[] | undefined {
+  try {
+    return segments.map(decodeURIComponent);
+  } catch {
+    return undefined;
   }
 }
 
@@ -361,6 +410,11 @@ function send(res: ServerResponse, result: APIGatewayProxyResult, options: { clo
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
   const headers: Record<string, string | number> = { ...stringHeaders(result.headers), 'Content-Length': body.length };
   if (options.close) headers.Connection = 'close';
+  else if (res.shouldKeepAlive) {
+    // Written here because Node would advertise the whole KEEP_ALIVE_TIMEOUT_MS (see above).
+    headers.Connection = 'keep-alive';
+    headers['Keep-Alive'] = `timeout=${KEEP_ALIVE_ADVERTISED_SECONDS}`;
+  }
   res.writeHead(result.statusCode, headers);
   res.end(body);
 }

@@ -5,6 +5,7 @@ import { type BaseUrlError, DEFAULT_PORT, portFrom } from './base-url';
 import { hasJava } from './emulators';
 import type { RequestLogEntry } from './gateway';
 import { startLocalStack } from './stack';
+import { printable } from '../cli/ui';
 
 /*
  * `npm start`: the callback endpoint on this machine, no AWS account needed. One short line per request
@@ -54,10 +55,10 @@ const progress = (step: string) => console.log(step);
 if (!hasJava()) console.log('No `java` found: using dynalite (pure JS) instead of DynamoDB Local.');
 
 const time = (at: Date) => at.toISOString().slice(11, 19);
-const short = (id?: string) => (id ? `${id.slice(0, 8)}…` : '');
+const short = (id?: string) => (id ? `${printable(id.slice(0, 8))}…` : '');
 const onRequest = (e: RequestLogEntry) =>
   console.log(
-    `${time(e.at)} ${e.status} ${(e.ackStatus ?? '').padEnd(7)} ${e.method} ${e.path.padEnd(16)} ${short(e.messageId).padEnd(9)} ${Math.round(e.ms)} ms`,
+    `${time(e.at)} ${e.status} ${(e.ackStatus ?? '').padEnd(7)} ${e.method} ${printable(e.path).padEnd(16)} ${short(e.messageId).padEnd(9)} ${Math.round(e.ms)} ms`,
   );
 
 let stack: Awaited<ReturnType<typeof startLocalStack>>;

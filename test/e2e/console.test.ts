@@ -28,6 +28,8 @@ describe('local console in headless Chromium', () => {
         '--disable-component-update',
         '--disable-sync',
         '--no-first-run',
+        // DNS rebinding without a DNS server: evil.example resolves to this machine, as a rebound name would.
+        '--host-resolver-rules=MAP evil.example 127.0.0.1',
       ],
     });
     page = await browser.newPage({ locale: 'en-US' });
@@ -41,7 +43,7 @@ describe('local console in headless Chromium', () => {
     await page.goto(new URL('_local/', stack.info.baseUrl).href);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('N3 callbacks — local console');
     await page.getByRole('button', { name: 'REMDStatus', exact: true }).click();
-    await expect.poll(() => page.locator('#send-result').textContent()).toContain('REMDStatus: HTTP 200, Success');
+    await expect.poll(() => page.locator('#send-result').textContent(), { timeout: 10_000 }).toContain('REMDStatus: HTTP 200, Success');
     const arrived = page.locator('#arrivals tbody tr', { hasText: 'REMDStatus' });
     await expect.poll(() => arrived.count()).toBeGreaterThan(0);
     expect(await arrived.first().textContent()).toContain('FORWARDED');
@@ -70,5 +72,21 @@ describe('local console in headless Chromium', () => {
     await page.getByRole('button', { name: 'English' }).click();
     expect(await page.getByLabel('Document id', { exact: false }).count()).toBe(1);
     await page.screenshot({ path: process.env.N3_CONSOLE_SCREENSHOT ?? `${process.env.TMPDIR ?? '/tmp'}/n3-console.png`, fullPage: true });
+  });
+
+  it('shows nothing to a page whose name was rebound to this machine (DNS rebinding)', async () => {
+    const rebound = await browser.newPage();
+    try {
+      const url = new URL('_local/', stack.info.baseUrl);
+      url.hostname = 'evil.example';
+      const response = await rebound.goto(url.href);
+      expect(response?.status()).toBe(421);
+      expect((await rebound.textContent('body'))?.trim()).toMatch(/^this host name is not served here \(DNS rebinding guard\)/);
+      // Same origin as the rebound page, so the browser would let it read the answer: there is none.
+      const read = await rebound.evaluate(async () => (await fetch('/_local/rejected')).status);
+      expect(read).toBe(421);
+    } finally {
+      await rebound.close();
+    }
   });
 });

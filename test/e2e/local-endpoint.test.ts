@@ -7,13 +7,14 @@ import { createServer as createNetServer } from 'node:net';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sha256 } from '../../lambdas/ingest/envelope';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Envelope } from '../../lambdas/contract/envelope';
 import { ACK_TEXT, OVERSIZE_ACK, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { startLocalStack, type LocalInfo, type LocalStack } from '../../local/stack';
 import { drain, listKeys, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { EXAMPLES, freshMessage } from '../support/messages';
+import { until } from '../support/wait';
 
 /*
  * The product as `npm start` runs it: emulators, the deployed handler module, the local
@@ -242,6 +243,8 @@ describe('npm start', () => {
       env: { ...process.env, PORT: '0', SITE_ID: `start-${randomUUID().slice(0, 6)}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A failing check must not leave npm start (and its JVM) running.
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGTERM')));
     let output = '';
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -256,6 +259,12 @@ describe('npm start', () => {
     const info = (await (await fetch(new URL('_local/info', baseUrl))).json()) as LocalInfo;
     const response = await fetch(new URL('SEMDStatus', baseUrl), { method: 'POST', body: JSON.stringify(freshMessage('SEMDStatus')) });
     expect(((await response.json()) as Ack).Status).toBe('Success');
+    // The ack echoes a sender's MessageId as sent, and the request log shows its start: escaped, never raw.
+    const hostile = await fetch(new URL('SEMDStatus', baseUrl), { method: 'POST', body: JSON.stringify({ MessageId: '\x1b]0;x\x07' }) });
+    expect(hostile.status).toBe(400);
+    const line = await until(() => output.split('\n').find((l) => / 400 Failed +POST \/SEMDStatus /.test(l)), 'the request log line');
+    expect(line).toContain(String.raw`\x1b]0;x\x07…`);
+    expect(output).not.toContain('\x1b');
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
