@@ -30,7 +30,8 @@ interface Event {
 
 const CONSUMER = new URL('../../examples/python/consumer.py', import.meta.url).pathname;
 
-describe('the Python consumer example against the local stack', () => {
+// Each test starts Python (and boto3) a few times: slower than a request, on a loaded machine much slower.
+describe('the Python consumer example against the local stack', { timeout: 90_000 }, () => {
   let stack: LocalStack;
   let sqs: SQSClient;
   let s3: S3Client;

@@ -28,7 +28,8 @@ const run = (file: string, args: string[], env: NodeJS.ProcessEnv) =>
     });
   });
 
-describe('the document API with SigV4 from the shell and Python, against the local API checking signatures', () => {
+// Each test starts curl or Python several times.
+describe('the document API with SigV4 from the shell and Python, against the local API checking signatures', { timeout: 90_000 }, () => {
   let stack: LocalStack;
   const documentId = `doc-${randomUUID()}`;
   const cyrillicId = `документ-${randomUUID()}`;
