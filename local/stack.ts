@@ -4,6 +4,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './clients';
 import { fileURLToPath } from 'node:url';
 import { consoleEndpoints } from './console-api';
 import { provision, type Resources } from './provision';
+import { type DocumentsAuth, withSigV4 } from './sigv4';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
 import type { MessageType } from '../lambdas/protocol/catalog';
 import { buildOpenApi } from '../lambdas/protocol/openapi';
@@ -55,6 +56,11 @@ export interface LocalOptions {
   readonly onProjectionError?: (error: Error) => void;
   /** How often the reconciler runs (AWS: every minute on a schedule). 0: never; tests run it by hand. */
   readonly reconcileEverySeconds?: number;
+  /**
+   * The document API's SigV4 check (deployed: IAM auth) with the local dummy credentials: signed requests are
+   * always verified; `required` refuses unsigned ones too. @default 'verify-signed' (the console and CLI call it unsigned)
+   */
+  readonly documentsAuth?: DocumentsAuth;
 }
 
 export async function startLocalStack(options: LocalOptions = {}): Promise<LocalStack> {
@@ -113,7 +119,7 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
     let info: LocalInfo | undefined;
     const gateway = await startGateway({
       ...routesFor((type) => functions[type ?? 'Fallback']),
-      documents: functions.Documents,
+      documents: withSigV4(functions.Documents, options.documentsAuth ?? 'verify-signed'),
       onRequest: options.onRequest,
       consoleDir: fileURLToPath(new URL('./console/', import.meta.url)),
       host: options.host,

@@ -1,49 +1,15 @@
-import * as z from 'zod/mini';
 import { DOCUMENT_LIMITS, STAGE_STATES, STAGES } from '../contract/documents';
-import { ENVELOPE_VERSION } from '../contract/envelope';
 import { ACK_TEXT } from './ack';
-import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
+import { MESSAGE_TYPES, messageSpec } from './catalog';
 import { STATUSES } from './fields';
+import { envelopeSchema, type JsonSchema, payloadSchema } from './schemas';
 
 /*
  * The callback service as OpenAPI 3.1, generated from the one catalog: what the sender may
- * POST per type, what it gets back, and (for MIS teams) the queue envelope.
+ * POST per type, what it gets back, and (for MIS teams) the queue envelope and payloads (the same
+ * definitions as docs/schemas/ and the AsyncAPI document: lambdas/protocol/schemas.ts).
  * `npm run openapi` writes docs/openapi.json; `npm start` serves it at /_local/openapi.json.
  */
-
-type JsonSchema = Record<string, unknown>;
-
-function schemaOf(type: MessageType): JsonSchema {
-  const spec = messageSpec(type);
-  const schema = z.toJSONSchema(spec.schema, {
-    io: 'input',
-    target: 'draft-2020-12',
-    unrepresentable: 'any',
-    override: (ctx) => {
-      const json = ctx.jsonSchema as JsonSchema;
-      if (json['x-kind'] === 'integer') {
-        json.type = 'integer';
-        delete json['x-kind'];
-      }
-    },
-  }) as JsonSchema;
-  delete schema.$schema;
-  const required = (schema.required as string[]) ?? [];
-  const aliases = Object.entries(spec.aliases);
-  if (aliases.length > 0) {
-    // Either spelling satisfies the requirement; consumers always get the canonical one.
-    schema.required = required.filter((name) => !aliases.some(([, canonical]) => canonical === name));
-    schema.allOf = aliases.map(([alias, canonical]) => ({ anyOf: [{ required: [canonical] }, { required: [alias] }] }));
-    const properties = schema.properties as Record<string, JsonSchema>;
-    for (const [alias, canonical] of aliases)
-      properties[alias] = { ...properties[canonical], description: `Spelling of ${canonical} used by the specification's table` };
-  }
-  return {
-    title: type,
-    description: `${spec.title}. Unknown extra fields are accepted and forwarded. FIFO group: ${spec.documentKey}.`,
-    ...schema,
-  };
-}
 
 const ACK: JsonSchema = {
   type: 'object',
@@ -55,27 +21,6 @@ const ACK: JsonSchema = {
     Status: { type: 'string', enum: [...STATUSES] },
   },
   additionalProperties: false,
-};
-
-const ENVELOPE: JsonSchema = {
-  type: 'object',
-  description: 'One SQS FIFO message body per MessageId (MessageGroupId: the document key; MessageDeduplicationId: the MessageId).',
-  required: ['version', 'site', 'messageType', 'messageId', 'receivedAt'],
-  properties: {
-    version: { const: ENVELOPE_VERSION },
-    site: { type: 'string' },
-    messageType: { type: 'string', enum: [...MESSAGE_TYPES] },
-    messageId: { type: 'string', format: 'uuid', description: 'Lower case' },
-    receivedAt: { type: 'string', format: 'date-time' },
-    payload: { type: 'object', description: 'The normalised message, when kept inline' },
-    payloadRef: {
-      type: 'object',
-      description: 'Where a large payload was put instead (claim check): fetch it, check size and sha256',
-      required: ['bucket', 'key', 'size', 'sha256'],
-      properties: { bucket: { type: 'string' }, key: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } },
-    },
-  },
-  oneOf: [{ required: ['payload'] }, { required: ['payloadRef'] }],
 };
 
 const ackResponse = (description: string) => ({
@@ -267,9 +212,10 @@ export function buildOpenApi(): JsonSchema {
       securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM)' } },
       schemas: {
         Document: DOCUMENT,
-        ...Object.fromEntries(MESSAGE_TYPES.map((type) => [type, schemaOf(type)])),
+        ...Object.fromEntries(MESSAGE_TYPES.map((type) => [type, payloadSchema(type, 'request')])),
         Ack: ACK,
-        Envelope: ENVELOPE,
+        Envelope: envelopeSchema((type) => `#/components/schemas/${type}Payload`),
+        ...Object.fromEntries(MESSAGE_TYPES.map((type) => [`${type}Payload`, payloadSchema(type, 'queue')])),
       },
     },
   };
