@@ -5,7 +5,7 @@ import { type BaseUrlError, DEFAULT_PORT, portFrom } from './base-url';
 import { hasJava } from './emulators';
 import type { RequestLogEntry } from './gateway';
 import { startLocalStack } from './stack';
-import { printable } from '../cli/ui';
+import { printable } from './printable';
 
 /*
  * `npm start`: the callback endpoint on this machine, no AWS account needed. One short line per request
