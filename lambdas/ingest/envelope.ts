@@ -33,6 +33,14 @@ export function payloadKey(site: string, type: string, receivedAt: Date, message
   return `${site}/${type}/${day}/${messageId}.${hash}.json`;
 }
 
+/*
+ * SQS takes only #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF in a body. JSON.stringify
+ * already escapes control characters and lone surrogates; the two noncharacters U+FFFE and U+FFFF it
+ * leaves raw, and their JSON escapes are the same data to any consumer. One pass, linear.
+ */
+const SQS_REFUSED_IN_JSON = /[\uFFFE\uFFFF]/g;
+const escapeForSqs = (json: string): string => json.replace(SQS_REFUSED_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 export function toQueueMessage(record: MessageRecord): QueueMessage {
   const head: EnvelopeHead = {
     version: ENVELOPE_VERSION,
@@ -45,7 +53,7 @@ export function toQueueMessage(record: MessageRecord): QueueMessage {
     ? { ...head, payloadRef: record.payloadRef }
     : { ...head, payload: JSON.parse(record.payload ?? 'null') as Record<string, unknown> };
   return {
-    body: JSON.stringify(envelope),
+    body: escapeForSqs(JSON.stringify(envelope)),
     groupId: groupIdFor(record.documentKey),
     deduplicationId: record.messageId,
     attributes: { MessageType: record.messageType, Lpu: record.lpu, Status: record.status },
