@@ -47,6 +47,8 @@ describe('characters SQS refuses', () => {
     ['U+FFFF in Message', 'SEMDStatus', { Message: 'принято\uFFFF' }],
     ['U+FFFE in Message', 'REMDStatus', { Message: '\uFFFEтекст' }],
     ['U+FFFF in the document id', 'CDAStatus', { IdMedDocumentMis: 'doc\uFFFF1' }],
+    // AWS takes these raw; SQS-compatible services need not (fauxqs refuses them).
+    ['a character beyond the BMP in Message', 'VimisResult', { Message: 'принято 🩺 \u{10FFFD}' }],
     ['U+FFFF in an extra field and its name', 'MseResult', { 'Доп\uFFFF': 'значение\uFFFE' }],
   ] as const)('acks Success for %s only with the message on the queue, carrying the same text', async (_name, type, fields) => {
     const body = freshMessage(type as MessageType, fields);

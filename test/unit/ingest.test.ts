@@ -337,8 +337,8 @@ describe('ingest', () => {
 });
 
 describe('envelope', () => {
-  it('escapes U+FFFE and U+FFFF, which SQS refuses, to the same JSON data', () => {
-    const message = parsed('SEMDStatus', freshMessage('SEMDStatus', { Message: 'a\uFFFFb\uFFFE', 'x\uFFFF': 1 }));
+  it('escapes U+FFFE and U+FFFF, which SQS refuses, and astral characters, which some SQS-compatible queues refuse, to the same JSON data', () => {
+    const message = parsed('SEMDStatus', freshMessage('SEMDStatus', { Message: 'a\uFFFFb\uFFFE 🩺', 'x\uFFFF': 1 }));
     const { body } = toQueueMessage({
       messageId: message.messageId,
       state: 'RECEIVED',
@@ -353,8 +353,8 @@ describe('envelope', () => {
       receivedAt: '2026-11-25T10:00:00.000Z',
       expiresAt: 1,
     });
-    expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
-    expect(body).toContain('a\\uFFFFb\\uFFFE');
+    expect(body).not.toMatch(/[\uD800-\uDFFF\uFFFE\uFFFF]/);
+    expect(body).toContain('a\\uFFFFb\\uFFFE \\uD83E\\uDE7A');
     expect((JSON.parse(body) as Envelope).payload).toEqual(message.payload);
   });
 
