@@ -1,7 +1,7 @@
 import { QueueRefusedError, QueueUnavailableError, RecordTooLargeError } from '../errors';
 import { knownFields, type MessageType, type ParsedMessage } from '../protocol/catalog';
 import { canonicalJson, payloadKey, sha256, toQueueMessage } from './envelope';
-import type { IngestPorts, MessageRecord, MessageStore, PayloadRef } from './ports';
+import type { IngestPorts, MessageRecord, MessageStore, PayloadRef, PutResult } from './ports';
 
 /*
  * The whole delivery rule, over ports:
@@ -80,7 +80,7 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
   assertFits(record, message, ports.store);
   if (payloadRef) await ports.payloads.put(payloadRef.key, payload, payloadHash);
 
-  let put: Awaited<ReturnType<MessageStore['putIfAbsent']>>;
+  let put: PutResult;
   try {
     put = await ports.store.putIfAbsent(record);
   } catch (error) {

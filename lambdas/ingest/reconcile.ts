@@ -41,7 +41,8 @@ export interface ReconcileReport {
  * the queue (or the way to it) is down for every message, not one. Each such send costs the SDK's
  * retries and timeouts (seconds), so trying all of a batch of 100 would outlast the function's minute
  * and press on a struggling service; the next run, a minute later, starts over. A refusal is no outage
- * and a success resets the count, so no message (or run of them) can hold the others up.
+ * and a success resets the count, so one message, or one document's, cannot hold the others up: only
+ * three different documents failing in a row for unavailability end the run, which is what an outage is.
  */
 export const QUEUE_DOWN_AFTER = 3;
 
