@@ -54,6 +54,23 @@ export class PayloadTooLargeError extends CallbackError {
   }
 }
 
+/**
+ * The message's record cannot fit the store's item limit, however often it is sent: refused once (413),
+ * never answered 5xx. Names the field that takes the most room (its name, never its value).
+ */
+export class RecordTooLargeError extends CallbackError {
+  readonly status = 413;
+  readonly code = 'record_too_large';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+    readonly field: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`record of ${size} bytes exceeds ${limit}${field ? ` (largest field: ${field})` : ''}`, options);
+  }
+}
+
 /** The message store could not be written or read: the sender must retry. */
 export class StoreUnavailableError extends CallbackError {
   readonly status = 503;
@@ -67,6 +84,22 @@ export class StoreUnavailableError extends CallbackError {
 export class QueueUnavailableError extends CallbackError {
   readonly status = 503;
   readonly code = 'queue_unavailable';
+}
+
+/**
+ * The MIS queue refused this message for what it is (its characters, its size), not for being
+ * unavailable: sending it again can never succeed. The record is kept and marked undeliverable.
+ */
+export class QueueRefusedError extends CallbackError {
+  readonly status = 422;
+  readonly code = 'undeliverable';
+  /** The queue's own error code (e.g. InvalidMessageContents): safe to log and keep, it holds no content. */
+  constructor(
+    readonly refusal: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the queue refused the message: ${refusal}`, options);
+  }
 }
 
 /** The payload bucket could not take a large payload: nothing is stored, the sender must retry. */

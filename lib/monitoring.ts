@@ -95,6 +95,16 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
       }),
     );
+    const undeliverable = watch(
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.undeliverable,
+        dimensionsMap: dimensions(METRIC.undeliverable),
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+        label: 'undeliverable',
+      }),
+    );
     const oldestAge = storage.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' });
     const dlqDepth = storage.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(1),
@@ -121,6 +131,12 @@ export class Monitoring extends Construct {
     alarm('DeadLetters', dlqDepth, 0, 'messages in the dead-letter queue: the MIS consumer could not process them');
     alarm('ConsumerLag', oldestAge, 15 * 60, 'the oldest message has waited over 15 minutes: the MIS consumer is behind or down');
     alarm('Pending', pending, 0, 'messages stored but not forwarded for 10 minutes: the queue refuses them', 10);
+    alarm(
+      'Undeliverable',
+      undeliverable,
+      0,
+      'the MIS queue refused stored messages for good (their characters or size): they are kept as UNDELIVERABLE in the table, not forwarded; the Reconcile logs name them',
+    );
     alarm('Rejected', total(byType(METRIC.rejected, 'rejected'), 'rejected'), 0, 'callbacks were rejected: see rejected/ in the bucket');
     alarm(
       'RejectedNotKept',
@@ -245,8 +261,8 @@ export class Monitoring extends Construct {
       new GraphWidget({ title: 'Silent documents', left: [silent], width: 8 }),
       new GraphWidget({ title: 'Projection lag (ms)', left: [lag], width: 8 }),
       new SingleValueWidget({
-        title: 'Dead letters / pending / rejected as too large',
-        metrics: [dlqDepth, pending, ...(props.oversizeRefused ? [props.oversizeRefused] : [])],
+        title: 'Dead letters / pending / undeliverable / rejected as too large',
+        metrics: [dlqDepth, pending, undeliverable, ...(props.oversizeRefused ? [props.oversizeRefused] : [])],
         width: 12,
       }),
     );

@@ -10,9 +10,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { StoreUnavailableError } from '../errors';
+import { RecordTooLargeError, StoreUnavailableError } from '../errors';
 import type { MessageRecord, MessageStore, PutResult } from '../ingest/ports';
-import { type Arrival, arrivalFromIndexItem, fromItem, type RecordItem, toItem } from './record-item';
+import { type Arrival, arrivalFromIndexItem, fromItem, itemBytes, type RecordItem, toItem } from './record-item';
 import { dayPartitions, pendingPartitions, TABLE } from './shapes';
 
 /** The message table through the DocumentClient: plain values in and out, the item shape in record-item.ts. */
@@ -21,8 +21,18 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/** DynamoDB's item limit, attribute names included. */
+const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;
+/** What a new record may take: the rest is room for the marks that later add to it (state, times, refusal). */
+export const MAX_RECORD_BYTES = DYNAMODB_MAX_ITEM_BYTES - 1024;
+
+/** DynamoDB's refusal of an item over its limit: a ValidationException no retry can cure. */
+const isItemTooLarge = (error: unknown) =>
+  error instanceof Error && error.name === 'ValidationException' && /item size|maximum allowed size/i.test(error.message);
+
 export class DynamoDbMessageStore implements MessageStore {
   private readonly client: DynamoDBDocumentClient;
+  readonly maxRecordBytes = MAX_RECORD_BYTES;
 
   constructor(
     client: DynamoDBClient,
@@ -45,6 +55,7 @@ export class DynamoDbMessageStore implements MessageStore {
       );
       return { created: true };
     } catch (error) {
+      if (isItemTooLarge(error)) throw new RecordTooLargeError(this.sizeOf(record), this.maxRecordBytes, undefined, { cause: error });
       if (!(error instanceof ConditionalCheckFailedException)) {
         throw new StoreUnavailableError('put failed', { cause: error });
       }
@@ -77,6 +88,35 @@ export class DynamoDbMessageStore implements MessageStore {
       if (error instanceof ConditionalCheckFailedException) return;
       throw new StoreUnavailableError('mark forwarded failed', { cause: error });
     }
+  }
+
+  async markUndeliverable(messageId: string, at: string, refusal: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [TABLE.partitionKey]: messageId },
+          UpdateExpression: 'SET #state = :undeliverable, undeliverableAt = :at, refusal = :refusal REMOVE #pp, #ps',
+          // Only a pending record: one forwarded meanwhile (by a send that got through) stays forwarded.
+          ConditionExpression: 'attribute_exists(#id) AND #state = :received',
+          ExpressionAttributeNames: {
+            '#id': TABLE.partitionKey,
+            '#state': 'state',
+            '#pp': TABLE.pendingIndex.partitionKey,
+            '#ps': TABLE.pendingIndex.sortKey,
+          },
+          ExpressionAttributeValues: { ':undeliverable': 'UNDELIVERABLE', ':received': 'RECEIVED', ':at': at, ':refusal': refusal },
+        }),
+      );
+    } catch (error) {
+      // Expired, forwarded or already marked: nothing to mark.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw new StoreUnavailableError('mark undeliverable failed', { cause: error });
+    }
+  }
+
+  sizeOf(record: MessageRecord): number {
+    return itemBytes(toItem(record));
   }
 
   async listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]> {

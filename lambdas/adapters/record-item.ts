@@ -43,10 +43,26 @@ export function toItem(record: MessageRecord): RecordItem {
     ...(record.payloadRef ? { payloadRef: { ...record.payloadRef } } : {}),
     ...(record.facts !== undefined ? { facts: record.facts } : {}),
     ...(record.forwardedAt ? { forwardedAt: record.forwardedAt } : {}),
+    ...(record.undeliverableAt ? { undeliverableAt: record.undeliverableAt } : {}),
+    ...(record.refusal ? { refusal: record.refusal } : {}),
     ...(record.state === 'RECEIVED'
       ? { [TABLE.pendingIndex.partitionKey]: pendingPartitionOf(record.messageId), [TABLE.pendingIndex.sortKey]: record.receivedAt }
       : {}),
   };
+}
+
+/**
+ * An item's size as DynamoDB counts it against its 400 KB limit (attribute names and values, UTF-8),
+ * erring large: every number as its longest (21 bytes), 3 bytes per map or list plus 1 per element.
+ */
+export function itemBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number') return 21;
+  if (value === null || typeof value === 'boolean' || value === undefined) return 1;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + itemBytes(v), 0);
+  if (typeof value === 'object')
+    return 3 + Object.entries(value).reduce((sum, [name, v]) => sum + 1 + Buffer.byteLength(name, 'utf8') + itemBytes(v), 0);
+  return 0;
 }
 
 /** Reads required attributes, naming the one that is missing. */
@@ -77,7 +93,8 @@ export function fromItem(item: RecordItem): MessageRecord {
   const state = string('state');
   return {
     messageId,
-    state: state === 'FORWARDED' ? 'FORWARDED' : 'RECEIVED',
+    // Anything else reads as RECEIVED: pending is the state that gets a record looked at again.
+    state: state === 'FORWARDED' || state === 'UNDELIVERABLE' ? state : 'RECEIVED',
     messageType: string('messageType') as MessageType,
     site: string('site'),
     lpu: string('lpu'),
@@ -92,6 +109,8 @@ export function fromItem(item: RecordItem): MessageRecord {
     payloadBytes: number('payloadBytes'),
     receivedAt: string('receivedAt'),
     ...(typeof item.forwardedAt === 'string' ? { forwardedAt: item.forwardedAt } : {}),
+    ...(typeof item.undeliverableAt === 'string' ? { undeliverableAt: item.undeliverableAt } : {}),
+    ...(typeof item.refusal === 'string' ? { refusal: item.refusal } : {}),
     expiresAt: number(TABLE.ttlAttribute),
   };
 }

@@ -12,7 +12,7 @@ import type { PayloadRef, PayloadStore, RejectedStore, RejectedRequest } from '.
 export class S3PayloadStore implements PayloadStore {
   constructor(
     private readonly client: S3Client,
-    private readonly bucket: string,
+    readonly bucket: string,
   ) {}
 
   async put(key: string, body: string, sha256: string): Promise<PayloadRef> {

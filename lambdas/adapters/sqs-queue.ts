@@ -1,6 +1,31 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { QueueUnavailableError } from '../errors';
+import { QueueRefusedError, QueueUnavailableError } from '../errors';
 import type { MessageQueue, QueueMessage } from '../ingest/ports';
+
+/*
+ * SQS answers a message it will never take (characters outside its set, over the queue's size) with
+ * a client error about the message itself: those codes are a refusal, and the record is marked
+ * undeliverable. Everything else is taken for unavailability and retried by the reconciler: 5xx,
+ * throttling, the network, timeouts — and also the client errors an operator fixes for all messages at
+ * once (the queue missing, access or KMS denied): marking every message undeliverable then would turn
+ * one misconfiguration into lost deliveries.
+ */
+const REFUSALS = new Set(['InvalidMessageContents', 'InvalidParameterValue', 'InvalidAttributeValue', 'InvalidAttributeName']);
+
+/**
+ * The error's code as SQS names it: the JSON protocol gives `InvalidMessageContents`, the query-compatible
+ * form (and emulators) `AWS.SimpleQueueService.InvalidMessageContents`.
+ */
+function refusalOf(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const meta = error as Error & { $fault?: string; Code?: string };
+  if (meta.$fault !== 'client') return undefined;
+  for (const name of [meta.name, meta.Code]) {
+    const code = name?.replace(/^AWS\.SimpleQueueService\./, '');
+    if (code && REFUSALS.has(code)) return code;
+  }
+  return undefined;
+}
 
 /** The MIS's FIFO queue. */
 export class SqsMessageQueue implements MessageQueue {
@@ -23,6 +48,8 @@ export class SqsMessageQueue implements MessageQueue {
         }),
       );
     } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal) throw new QueueRefusedError(refusal, { cause: error });
       throw new QueueUnavailableError('send failed', { cause: error });
     }
   }

@@ -36,6 +36,11 @@ export const METRIC = {
   pendingCount: 'PendingCount',
   reconciled: 'reconciled',
   reconcileFailed: 'reconcileFailed',
+  /**
+   * Sends the queue refused for good (the message's characters or size): those records are kept as
+   * UNDELIVERABLE and need someone. Site-wide, from the receiving functions and every reconciler run.
+   */
+  undeliverable: 'undeliverable',
   /** Projector: messages applied to documents, and how long after their arrival (the largest in the batch). */
   projected: 'projected',
   projectionLag: 'ProjectionLag',
@@ -68,6 +73,7 @@ export const DIMENSIONS_OF: Readonly<Record<MetricName, readonly string[]>> = {
   PendingCount: BASE_DIMENSIONS,
   reconciled: BASE_DIMENSIONS,
   reconcileFailed: BASE_DIMENSIONS,
+  undeliverable: BASE_DIMENSIONS,
   projected: BASE_DIMENSIONS,
   ProjectionLag: BASE_DIMENSIONS,
   DocumentsRemd: REMD_DIMENSIONS,

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { CallbackError, MethodNotAllowedError, UnknownMessageTypeError, ValidationError } from '../errors';
 import { ingest, type IngestOutcome, type IngestSettings } from '../ingest/ingest';
 import type { IngestPorts, RejectedStore } from '../ingest/ports';
-import { ackForError, ackForOutcome, echoId, type AckResponse } from '../protocol/ack';
+import { ackForError, ackForOutcome, echoId, type AckResponse, type StoredKind } from '../protocol/ack';
 import { findMessageType, parseMessage, type MessageType } from '../protocol/catalog';
 import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
 import { REASONS, UUID } from '../protocol/fields';
@@ -61,6 +61,9 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       count(name, messageType);
       // A conflict is rejected (409) like any other bad request: it counts toward the Rejected alarm too.
       if (name === 'conflict') metrics.addMetric(METRIC.rejected, MetricUnit.Count, 1);
+      // Its own alarm: a stored message the MIS will not get unless someone acts. Site-wide, as the reconciler counts it.
+      if (outcome.kind === 'undeliverable' && outcome.forwarding)
+        metrics.singleMetric().addMetric(METRIC.undeliverable, MetricUnit.Count, 1);
       metrics.addMetric(
         parsed.message.status === 'Success' ? METRIC.payloadStatusSuccess : METRIC.payloadStatusFailed,
         MetricUnit.Count,
@@ -76,13 +79,18 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         outcome: name,
         ...forwardingOf(outcome),
       };
-      if (name === 'deferred') logger.warn('stored, queue unavailable: the reconciler will forward it', log);
+      if (outcome.kind === 'undeliverable') logger.error('undeliverable: the queue refuses it for good; kept, not forwarded', log);
+      else if (name === 'deferred') logger.warn('stored, queue unavailable: the reconciler will forward it', log);
       else if (outcome.kind !== 'conflict' && outcome.forwarding?.marked === false)
         logger.warn('forwarded but not marked: stays pending until re-marked', log);
       else logger.info(name, log);
 
-      const response = ackForOutcome(outcome.kind, messageId);
-      if (outcome.kind === 'conflict') await keep(event, raw, response, 'conflict', 'same MessageId, other content', messageType);
+      const response = ackForOutcome(ackKindOf(outcome), messageId);
+      if (outcome.kind === 'conflict') await keep(event, raw, response, 'conflict', `same MessageId, other ${outcome.on}`, messageType);
+      if (outcome.kind === 'undeliverable') {
+        const refusal = outcome.forwarding?.refusal ?? outcome.record.refusal ?? 'unknown';
+        await keep(event, raw, response, 'undeliverable', `stored; the MIS queue refused it (${refusal})`, messageType);
+      }
       return toHttp(response);
     } catch (error) {
       messageId ||= sniffMessageId(raw);
@@ -156,14 +164,26 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
 const loggable = (messageId: string) => (messageId === '' || UUID.test(messageId) ? messageId : '(not a UUID)');
 
 function outcomeName(outcome: IngestOutcome): RequestOutcome {
+  // Answered Failed and kept under rejected/: a rejection, counted toward the Rejected alarm.
+  if (outcome.kind === 'undeliverable') return 'rejected';
   if (outcome.kind === 'accepted' && !outcome.forwarding.forwarded) return 'deferred';
   if (outcome.kind === 'duplicate' && outcome.forwarding?.forwarded === false) return 'deferred';
   return outcome.kind;
 }
 
+function ackKindOf(outcome: IngestOutcome): StoredKind {
+  if (outcome.kind === 'conflict') return outcome.on === 'type' ? 'conflictType' : 'conflict';
+  return outcome.kind;
+}
+
 function forwardingOf(outcome: IngestOutcome) {
-  if (outcome.kind === 'conflict') return {};
-  return { state: outcome.record.state, forwarded: outcome.forwarding?.forwarded, marked: outcome.forwarding?.marked };
+  if (outcome.kind === 'conflict') return { conflictOn: outcome.on };
+  return {
+    state: outcome.record.state,
+    forwarded: outcome.forwarding?.forwarded,
+    marked: outcome.forwarding?.marked,
+    refusal: outcome.forwarding?.refusal ?? outcome.record.refusal,
+  };
 }
 
 /** `[base]/T` (or `[base]//T`): exactly one segment, so nothing slips past a path prefix. */

@@ -20,8 +20,11 @@ export function createReconcileHandler(deps: ReconcileDeps): () => Promise<Recon
     const report = await reconcile(deps.ports, deps.settings);
     deps.metrics.addMetric(METRIC.pendingCount, MetricUnit.Count, report.pendingAfter);
     deps.metrics.addMetric(METRIC.reconciled, MetricUnit.Count, report.forwarded);
+    // Every run, zero included, like the two above: the Undeliverable alarm's metric is always there.
+    deps.metrics.addMetric(METRIC.undeliverable, MetricUnit.Count, report.undeliverable);
     if (report.failed > 0) deps.metrics.addMetric(METRIC.reconcileFailed, MetricUnit.Count, report.failed);
-    if (report.due > 0 || report.pendingAfter > 0) deps.logger.info('reconciled', { ...report });
+    if (report.undeliverable > 0) deps.logger.error('the queue refused messages for good: kept as UNDELIVERABLE', { ...report });
+    else if (report.due > 0 || report.pendingAfter > 0) deps.logger.info('reconciled', { ...report });
     return report;
   };
 }

@@ -33,6 +33,16 @@ export function payloadKey(site: string, type: string, receivedAt: Date, message
   return `${site}/${type}/${day}/${messageId}.${hash}.json`;
 }
 
+/*
+ * SQS takes only #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF in a body. JSON.stringify
+ * already escapes control characters and lone surrogates; the noncharacters U+FFFE and U+FFFF it leaves
+ * raw. Those are escaped here, and so is every character beyond the BMP (as its two UTF-16 escapes):
+ * AWS takes those raw, but SQS-compatible services need not (fauxqs, which `npm start` runs, refuses
+ * them). Every escape is the same data to any JSON consumer. One pass, linear.
+ */
+const SQS_UNSAFE_IN_JSON = /[\uD800-\uDFFF\uFFFE\uFFFF]/g;
+const escapeForSqs = (json: string): string => json.replace(SQS_UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 export function toQueueMessage(record: MessageRecord): QueueMessage {
   const head: EnvelopeHead = {
     version: ENVELOPE_VERSION,
@@ -45,7 +55,7 @@ export function toQueueMessage(record: MessageRecord): QueueMessage {
     ? { ...head, payloadRef: record.payloadRef }
     : { ...head, payload: JSON.parse(record.payload ?? 'null') as Record<string, unknown> };
   return {
-    body: JSON.stringify(envelope),
+    body: escapeForSqs(JSON.stringify(envelope)),
     groupId: groupIdFor(record.documentKey),
     deduplicationId: record.messageId,
     attributes: { MessageType: record.messageType, Lpu: record.lpu, Status: record.status },

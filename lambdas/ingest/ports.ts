@@ -7,7 +7,11 @@ import type { Status } from '../protocol/fields';
  * these against AWS; tests implement them in memory. Only adapters import the AWS SDK.
  */
 
-export type RecordState = 'RECEIVED' | 'FORWARDED';
+/**
+ * RECEIVED: stored, pending until forwarded. FORWARDED: on the queue. UNDELIVERABLE: the queue refused
+ * it for what it is (never for being down); kept, out of the pending set, so it never holds others up.
+ */
+export type RecordState = 'RECEIVED' | 'FORWARDED' | 'UNDELIVERABLE';
 
 /** The message of record, one per MessageId (lower-cased). */
 export interface MessageRecord {
@@ -32,6 +36,9 @@ export interface MessageRecord {
   readonly payloadBytes: number;
   readonly receivedAt: string;
   readonly forwardedAt?: string;
+  /** UNDELIVERABLE: when, and the queue's error code (e.g. InvalidMessageContents). */
+  readonly undeliverableAt?: string;
+  readonly refusal?: string;
   /** Epoch seconds: DynamoDB TTL. */
   readonly expiresAt: number;
 }
@@ -47,6 +54,11 @@ export interface MessageStore {
   find(messageId: string): Promise<MessageRecord | undefined>;
   /** RECEIVED → FORWARDED; harmless when already forwarded. */
   markForwarded(messageId: string, forwardedAt: string): Promise<void>;
+  /** RECEIVED → UNDELIVERABLE, out of the pending set; a record already forwarded stays so. */
+  markUndeliverable(messageId: string, at: string, refusal: string): Promise<void>;
+  /** The record's size as the store counts it, against `maxRecordBytes`: larger ones cannot be written. */
+  sizeOf(record: MessageRecord): number;
+  readonly maxRecordBytes: number;
   /** Records still RECEIVED since before `receivedBefore`, oldest first. */
   listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]>;
   /** How many records are RECEIVED, whatever their age. */
@@ -55,6 +67,8 @@ export interface MessageStore {
 
 /** The bucket for payloads too large to keep inline. */
 export interface PayloadStore {
+  /** Where `put` writes: known before writing, so a record can be sized before its payload is uploaded. */
+  readonly bucket: string;
   /** Writes the object under its content-addressed key; writing the same again is harmless. */
   put(key: string, body: string, sha256: string): Promise<PayloadRef>;
   /** Best effort: removes an object that no record will ever point at. */

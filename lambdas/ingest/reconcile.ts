@@ -1,3 +1,4 @@
+import { groupIdFor } from './envelope';
 import { forward } from './ingest';
 import type { IngestPorts } from './ports';
 
@@ -7,6 +8,9 @@ import type { IngestPorts } from './ports';
  * grace period — its own delivery may still be running — the reconciler sends it, oldest
  * first so one document's news keeps its order. FIFO deduplication by MessageId makes a send
  * that races a late delivery harmless.
+ * One record never stops the run: one the queue refuses for good is marked UNDELIVERABLE (out of the
+ * pending set) and counted; one whose send fails otherwise stays pending, and the later records of its
+ * document wait with it (sending them would reorder the document's news); the run moves on to the rest.
  */
 
 export interface ReconcileSettings {
@@ -22,11 +26,25 @@ export interface ReconcileReport {
   readonly forwarded: number;
   /** Sent but not marked: they stay pending and are sent again (deduplicated) next run. */
   readonly unmarked: number;
-  /** Left pending because the queue rejected them. */
+  /** Refused by the queue for good: marked UNDELIVERABLE (or, if that mark failed, refused again next run). */
+  readonly undeliverable: number;
+  /** Their MessageIds (validated UUIDs), for the operator who answers the alarm. */
+  readonly undeliverableIds: readonly string[];
+  /** Left pending: the queue was unavailable for them, or for an earlier message of their document, or the run stopped. */
   readonly failed: number;
   /** Pending after this run. */
   readonly pendingAfter: number;
 }
+
+/**
+ * Consecutive sends that failed for unavailability, with no success between, after which the run stops:
+ * the queue (or the way to it) is down for every message, not one. Each such send costs the SDK's
+ * retries and timeouts (seconds), so trying all of a batch of 100 would outlast the function's minute
+ * and press on a struggling service; the next run, a minute later, starts over. A refusal is no outage
+ * and a success resets the count, so one message, or one document's, cannot hold the others up: only
+ * three different documents failing in a row for unavailability end the run, which is what an outage is.
+ */
+export const QUEUE_DOWN_AFTER = 3;
 
 export async function reconcile(
   ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>,
@@ -38,17 +56,30 @@ export async function reconcile(
 
   let forwarded = 0;
   let unmarked = 0;
-  let failed = 0;
-  for (const [index, record] of due.entries()) {
+  const undeliverableIds: string[] = [];
+  let unavailableInARow = 0;
+  // Documents (FIFO groups) with a message left pending in this run: their later messages wait too.
+  const held = new Set<string>();
+  for (const record of due) {
+    if (unavailableInARow >= QUEUE_DOWN_AFTER) break;
+    const group = groupIdFor(record.documentKey);
+    if (held.has(group)) continue;
     const result = await forward(record, ports);
-    if (!result.forwarded) {
-      // The queue is down: the rest would fail the same way, and the next run tries again.
-      failed = due.length - index;
-      break;
+    if (result.refusal !== undefined) {
+      undeliverableIds.push(record.messageId);
+      continue;
     }
+    if (!result.forwarded) {
+      unavailableInARow++;
+      held.add(group);
+      continue;
+    }
+    unavailableInARow = 0;
     forwarded++;
     if (!result.marked) unmarked++;
   }
-  const pendingAfter = forwarded === unmarked ? pendingBefore : await ports.store.countPending();
-  return { pendingBefore, due: due.length, forwarded, unmarked, failed, pendingAfter };
+  const undeliverable = undeliverableIds.length;
+  const failed = due.length - forwarded - undeliverable;
+  const pendingAfter = forwarded === unmarked && undeliverable === 0 ? pendingBefore : await ports.store.countPending();
+  return { pendingBefore, due: due.length, forwarded, unmarked, undeliverable, undeliverableIds, failed, pendingAfter };
 }

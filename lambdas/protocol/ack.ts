@@ -1,5 +1,5 @@
 import { MAX_BODY_BYTES } from '../contract/limits';
-import { CallbackError, PayloadTooLargeError, ValidationError } from '../errors';
+import { CallbackError, PayloadTooLargeError, RecordTooLargeError, ValidationError } from '../errors';
 import type { Status } from './fields';
 
 /*
@@ -24,6 +24,9 @@ export const ACK_TEXT = {
   accepted: 'Сообщение принято успешно',
   duplicate: 'Сообщение принято успешно (повторная доставка)',
   conflict: 'Сообщение с этим MessageId уже принято с другим содержимым',
+  conflictType: 'Сообщение с этим MessageId уже принято с другим типом сообщения',
+  undeliverable:
+    'Сообщение сохранено, но очередь МИС отказалась его принять: повторная отправка не поможет, обратитесь к администратору МИС',
   rejected: 'Сообщение отклонено',
   tooLarge: 'Сообщение слишком велико',
   unavailable: 'Сервис временно недоступен, повторите отправку позже',
@@ -42,7 +45,7 @@ export const MALFORMED_LENGTH_ACK = fixedAck(
 );
 
 /** What became of a message that was read and checked: the ingest layer's outcome, by kind only. */
-export type StoredKind = 'accepted' | 'duplicate' | 'conflict';
+export type StoredKind = 'accepted' | 'duplicate' | 'conflict' | 'conflictType' | 'undeliverable';
 
 export function ackForOutcome(kind: StoredKind, messageId: string): AckResponse {
   switch (kind) {
@@ -52,6 +55,12 @@ export function ackForOutcome(kind: StoredKind, messageId: string): AckResponse 
       return { statusCode: 200, ack: { MessageId: messageId, Message: ACK_TEXT.duplicate, Status: 'Success' } };
     case 'conflict':
       return { statusCode: 409, ack: { MessageId: messageId, Message: ACK_TEXT.conflict, Status: 'Failed' } };
+    case 'conflictType':
+      return { statusCode: 409, ack: { MessageId: messageId, Message: ACK_TEXT.conflictType, Status: 'Failed' } };
+    // Stored, but never deliverable: not Success (a Success ack promises the queue), not 5xx (a retry meets
+    // the same refusal). 422: the request was well-formed and valid, its content cannot be processed.
+    case 'undeliverable':
+      return { statusCode: 422, ack: { MessageId: messageId, Message: ACK_TEXT.undeliverable, Status: 'Failed' } };
   }
 }
 
@@ -63,6 +72,10 @@ export function ackForError(error: unknown, messageId: string): AckResponse {
   if (!(error instanceof CallbackError)) return failed(500, ACK_TEXT.internal);
   // 5xx: details (SDK errors, table names) stay in the logs; the sender only needs to retry.
   if (error.status >= 500) return failed(error.status, ACK_TEXT.unavailable);
+  if (error instanceof RecordTooLargeError) {
+    const field = error.field ? ` (больше всего места занимает поле ${error.field})` : '';
+    return failed(413, `${ACK_TEXT.tooLarge} для хранения: ${error.size} байт, максимум ${error.limit} байт${field}`);
+  }
   if (error instanceof PayloadTooLargeError) {
     return failed(413, `${ACK_TEXT.tooLarge}: ${error.size} байт, максимум ${error.limit} байт`);
   }

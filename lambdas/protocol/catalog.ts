@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { FieldIssue } from '../errors';
-import { REASONS, id, int, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
+import { REASONS, attributeId, id, int, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
 
 /*
  * The one message catalog: the six callback types of the N3 delivery module (spec §3, §5).
@@ -12,7 +12,8 @@ const common = {
   MessageId: uuid(),
   Status: status(),
   Message: text(),
-  Lpu: id(),
+  // Sent on as a queue message attribute, which SQS checks and JSON cannot escape.
+  Lpu: attributeId(),
 };
 
 /** A document submitted to the document acceptance module (CDA and SEMD news share these). */
@@ -114,6 +115,9 @@ export const MESSAGE_TYPES = Object.keys(CATALOG) as MessageType[];
 export type Payload<T extends MessageType = MessageType> = z.output<(typeof CATALOG)[T]['schema']>;
 
 export const messageSpec = (type: MessageType): MessageTypeSpec => CATALOG[type];
+
+/** The fields the type's table names (canonical spellings), as opposed to extras the sender added. */
+export const knownFields = (type: MessageType): readonly string[] => Object.keys(CATALOG[type].schema.shape);
 
 /** Resolves a path segment to a type; exact names first, then ignoring case (a hand-typed URL). */
 export function findMessageType(segment: string): MessageType | undefined {

@@ -8,11 +8,16 @@ import * as z from 'zod/mini';
  * operators) read the sender's own Russian messages all day.
  */
 
+/** The longest id that travels as a queue message attribute (see `attributeId`). */
+export const MAX_ATTRIBUTE_CHARS = 256;
+
 export const REASONS = {
   missing: 'обязательное поле отсутствует',
   isNull: 'обязательное поле равно null',
   string: 'ожидается строка',
   empty: 'не может быть пустой строкой',
+  attributeChars: 'содержит управляющие или недопустимые символы (U+FFFE, U+FFFF, непарные суррогаты)',
+  attributeLength: `длиннее ${MAX_ATTRIBUTE_CHARS} символов`,
   int: 'ожидается целое число',
   intRange: 'целое число вне допустимого диапазона',
   uuid: 'ожидается UUID (8-4-4-4-12 шестнадцатеричных цифр)',
@@ -91,4 +96,21 @@ export const optionalBase64 = () =>
         .register(z.globalRegistry, { contentEncoding: 'base64' }),
     ),
     z.transform(absentAsUndefined<string>),
+  );
+
+/*
+ * An id that also travels as an SQS message attribute (`Lpu`): SQS refuses the same characters there
+ * as in a body (anything outside #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF), and an
+ * attribute cannot be escaped the way JSON is. An id has no business holding control characters either,
+ * so all of them (Cc) are refused, with the noncharacters U+FFFE/U+FFFF and lone surrogates (Cs: a
+ * well-formed pair is one astral code point under the `u` flag). The length bound keeps the attribute
+ * far below the queue's message size; real values are UUIDs or OIDs. One character class: linear.
+ */
+const ATTRIBUTE_UNSAFE = /[\p{Cc}\p{Cs}\uFFFE\uFFFF]/u;
+
+/** Identifier string sent on as a queue message attribute: as `id()`, and safe for SQS. */
+export const attributeId = () =>
+  id().check(
+    z.refine((value: string) => !ATTRIBUTE_UNSAFE.test(value), { error: REASONS.attributeChars, abort: true }),
+    z.maxLength(MAX_ATTRIBUTE_CHARS, { error: REASONS.attributeLength }),
   );

@@ -188,8 +188,11 @@ export function buildOpenApi(): JsonSchema {
           responses: {
             '200': ackResponse('Accepted, or a re-send of an accepted message: Status=Success'),
             '400': ackResponse('Invalid body or fields: Status=Failed, Message names each field and why'),
-            '409': ackResponse('The MessageId was accepted before with other content: Status=Failed'),
-            '413': ackResponse('Body over 4 MiB: Status=Failed'),
+            '409': ackResponse('The MessageId was accepted before with other content, or as another type: Status=Failed'),
+            '413': ackResponse('Body over 4 MiB, or fields (CDA and Data aside) too large to store: Status=Failed'),
+            '422': ackResponse(
+              'Stored, but the MIS queue refuses it for good (kept as undeliverable): Status=Failed, sending again gives the same answer',
+            ),
             '503': ackResponse('Store temporarily unavailable: Status=Failed, send again'),
             '500': ackResponse('Internal error: Status=Failed, send again'),
           },

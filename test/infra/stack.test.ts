@@ -385,9 +385,16 @@ describe('site stacks', () => {
   it('alarms on 5xx, function errors, dead letters, consumer lag, pending and rejections, to the site topic', () => {
     const alarms = Object.values(site1!.findResources('AWS::CloudWatch::Alarm'));
     // 5xx, 8 functions, dead letters, consumer lag, pending, rejected, rejected not kept, oversize (WAF)
-    // 5xx, 11 functions, dead letters, consumer lag, pending, rejected, rejected not kept, silent, projection failures, oversize (WAF)
-    expect(alarms).toHaveLength(1 + 11 + 4 + 1 + 2 + 1);
-    expect(Object.values(site2!.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1 + 11 + 4 + 1 + 2);
+    // 5xx, 11 functions, dead letters, consumer lag, pending, undeliverable, rejected, rejected not kept, silent, projection failures, oversize (WAF)
+    expect(alarms).toHaveLength(1 + 11 + 5 + 1 + 2 + 1);
+    expect(Object.values(site2!.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1 + 11 + 5 + 1 + 2);
+    site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('UNDELIVERABLE'),
+      Metrics: [
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'undeliverable' }), Stat: 'Sum' }) }),
+      ],
+      Threshold: 0,
+    });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('n3-callback silent'),
       EvaluationPeriods: 12,

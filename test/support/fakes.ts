@@ -21,6 +21,8 @@ import type {
 export class InMemoryStore implements MessageStore {
   readonly records = new Map<string, MessageRecord>();
   calls = { put: 0, mark: 0, find: 0 };
+  /** As the DynamoDB adapter's bound; a record is sized as its JSON (close to, and above, its item size). */
+  maxRecordBytes = 400 * 1024 - 1024;
   failNextPut?: Error;
   failNextMark?: Error;
 
@@ -43,6 +45,17 @@ export class InMemoryStore implements MessageStore {
     if (this.failNextMark) throw this.take('failNextMark');
     const record = this.records.get(messageId);
     if (record) this.records.set(messageId, { ...record, state: 'FORWARDED', forwardedAt: record.forwardedAt ?? forwardedAt });
+  }
+
+  async markUndeliverable(messageId: string, at: string, refusal: string): Promise<void> {
+    this.calls.mark++;
+    if (this.failNextMark) throw this.take('failNextMark');
+    const record = this.records.get(messageId);
+    if (record?.state === 'RECEIVED') this.records.set(messageId, { ...record, state: 'UNDELIVERABLE', undeliverableAt: at, refusal });
+  }
+
+  sizeOf(record: MessageRecord): number {
+    return Buffer.byteLength(JSON.stringify(record));
   }
 
   async listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]> {
@@ -69,13 +82,19 @@ export class InMemoryQueue implements MessageQueue {
   readonly delivered: QueueMessage[] = [];
   private readonly seen = new Set<string>();
   failNextSend?: Error;
+  /** Fails every send it returns an error for (a queue down, or one that refuses some messages). */
+  failWhen?: (message: QueueMessage) => Error | undefined;
+  attempts = 0;
 
   async send(message: QueueMessage): Promise<void> {
+    this.attempts++;
     if (this.failNextSend) {
       const error = this.failNextSend;
       this.failNextSend = undefined;
       throw error;
     }
+    const failure = this.failWhen?.(message);
+    if (failure) throw failure;
     this.sent.push(message);
     if (!this.seen.has(message.deduplicationId)) {
       this.seen.add(message.deduplicationId);
@@ -87,6 +106,7 @@ export class InMemoryQueue implements MessageQueue {
 export const fixedClock = (iso = '2026-11-25T10:00:00.000Z'): Clock => ({ now: () => new Date(iso) });
 
 export class InMemoryPayloads implements PayloadStore {
+  readonly bucket = 'memory';
   readonly objects = new Map<string, string>();
   puts = 0;
   failNextPut?: Error;
@@ -99,7 +119,7 @@ export class InMemoryPayloads implements PayloadStore {
       throw error;
     }
     this.objects.set(key, body);
-    return { bucket: 'memory', key, size: Buffer.byteLength(body), sha256 };
+    return { bucket: this.bucket, key, size: Buffer.byteLength(body), sha256 };
   }
 
   async discard(key: string): Promise<void> {

@@ -4,6 +4,7 @@ import {
   MethodNotAllowedError,
   PayloadTooLargeError,
   QueueUnavailableError,
+  RecordTooLargeError,
   StoreUnavailableError,
   UnknownMessageTypeError,
   ValidationError,
@@ -30,12 +31,31 @@ describe('ack', () => {
     expect([statusCode, ack.Status, ack.Message]).toEqual([409, 'Failed', ACK_TEXT.conflict]);
   });
 
+  it('answers 409 Failed, saying so, to the same id under another type', () => {
+    const { statusCode, ack } = ackForOutcome('conflictType', id);
+    expect([statusCode, ack.Status, ack.Message]).toEqual([409, 'Failed', ACK_TEXT.conflictType]);
+  });
+
+  it('answers a stored message the queue refuses for good with 422 Failed: not Success (never on the queue), not 5xx (a retry cannot help)', () => {
+    const { statusCode, ack } = ackForOutcome('undeliverable', id);
+    expect([statusCode, ack.Status, ack.Message]).toEqual([422, 'Failed', ACK_TEXT.undeliverable]);
+  });
+
+  it('says which field makes a record too large to store', () => {
+    const { statusCode, ack } = ackForError(new RecordTooLargeError(460_000, 408_576, 'IdSourceMis'), id);
+    expect(statusCode).toBe(413);
+    expect(ack.Message).toBe(
+      'Сообщение слишком велико для хранения: 460000 байт, максимум 408576 байт (больше всего места занимает поле IdSourceMis)',
+    );
+  });
+
   it.each([
     [new InvalidBodyError('x'), 400],
     [new ValidationError([{ field: 'Lpu', reason: 'r' }]), 400],
     [new UnknownMessageTypeError('x'), 404],
     [new MethodNotAllowedError('x'), 405],
     [new PayloadTooLargeError(11, 10), 413],
+    [new RecordTooLargeError(11, 10, undefined), 413],
     [new StoreUnavailableError('x'), 503],
     [new QueueUnavailableError('x'), 503],
     [new TypeError('bug'), 500],

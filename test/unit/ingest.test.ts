@@ -1,9 +1,15 @@
 import { MAX_INLINE_PAYLOAD_BYTES } from '../../lambdas/contract/limits';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PayloadStoreUnavailableError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
+import {
+  PayloadStoreUnavailableError,
+  QueueRefusedError,
+  QueueUnavailableError,
+  RecordTooLargeError,
+  StoreUnavailableError,
+} from '../../lambdas/errors';
 import type { Envelope } from '../../lambdas/contract/envelope';
-import { canonicalJson, groupIdFor } from '../../lambdas/ingest/envelope';
-import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
+import { canonicalJson, groupIdFor, toQueueMessage } from '../../lambdas/ingest/envelope';
+import { FACT_EXTRAS_MAX_BYTES, factsOf, ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import type { IngestPorts } from '../../lambdas/ingest/ports';
 import { parseMessage, type MessageType, type ParsedMessage } from '../../lambdas/protocol/catalog';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
@@ -146,6 +152,114 @@ describe('ingest', () => {
     expect(store.records.get(message.messageId)?.state).toBe('RECEIVED');
   });
 
+  it('marks a message the queue refuses for good UNDELIVERABLE, out of the pending set, and says so', async () => {
+    const message = parsed('SEMDStatus', freshMessage('SEMDStatus'));
+    queue.failNextSend = new QueueRefusedError('InvalidMessageContents');
+    const outcome = await ingest(message, ports, settings);
+    expect(outcome).toMatchObject({
+      kind: 'undeliverable',
+      record: { state: 'UNDELIVERABLE' },
+      forwarding: { forwarded: false, marked: true, refusal: 'InvalidMessageContents' },
+    });
+    expect(store.records.get(message.messageId)).toMatchObject({
+      state: 'UNDELIVERABLE',
+      refusal: 'InvalidMessageContents',
+      undeliverableAt: '2026-11-25T10:00:00.000Z',
+    });
+    expect(await store.countPending()).toBe(0);
+  });
+
+  it('answers a re-send of an undeliverable message the same, without sending it again', async () => {
+    const body = freshMessage('SEMDStatus');
+    queue.failNextSend = new QueueRefusedError('InvalidMessageContents');
+    await ingest(parsed('SEMDStatus', body), ports, settings);
+    const again = await ingest(parsed('SEMDStatus', body), ports, settings);
+    expect(again).toMatchObject({ kind: 'undeliverable', forwarding: undefined, record: { refusal: 'InvalidMessageContents' } });
+    expect(queue.attempts).toBe(1);
+  });
+
+  it('still answers undeliverable when the mark fails: the record stays pending, and the next send marks it', async () => {
+    const message = parsed('SEMDStatus', freshMessage('SEMDStatus'));
+    queue.failNextSend = new QueueRefusedError('InvalidMessageContents');
+    store.failNextMark = new StoreUnavailableError('down');
+    const outcome = await ingest(message, ports, settings);
+    expect(outcome).toMatchObject({ kind: 'undeliverable', forwarding: { marked: false, refusal: 'InvalidMessageContents' } });
+    expect(store.records.get(message.messageId)?.state).toBe('RECEIVED');
+  });
+
+  it.each([
+    ['inline', {}],
+    ['claim check', { CDA: 'QUJD'.repeat(80 * 1024) }],
+  ])('returns conflict (type) for the same MessageId and content under another type (%s), and sends nothing more', async (_name, extra) => {
+    const body = freshMessage('SEMDStatus', extra);
+    await ingest(parsed('SEMDStatus', body), ports, settings);
+    const before = store.records.get(String(body.MessageId));
+    const outcome = await ingest(parsed('CDAStatus', body), ports, settings);
+    expect(outcome).toMatchObject({ kind: 'conflict', on: 'type' });
+    expect(store.records.get(String(body.MessageId))).toEqual(before);
+    expect(queue.sent).toHaveLength(1);
+    expect(payloads.objects.size).toBe(Object.keys(extra).length);
+  });
+
+  it('calls other content under the same type a conflict of content', async () => {
+    const body = freshMessage('SEMDStatus');
+    await ingest(parsed('SEMDStatus', body), ports, settings);
+    expect(await ingest(parsed('SEMDStatus', { ...body, Message: 'иное' }), ports, settings)).toMatchObject({
+      kind: 'conflict',
+      on: 'content',
+    });
+  });
+
+  describe('bounded records', () => {
+    it('refuses a record that cannot fit before writing anything, naming the largest field of the table', async () => {
+      const message = parsed('REMDStatus', freshMessage('REMDStatus', { IdSourceMis: 'd'.repeat(450_000), Junk: 'j'.repeat(500_000) }));
+      const error = await ingest(message, ports, { ...settings, maxInlinePayloadBytes: 4096 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RecordTooLargeError);
+      expect(error).toMatchObject({ field: 'IdSourceMis', limit: store.maxRecordBytes });
+      expect(payloads.puts).toBe(0);
+      expect(store.calls.put).toBe(0);
+    });
+
+    it('removes the upload when the store refuses the record for its size after all', async () => {
+      store.failNextPut = new RecordTooLargeError(500_000, 400_000, undefined);
+      const message = parsed('CDAStatus', freshMessage('CDAStatus', { CDA: 'QUJD'.repeat(80 * 1024) }));
+      await expect(ingest(message, ports, settings)).rejects.toThrow(RecordTooLargeError);
+      expect(payloads.puts).toBe(1);
+      expect(payloads.objects.size).toBe(0);
+    });
+
+    it('keeps the upload after a store outage: the sender’s retry writes the same key, and a concurrent delivery may point at it', async () => {
+      const body = freshMessage('CDAStatus', { CDA: 'QUJD'.repeat(80 * 1024) });
+      store.failNextPut = new StoreUnavailableError('down');
+      await expect(ingest(parsed('CDAStatus', body), ports, settings)).rejects.toThrow(StoreUnavailableError);
+      expect(await ingest(parsed('CDAStatus', body), ports, settings)).toMatchObject({ kind: 'accepted' });
+      expect([...payloads.objects.keys()]).toEqual([store.records.get(String(body.MessageId))!.payloadRef!.key]);
+    });
+
+    it('keeps the table’s fields in the facts, long bodies left out, and extras only within their budget', () => {
+      const extras = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`Extra${String(i).padStart(3, '0')}`, 'x'.repeat(40)]));
+      const message = parsed('CDAStatus', freshMessage('CDAStatus', { CDA: 'QUJD'.repeat(1024), ...extras }));
+      const facts = JSON.parse(factsOf('CDAStatus', message.payload)) as Record<string, unknown>;
+      const { CDA: _, ...table } = message.payload;
+      expect(facts).toMatchObject(Object.fromEntries(Object.entries(table).filter(([k]) => !k.startsWith('Extra'))));
+      expect(facts.CDA).toBeUndefined();
+      const kept = Object.keys(facts).filter((k) => k.startsWith('Extra'));
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThan(500);
+      // In key order, so the same payload always keeps the same extras.
+      expect(kept).toEqual(Object.keys(extras).slice(0, kept.length));
+      expect(Buffer.byteLength(canonicalJson(Object.fromEntries(kept.map((k) => [k, facts[k]]))))).toBeLessThanOrEqual(
+        FACT_EXTRAS_MAX_BYTES + 2,
+      );
+    });
+
+    it('keeps an extra field named __proto__ as a field', () => {
+      const payload = JSON.parse('{"__proto__": {"polluted": 1}, "Lpu": "x"}') as Record<string, unknown>;
+      expect(JSON.parse(factsOf('SEMDStatus', payload))).toEqual(payload);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  });
+
   describe('claim check', () => {
     const large = () => freshMessage('CDAStatus', { CDA: 'QUJD'.repeat(80 * 1024) });
 
@@ -223,6 +337,27 @@ describe('ingest', () => {
 });
 
 describe('envelope', () => {
+  it('escapes U+FFFE and U+FFFF, which SQS refuses, and astral characters, which some SQS-compatible queues refuse, to the same JSON data', () => {
+    const message = parsed('SEMDStatus', freshMessage('SEMDStatus', { Message: 'a\uFFFFb\uFFFE 🩺', 'x\uFFFF': 1 }));
+    const { body } = toQueueMessage({
+      messageId: message.messageId,
+      state: 'RECEIVED',
+      messageType: 'SEMDStatus',
+      site: 's',
+      lpu: message.lpu,
+      status: message.status,
+      documentKey: message.documentKey,
+      payloadHash: 'h',
+      payload: canonicalJson(message.payload),
+      payloadBytes: 1,
+      receivedAt: '2026-11-25T10:00:00.000Z',
+      expiresAt: 1,
+    });
+    expect(body).not.toMatch(/[\uD800-\uDFFF\uFFFE\uFFFF]/);
+    expect(body).toContain('a\\uFFFFb\\uFFFE \\uD83E\\uDE7A');
+    expect((JSON.parse(body) as Envelope).payload).toEqual(message.payload);
+  });
+
   it('hashes key order away', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}');
   });

@@ -44,7 +44,7 @@ describe('openapi', () => {
     for (const type of MESSAGE_TYPES) {
       const post = built.paths[`/${type}`]!.post;
       expect(post.requestBody.content['application/json']!.schema.$ref).toBe(`#/components/schemas/${type}`);
-      expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '409', '413', '500', '503']);
+      expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '409', '413', '422', '500', '503']);
       for (const response of Object.values(post.responses))
         expect(response.content['application/json']!.schema.$ref).toBe('#/components/schemas/Ack');
     }

@@ -1,9 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
+import { METRIC } from '../../lambdas/contract/observability';
+import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
+import { REASONS } from '../../lambdas/protocol/fields';
 import { InMemoryPayloads, InMemoryRejectedStore, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { proxyEvent } from '../support/events';
 import { freshMessage } from '../support/messages';
@@ -140,6 +142,51 @@ describe('receive handler', () => {
     expect([status, ack.Status]).toEqual([200, 'Success']);
     expect(await store.countPending()).toBe(1);
     expect(logLines.join('')).toContain('"outcome":"deferred"');
+  });
+
+  it('answers 422 Failed to a message the queue refuses for good, keeps it, counts it once, and answers a re-send the same', async () => {
+    const addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
+    queue.failNextSend = new QueueRefusedError('InvalidMessageContents');
+    const body = freshMessage('SEMDStatus');
+    const event = () => proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) });
+    const first = await call('SEMDStatus', event());
+    expect(first).toMatchObject({ status: 422, ack: { MessageId: body.MessageId, Message: ACK_TEXT.undeliverable, Status: 'Failed' } });
+    expect((await call('SEMDStatus', event())).ack).toEqual(first.ack);
+    expect(rejectedStore.kept.map((k) => [k.httpStatus, k.code, k.reason])).toEqual([
+      [422, 'undeliverable', 'stored; the MIS queue refused it (InvalidMessageContents)'],
+      [422, 'undeliverable', 'stored; the MIS queue refused it (InvalidMessageContents)'],
+    ]);
+    const counted = (name: string) => addMetric.mock.calls.filter(([metric]) => metric === name).length;
+    expect([counted(METRIC.undeliverable), counted(METRIC.rejected), counted(METRIC.accepted)]).toEqual([1, 2, 0]);
+    expect(queue.sent).toHaveLength(0);
+    expect(logLines.join('')).toContain('"refusal":"InvalidMessageContents"');
+  });
+
+  it('answers 409 naming the type to a MessageId accepted under another type, and keeps it', async () => {
+    const body = freshMessage('SEMDStatus');
+    await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
+    const other = await call('CDAStatus', proxyEvent({ path: '/CDAStatus', body: JSON.stringify(body) }));
+    expect(other).toMatchObject({ status: 409, ack: { Message: ACK_TEXT.conflictType, Status: 'Failed' } });
+    expect(rejectedStore.kept.map((k) => [k.httpStatus, k.code, k.messageType])).toEqual([[409, 'conflict', 'CDAStatus']]);
+  });
+
+  it('answers 413 once, and keeps it, to a message whose record cannot be stored', async () => {
+    const body = freshMessage('REMDStatus', { IdSourceMis: 'd'.repeat(40 * 1024) });
+    store.maxRecordBytes = 32 * 1024;
+    const { status, ack } = await call('REMDStatus', proxyEvent({ path: '/REMDStatus', body: JSON.stringify(body) }));
+    expect([status, ack.Status]).toEqual([413, 'Failed']);
+    expect(ack.Message).toContain('поле IdSourceMis');
+    expect(rejectedStore.kept.map((k) => [k.httpStatus, k.code])).toEqual([[413, 'record_too_large']]);
+    expect(store.records.size).toBe(0);
+  });
+
+  it('refuses an Lpu that could not travel as a queue attribute, naming it', async () => {
+    const { status, ack } = await call(
+      'MseResult',
+      proxyEvent({ path: '/MseResult', body: JSON.stringify(freshMessage('MseResult', { Lpu: 'mo\u0007' })) }),
+    );
+    expect(status).toBe(400);
+    expect(ack.Message).toBe(`Сообщение отклонено: Lpu — ${REASONS.attributeChars}`);
   });
 
   it('refuses a message from an MO the site does not serve, naming Lpu', async () => {

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
+import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
 import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import type { IngestPorts } from '../../lambdas/ingest/ports';
-import { reconcile } from '../../lambdas/ingest/reconcile';
+import { QUEUE_DOWN_AFTER, reconcile } from '../../lambdas/ingest/reconcile';
 import { parseMessage, type MessageType } from '../../lambdas/protocol/catalog';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { freshMessage } from '../support/messages';
@@ -35,7 +35,16 @@ describe('reconcile', () => {
     const first = await deferred('SEMDStatus', '2026-11-25T10:00:00.000Z');
 
     const report = await reconcile(at('2026-11-25T10:02:00.000Z'), { graceSeconds: 60, batch: 100 });
-    expect(report).toEqual({ pendingBefore: 2, due: 2, forwarded: 2, unmarked: 0, failed: 0, pendingAfter: 0 });
+    expect(report).toEqual({
+      pendingBefore: 2,
+      due: 2,
+      forwarded: 2,
+      unmarked: 0,
+      undeliverable: 0,
+      undeliverableIds: [],
+      failed: 0,
+      pendingAfter: 0,
+    });
     expect(queue.sent.map((m) => m.deduplicationId)).toEqual([first, second]);
     expect(store.records.get(first)?.state).toBe('FORWARDED');
   });
@@ -53,17 +62,64 @@ describe('reconcile', () => {
       due: 0,
       forwarded: 0,
       unmarked: 0,
+      undeliverable: 0,
+      undeliverableIds: [],
       failed: 0,
       pendingAfter: 0,
     });
   });
 
-  it('stops at the first queue failure and leaves the rest pending for the next run', async () => {
-    await deferred('REMDStatus', '2026-11-25T09:00:00.000Z');
-    await deferred('REMDStatus', '2026-11-25T09:00:01.000Z');
+  it('holds a document’s later messages when its earlier one could not be sent, so the document keeps its order', async () => {
+    const first = await deferred('REMDStatus', '2026-11-25T09:00:00.000Z', { IdSourceMis: 'doc-1' });
+    await deferred('REMDStatus', '2026-11-25T09:00:01.000Z', { IdSourceMis: 'doc-1' });
     queue.failNextSend = new QueueUnavailableError('still down');
+    queue.attempts = 0;
     const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
     expect(report).toMatchObject({ due: 2, forwarded: 0, failed: 2, pendingAfter: 2 });
+    expect(queue.attempts).toBe(1);
+    expect(store.records.get(first)?.state).toBe('RECEIVED');
+  });
+
+  it('moves on past a message it could not send: the other documents’ messages are forwarded in the same run', async () => {
+    const stuck = await deferred('REMDStatus', '2026-11-25T09:00:00.000Z', { IdSourceMis: 'doc-1' });
+    const others = [
+      await deferred('REMDStatus', '2026-11-25T09:00:01.000Z', { IdSourceMis: 'doc-2' }),
+      await deferred('REMDStatus', '2026-11-25T09:00:02.000Z', { IdSourceMis: 'doc-3' }),
+    ];
+    queue.failWhen = (m) => (m.deduplicationId === stuck ? new QueueUnavailableError('throttled') : undefined);
+    const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
+    expect(report).toMatchObject({ due: 3, forwarded: 2, failed: 1, pendingAfter: 1 });
+    expect(queue.delivered.map((m) => m.deduplicationId)).toEqual(others);
+  });
+
+  it('marks a message the queue refuses for good UNDELIVERABLE, counts it, and forwards the rest, its document’s too', async () => {
+    const refused = await deferred('SEMDStatus', '2026-11-25T09:00:00.000Z', { IdMedDocumentMis: 'doc-1' });
+    const later = await deferred('SEMDStatus', '2026-11-25T09:00:01.000Z', { IdMedDocumentMis: 'doc-1' });
+    queue.failWhen = (m) => (m.deduplicationId === refused ? new QueueRefusedError('InvalidMessageContents') : undefined);
+    const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
+    expect(report).toMatchObject({ due: 2, forwarded: 1, undeliverable: 1, undeliverableIds: [refused], failed: 0, pendingAfter: 0 });
+    expect(store.records.get(refused)).toMatchObject({ state: 'UNDELIVERABLE', refusal: 'InvalidMessageContents' });
+    expect(queue.delivered.map((m) => m.deduplicationId)).toEqual([later]);
+    // Out of the pending set: the next run does not try it again.
+    expect(await reconcile(at('2026-11-25T10:01:00.000Z'), { graceSeconds: 60, batch: 100 })).toMatchObject({ due: 0, pendingAfter: 0 });
+  });
+
+  it(`stops after ${QUEUE_DOWN_AFTER} sends in a row fail for unavailability: the queue is down, the rest wait untried for the next run`, async () => {
+    for (let i = 0; i < 6; i++) await deferred('MseResult', `2026-11-25T09:00:0${i}.000Z`, { IdMSEMis: `doc-${i}` });
+    queue.failWhen = () => new QueueUnavailableError('down');
+    queue.attempts = 0;
+    const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
+    expect(report).toMatchObject({ due: 6, forwarded: 0, failed: 6, pendingAfter: 6 });
+    expect(queue.attempts).toBe(QUEUE_DOWN_AFTER);
+  });
+
+  it('keeps going through failures that successes interrupt: only a run of them means the queue is down', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await deferred('MseResult', `2026-11-25T09:00:0${i}.000Z`, { IdMSEMis: `doc-${i}` }));
+    // Every other message fails: never QUEUE_DOWN_AFTER in a row.
+    queue.failWhen = (m) => (ids.indexOf(m.deduplicationId) % 2 === 0 ? new QueueUnavailableError('throttled') : undefined);
+    const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
+    expect(report).toMatchObject({ due: 8, forwarded: 4, failed: 4 });
   });
 
   it('takes at most a batch per run', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arrivalFromIndexItem, fromItem, MissingAttributeError, toItem } from '../../lambdas/adapters/record-item';
+import { arrivalFromIndexItem, fromItem, itemBytes, MissingAttributeError, toItem } from '../../lambdas/adapters/record-item';
 import { shardOf, TABLE } from '../../lambdas/adapters/shapes';
 import type { MessageRecord } from '../../lambdas/ingest/ports';
 
@@ -31,6 +31,25 @@ describe('record item', () => {
     expect(toItem(record)[TABLE.pendingIndex.partitionKey]).toBe(`PENDING#${shardOf(record.messageId)}`);
     expect(toItem(record)[TABLE.dayIndex.partitionKey]).toBe(`2026-11-26#${shardOf(record.messageId)}`);
     expect(toItem({ ...record, state: 'FORWARDED' })[TABLE.pendingIndex.partitionKey]).toBeUndefined();
+  });
+
+  it('keeps an UNDELIVERABLE record, with when and why, out of the pending index', () => {
+    const refused = {
+      ...record,
+      state: 'UNDELIVERABLE' as const,
+      undeliverableAt: '2026-11-26T07:00:01.000Z',
+      refusal: 'InvalidMessageContents',
+    };
+    expect(fromItem(toItem(refused))).toEqual(refused);
+    expect(toItem(refused)[TABLE.pendingIndex.partitionKey]).toBeUndefined();
+    expect(toItem(refused)[TABLE.pendingIndex.sortKey]).toBeUndefined();
+  });
+
+  it('sizes an item as DynamoDB does, or larger: names and values in UTF-8 bytes', () => {
+    expect(itemBytes({ a: 'xyz' })).toBeGreaterThanOrEqual(1 + 3);
+    expect(itemBytes({ ключ: 'значение' })).toBeGreaterThanOrEqual(8 + 16);
+    expect(itemBytes({ n: 1234567890123456 })).toBeGreaterThanOrEqual(1 + 21);
+    expect(itemBytes(toItem({ ...record, documentKey: 'д'.repeat(1000) }))).toBeGreaterThan(itemBytes(toItem(record)) + 1990);
   });
 
   it('names the attribute an item lacks instead of reading it as empty or zero', () => {
