@@ -29,6 +29,8 @@ export interface BundleReport {
   readonly sdkFloor: Bundle;
   readonly receiverOnly: Bundle;
   readonly projectOnly: Bundle;
+  /** `Project` with only the DynamoDB client it calls. */
+  readonly projectDynamoDbOnly: Bundle;
   readonly peer: Bundle;
 }
 
@@ -94,6 +96,7 @@ export async function measureBundles(): Promise<BundleReport> {
     sdkFloor: await bundle('sdk-floor', 'bench/entries/sdk-floor.ts'),
     receiverOnly: await bundle('receiver-only', 'bench/entries/receiver.ts'),
     projectOnly: await bundle('project-only', 'bench/entries/project.ts'),
+    projectDynamoDbOnly: await bundle('project-dynamodb-only', 'bench/entries/project-dynamodb-only.ts'),
     peer: await bundle('peer', 'bench/peer/lambda.ts'),
   };
 }

@@ -43,14 +43,15 @@ export interface BenchmarksResult {
     };
   };
   readonly measured: {
-    readonly M1: Omit<BundleReport, 'deployed' | 'sdkFloor' | 'receiverOnly' | 'projectOnly' | 'peer'> & {
+    readonly M1: Omit<BundleReport, 'deployed' | 'sdkFloor' | 'receiverOnly' | 'projectOnly' | 'projectDynamoDbOnly' | 'peer'> & {
       readonly deployed: BundleSummary & { readonly top: Array<{ name: string; bytes: number }> };
       readonly sdkFloor: BundleSummary;
       readonly receiverOnly: BundleSummary;
       readonly projectOnly: BundleSummary;
+      readonly projectDynamoDbOnly: BundleSummary;
       readonly peer: BundleSummary;
     };
-    /** Bundles: `ours` (deployed), `receiverOnly`, `projectOnly`, `peer`, `sdkFloor`. */
+    /** Bundles: `ours` (deployed), `receiverOnly`, `projectOnly`, `projectDynamoDbOnly`, `peer`, `sdkFloor`. */
     readonly M2: ColdStartReport;
     readonly M3: Omit<HandlerReport, 'callsNew' | 'callsDuplicate'>;
     readonly M4: ThroughputReport;
