@@ -1,27 +1,84 @@
-import { mkdirSync } from 'node:fs';
-import { buildLambdaBundle } from '../lib/bundling';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { buildLambdaBundle, ESBUILD_SETTINGS, LAMBDA_ENTRY } from '../lib/bundling';
 
 /*
- * M1: the deployed bundle (same esbuild settings as the stack), its size and what makes it up.
- * All seven functions share this one bundle (one entry, one export each).
+ * M1: bundle sizes, every one built with the stack's own esbuild settings (lib/bundling.ts):
+ *  - deployed: the one entry every function ships (each function's asset is this entry, bundled alike);
+ *  - the same with the AWS SDK left to the runtime, for comparison;
+ *  - the SDK floor: three SDK clients and nothing else (bench/entries/sdk-floor.ts);
+ *  - per-function entries that are not deployed (bench/entries/): what splitting the entry would save;
+ *  - the peer as one function (bench/peer/lambda.ts).
  */
-
-export interface BundleReport {
-  readonly file: string;
-  readonly bytes: number;
-  readonly top: Array<{ name: string; bytes: number }>;
-  /** The same bundle with the AWS SDK left to the runtime, for comparison. */
-  readonly bytesWithoutSdk: number;
-}
 
 export const BUNDLE_OUT = 'bench/.out';
 
-export async function measureBundle(): Promise<BundleReport> {
-  mkdirSync(BUNDLE_OUT, { recursive: true });
-  const file = `${BUNDLE_OUT}/index.mjs`;
-  const deployed = await buildLambdaBundle(file);
-  const withoutSdk = await buildLambdaBundle(`${BUNDLE_OUT}/index-no-sdk.mjs`, ['@aws-sdk/*', '@smithy/*']);
-  const output = deployed.outputs[file]!;
+export interface Bundle {
+  /** The output file, `<dir>/index.mjs` as Lambda resolves `index.<export>`. */
+  readonly file: string;
+  readonly entry: string;
+  readonly bytes: number;
+  /** The handlers it exports (one per function for the deployed entry). */
+  readonly exports: string[];
+}
+
+export interface BundleReport {
+  readonly deployed: Bundle & { readonly top: Array<{ name: string; bytes: number }> };
+  readonly deployedWithoutSdkBytes: number;
+  readonly sdkFloor: Bundle;
+  readonly receiverOnly: Bundle;
+  readonly projectOnly: Bundle;
+  /** `Project` with only the DynamoDB client it calls. */
+  readonly projectDynamoDbOnly: Bundle;
+  readonly peer: Bundle;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The build of lib/bundling.ts's buildLambdaBundle, for any entry (that function builds the deployed entry only). */
+async function buildEntry(entry: string, outfile: string, external: readonly string[] = ESBUILD_SETTINGS.external): Promise<Metafile> {
+  const { metafile } = await build({
+    entryPoints: [`${root}${entry}`],
+    outfile,
+    bundle: true,
+    metafile: true,
+    format: ESBUILD_SETTINGS.format,
+    minify: ESBUILD_SETTINGS.minify,
+    sourcemap: ESBUILD_SETTINGS.sourcemap,
+    sourcesContent: ESBUILD_SETTINGS.sourcesContent,
+    target: ESBUILD_SETTINGS.target,
+    platform: ESBUILD_SETTINGS.platform,
+    mainFields: [...ESBUILD_SETTINGS.mainFields],
+    external: [...external],
+    banner: { js: ESBUILD_SETTINGS.banner },
+    alias: { ...ESBUILD_SETTINGS.alias },
+    logLevel: 'silent',
+  });
+  return metafile;
+}
+
+async function bundle(name: string, entry: string): Promise<Bundle> {
+  const dir = `${BUNDLE_OUT}/${name}`;
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/index.mjs`;
+  const output = (await buildEntry(entry, file)).outputs[file]!;
+  return { file, entry, bytes: output.bytes, exports: output.exports };
+}
+
+export async function measureBundles(): Promise<BundleReport> {
+  // The deployed bundle from lib/bundling.ts itself; ours must build it byte for byte, or the other sizes would not compare.
+  mkdirSync(`${BUNDLE_OUT}/deployed`, { recursive: true });
+  const file = `${BUNDLE_OUT}/deployed/index.mjs`;
+  const deployedMeta = await buildLambdaBundle(file);
+  const output = deployedMeta.outputs[file]!;
+  const again = await bundle('deployed-check', LAMBDA_ENTRY);
+  if (readFileSync(again.file, 'utf8') !== readFileSync(file, 'utf8')) {
+    throw new Error('bench/bundle-size.ts builds the deployed entry differently from lib/bundling.ts: align buildEntry with it');
+  }
+  const withoutSdkFile = `${BUNDLE_OUT}/deployed-no-sdk/index.mjs`;
+  const withoutSdk = await buildEntry(LAMBDA_ENTRY, withoutSdkFile, ['@aws-sdk/*', '@smithy/*']);
+
   const byPackage = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
@@ -32,5 +89,14 @@ export async function measureBundle(): Promise<BundleReport> {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 8)
     .map(([name, bytes]) => ({ name, bytes }));
-  return { file, bytes: output.bytes, top, bytesWithoutSdk: withoutSdk.outputs[`${BUNDLE_OUT}/index-no-sdk.mjs`]!.bytes };
+
+  return {
+    deployed: { file, entry: LAMBDA_ENTRY, bytes: output.bytes, exports: output.exports, top },
+    deployedWithoutSdkBytes: withoutSdk.outputs[withoutSdkFile]!.bytes,
+    sdkFloor: await bundle('sdk-floor', 'bench/entries/sdk-floor.ts'),
+    receiverOnly: await bundle('receiver-only', 'bench/entries/receiver.ts'),
+    projectOnly: await bundle('project-only', 'bench/entries/project.ts'),
+    projectDynamoDbOnly: await bundle('project-dynamodb-only', 'bench/entries/project-dynamodb-only.ts'),
+    peer: await bundle('peer', 'bench/peer/lambda.ts'),
+  };
 }

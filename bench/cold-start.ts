@@ -1,17 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { median, percentile } from './stats';
+import { percentile } from './stats';
 
 /*
- * M2: what a cold start costs us: a fresh node process importing the bundle (config read,
- * SDK clients, logger and metrics built) minus a fresh `node -e 0`, both measured in this run,
- * interleaved so that machine noise hits both alike.
+ * M2: what a cold start costs: a fresh node process importing a bundle (config read, SDK clients,
+ * logger and metrics built) minus a fresh `node -e 0`. Every bundle (ours, the peer, the SDK floor,
+ * the per-function entries) runs in the same rounds, interleaved, with the same environment and
+ * flags, so that machine noise hits them alike.
  */
 
 const ENV = {
   ...process.env,
   SITE_ID: 'bench',
   TABLE_NAME: 'bench-messages',
+  // Every deployed function gets the documents table's name (lib/functions.ts).
+  DOCUMENTS_TABLE_NAME: 'bench-documents',
   QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/000000000000/bench.fifo',
   BUCKET_NAME: 'bench-payloads',
   AWS_REGION: 'eu-central-1',
@@ -21,30 +24,47 @@ const ENV = {
   NODE_OPTIONS: '--enable-source-maps --disable-warning=NodeVersionSupportWarning',
 };
 
-export interface ColdStartReport {
-  readonly runs: number;
-  readonly bareMs: number;
-  readonly importMs: number;
+export interface ColdStart {
+  readonly p25Ms: number;
   readonly p50Ms: number;
+  readonly p75Ms: number;
   readonly p90Ms: number;
 }
 
-export function measureColdStart(bundleFile: string, runs = 30): ColdStartReport {
-  const file = resolve(bundleFile);
+export interface ColdStartReport {
+  readonly runs: number;
+  /** `node -e 0`, p50: what every cold start pays before any bundle. */
+  readonly bareMs: number;
+  /** Per bundle: its import time minus the bare start of the same round. */
+  readonly bundles: Readonly<Record<string, ColdStart>>;
+}
+
+export function measureColdStart(bundles: Readonly<Record<string, string>>, runs = 30): ColdStartReport {
   const time = (args: string[]) => {
     const started = process.hrtime.bigint();
     const result = spawnSync(process.execPath, args, { env: ENV, stdio: 'ignore' });
     if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}`);
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
+  const files = Object.entries(bundles).map(([name, file]) => [name, resolve(file)] as const);
   const bare: number[] = [];
-  const loaded: number[] = [];
-  time(['-e', '0']); // warm the file system cache
-  time([file]);
+  const differences = new Map<string, number[]>(files.map(([name]) => [name, []]));
+  // Warm the file system cache (and fail early on a bundle that does not start).
+  time(['-e', '0']);
+  for (const [, file] of files) time([file]);
   for (let i = 0; i < runs; i++) {
-    bare.push(time(['-e', '0']));
-    loaded.push(time([file]));
+    const base = time(['-e', '0']);
+    bare.push(base);
+    for (const [name, file] of files) differences.get(name)!.push(time([file]) - base);
   }
-  const differences = loaded.map((ms, i) => ms - bare[i]!);
-  return { runs, bareMs: median(bare), importMs: median(loaded), p50Ms: median(differences), p90Ms: percentile(differences, 90) };
+  return {
+    runs,
+    bareMs: percentile(bare, 50),
+    bundles: Object.fromEntries(
+      [...differences].map(([name, values]) => [
+        name,
+        { p25Ms: percentile(values, 25), p50Ms: percentile(values, 50), p75Ms: percentile(values, 75), p90Ms: percentile(values, 90) },
+      ]),
+    ),
+  };
 }

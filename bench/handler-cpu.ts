@@ -1,3 +1,4 @@
+import '../local/quiet-sdk-warning';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

@@ -18,13 +18,57 @@ export interface Units {
   sqsRequests: number;
   /** SQS bills each 64 KB of a request as one request. */
   sqsChunks: number;
+  /** DynamoDB units by table and index (`messages`, `messages/pending`, …): what each partition limit sees. */
+  byTarget: Record<string, { wru: number; rru: number }>;
   calls: string[];
 }
 
-export const noUnits = (): Units => ({ wru: 0, rru: 0, s3Put: 0, s3Get: 0, s3Delete: 0, sqsRequests: 0, sqsChunks: 0, calls: [] });
+export const noUnits = (): Units => ({
+  wru: 0,
+  rru: 0,
+  s3Put: 0,
+  s3Get: 0,
+  s3Delete: 0,
+  sqsRequests: 0,
+  sqsChunks: 0,
+  byTarget: {},
+  calls: [],
+});
+
+/** The entry for a table or index in a `byTarget` record, created at zero. */
+export function targetIn(byTarget: Units['byTarget'], name: string): { wru: number; rru: number } {
+  byTarget[name] ??= { wru: 0, rru: 0 };
+  return byTarget[name];
+}
+
+const COUNTS = ['wru', 'rru', 's3Put', 's3Get', 's3Delete', 'sqsRequests', 'sqsChunks'] as const;
+
+/** The sum of several measurements, each scaled by `factor` (e.g. 1/n for a mean); calls are the first one's. */
+export function addUnits(units: readonly Units[], factor = 1): Units {
+  const total = noUnits();
+  total.calls = [...(units[0]?.calls ?? [])];
+  for (const u of units) {
+    for (const key of COUNTS) total[key] += u[key] * factor;
+    for (const [target, { wru, rru }] of Object.entries(u.byTarget)) {
+      const t = targetIn(total.byTarget, target);
+      t.wru += wru * factor;
+      t.rru += rru * factor;
+    }
+  }
+  return total;
+}
+
+/** A DynamoDB table as the meter names it in `byTarget`: its label (not the run's random name) and key. */
+export interface MeteredTable {
+  readonly name: string;
+  readonly label: string;
+  readonly partitionKey: string;
+}
 
 export class Meter {
   units = noUnits();
+  /** Whether the emulator reported any index's units: dynalite reports the table's only. */
+  indexUnitsSeen = false;
 
   reset(): Units {
     const taken = this.units;
@@ -32,27 +76,37 @@ export class Meter {
     return taken;
   }
 
-  dynamodb(client: DynamoDBClient, tableName: string): DynamoDBClient {
+  dynamodb(client: DynamoDBClient, table: MeteredTable): DynamoDBClient {
     const units = () => this.units;
+    const add = (target: string, kind: 'wru' | 'rru', amount: number) => {
+      const t = targetIn(units().byTarget, target);
+      t[kind] += amount;
+      units()[kind] += amount;
+    };
     client.middlewareStack.add(
       (next, context) => async (args) => {
+        if (UNMETERED.has(args.input as object)) return next(args);
         const command = (context as { commandName?: string }).commandName ?? '?';
         units().calls.push(`DynamoDB.${command.replace(/Command$/, '')}`);
         const input = args.input as Record<string, unknown>;
         input.ReturnConsumedCapacity = 'INDEXES';
         try {
           const result = await next(args);
-          const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
+          const consumed = (result.output as { ConsumedCapacity?: TableCapacity | TableCapacity[] }).ConsumedCapacity;
+          const kind = /Put|Update|Delete|Write/.test(command) ? 'wru' : 'rru';
           for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
-            const total = c.CapacityUnits ?? (c.WriteCapacityUnits ?? 0) + (c.ReadCapacityUnits ?? 0);
-            if (/Put|Update|Delete|Write/.test(command)) units().wru += total;
-            else units().rru += total;
+            const indexes = Object.entries(c.GlobalSecondaryIndexes ?? {});
+            if (indexes.length > 0) this.indexUnitsSeen = true;
+            // Where the emulator gives no breakdown, the whole figure is the table's.
+            const indexTotal = indexes.reduce((sum, [, i]) => sum + unitsOf(i), 0);
+            add(table.label, kind, c.Table ? unitsOf(c.Table) : unitsOf(c) - indexTotal);
+            for (const [name, i] of indexes) add(`${table.label}/${name}`, kind, unitsOf(i));
           }
           return result;
         } catch (error) {
           if (error instanceof ConditionalCheckFailedException) {
-            const existing = error.Item ?? (await fetchExisting(client, tableName, input));
-            units().wru += Math.max(1, Math.ceil(itemBytes(existing ?? {}) / 1024));
+            const existing = error.Item ?? (await fetchExisting(client, table, input));
+            add(table.label, 'wru', Math.max(1, Math.ceil(itemBytes(existing ?? {}) / 1024)));
           }
           throw error;
         }
@@ -99,14 +153,23 @@ interface Capacity {
   WriteCapacityUnits?: number;
 }
 
-/** For stores that return no item with a failed condition: what is there (read outside the meter). */
-async function fetchExisting(client: DynamoDBClient, tableName: string, input: Record<string, unknown>) {
-  const item = input.Item as Record<string, AttributeValue> | undefined;
-  if (!item) return undefined;
-  const keyName = 'MessageId' in item ? 'MessageId' : 'id';
-  const { Item } = await client.send(
-    new GetItemCommand({ TableName: tableName, Key: { [keyName]: item[keyName]! }, ConsistentRead: true }),
-  );
+interface TableCapacity extends Capacity {
+  Table?: Capacity;
+  GlobalSecondaryIndexes?: Record<string, Capacity>;
+}
+
+const unitsOf = (c: Capacity) => c.CapacityUnits ?? (c.WriteCapacityUnits ?? 0) + (c.ReadCapacityUnits ?? 0);
+
+/** Inputs of the meter's own reads, which the meter lets through uncounted. */
+const UNMETERED = new WeakSet<object>();
+
+/** For calls that return no item with a failed condition: what is there (read past the meter). */
+async function fetchExisting(client: DynamoDBClient, table: MeteredTable, input: Record<string, unknown>) {
+  const key = (input.Key ?? input.Item) as Record<string, AttributeValue> | undefined;
+  if (!key?.[table.partitionKey]) return undefined;
+  const read = new GetItemCommand({ TableName: table.name, Key: { [table.partitionKey]: key[table.partitionKey]! }, ConsistentRead: true });
+  UNMETERED.add(read.input);
+  const { Item } = await client.send(read);
   return Item;
 }
 

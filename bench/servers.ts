@@ -1,3 +1,4 @@
+import '../local/quiet-sdk-warning';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';

@@ -1,0 +1,85 @@
+import type { BundleReport } from './bundle-size';
+import type { ColdStartReport } from './cold-start';
+import type { HandlerReport } from './handler-cpu';
+import type { CapacityModel, CostModel, MemoryModel } from './models';
+import type { OpenLoopReport } from './open-loop';
+import type { ThroughputReport } from './throughput';
+import type { UnitsReport } from './units';
+
+/*
+ * docs/benchmarks.json: what one `npm run bench` run measured (`measured`), what was computed from
+ * those measurements and stated inputs (`models`, each with its `inputs`), and which code it was
+ * (`run`). The README's performance and capacity sections and docs/benchmarks.md are generated from
+ * it (scripts/benchmarks-doc.ts); nothing there is typed by hand.
+ */
+
+export interface BenchmarksResult {
+  readonly schema: 2;
+  readonly run: {
+    /** HEAD when the run started. */
+    readonly commit: string;
+    /** Measured paths (bench/provenance.ts) with uncommitted changes; written only with --allow-dirty. */
+    readonly dirty: string[];
+    /** Not for publishing: a dirty tree, or a shortened run. */
+    readonly provisional: boolean;
+    /** The environment variables that shortened this run (bench/run.ts), if any. */
+    readonly shortened: string[];
+    readonly date: string;
+    readonly durationSeconds: number;
+    readonly machine: {
+      readonly cpus: number;
+      readonly cpu: string;
+      readonly memoryGiB: number;
+      readonly node: string;
+      /** 1-minute load average when the run started and ended: other work on the machine skews every time below. */
+      readonly loadAverage: { readonly start: number; readonly end: number };
+    };
+    readonly settings: {
+      readonly m3Requests: number;
+      readonly m4Seconds: number;
+      readonly m6Seconds: number;
+      readonly m6RatePerSecond: number;
+      readonly coldStartRuns: number;
+    };
+  };
+  readonly measured: {
+    readonly M1: Omit<BundleReport, 'deployed' | 'sdkFloor' | 'receiverOnly' | 'projectOnly' | 'projectDynamoDbOnly' | 'peer'> & {
+      readonly deployed: BundleSummary & { readonly top: Array<{ name: string; bytes: number }> };
+      readonly sdkFloor: BundleSummary;
+      readonly receiverOnly: BundleSummary;
+      readonly projectOnly: BundleSummary;
+      readonly projectDynamoDbOnly: BundleSummary;
+      readonly peer: BundleSummary;
+    };
+    /** Bundles: `ours` (deployed), `receiverOnly`, `projectOnly`, `projectDynamoDbOnly`, `peer`, `sdkFloor`. */
+    readonly M2: ColdStartReport;
+    readonly M3: Omit<HandlerReport, 'callsNew' | 'callsDuplicate'>;
+    readonly M4: ThroughputReport;
+    readonly M5: { readonly callsNew: string[]; readonly callsDuplicate: string[]; readonly projectCallsNew: string[] };
+    readonly M6: {
+      readonly dynamodbLocal: OpenLoopReport & { readonly rate: number; readonly emulator: string };
+      readonly dynalite: OpenLoopReport & { readonly rate: number; readonly emulator: string };
+      readonly dynamodbLocalLowRate: OpenLoopReport & { readonly rate: number; readonly emulator: string };
+    };
+    readonly M7: UnitsReport;
+  };
+  readonly models: {
+    readonly cost: CostModel;
+    readonly lambdaMemory: MemoryModel & {
+      /** The same rows in the previous docs/benchmarks.json, where there was one: how far the model moved between runs. */
+      readonly previousRun?: {
+        readonly commit?: string;
+        readonly date: string;
+        readonly cpu?: string;
+        readonly usdPerMillion: Record<string, number>;
+      };
+    };
+    readonly capacity: CapacityModel;
+  };
+}
+
+export interface BundleSummary {
+  readonly entry: string;
+  readonly bytes: number;
+  readonly exports: string[];
+}
