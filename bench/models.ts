@@ -1,5 +1,5 @@
 import { TABLE } from '../lambdas/adapters/shapes';
-import { siteSchema } from '../lib/site-config';
+import { siteFields } from '../lib/site-config';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';
 import { targetIn } from './meter';
@@ -264,7 +264,7 @@ export function capacityModel(units: UnitsReport): CapacityModel {
   const receiveMs = median(units.ours.cases.REMDStatus!.ms.new);
   const projectMs = median(units.ours.cases.REMDStatus!.ms.projection!);
   const inputs = {
-    stageRequestsPerSecond: siteSchema.shape.maxRequestsPerSecond.parse(undefined),
+    stageRequestsPerSecond: siteFields.shape.maxRequestsPerSecond.parse(undefined),
     accountRequestsPerSecond: 10_000,
     lambdaConcurrency: 1_000,
     receiveMsMeasuredOnEmulators: receiveMs,

@@ -30,7 +30,7 @@ export const MIN_RETENTION_DAYS = 2 * QUEUE_DAYS + 1;
 /** The document routes' default steady rate: the MIS's reads, far below what the sender needs. */
 export const DEFAULT_DOCUMENT_REQUESTS_PER_SECOND = 10;
 
-const siteFields = z.strictObject({
+export const siteFields = z.strictObject({
   /** Stack `N3Callback-<id>`, resource names, the envelope's `site`. */
   id: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1-32, e.g. "mo-123"'),
   displayName: z.string().min(1, 'required'),
