@@ -27,7 +27,7 @@ export const ESBUILD_SETTINGS = {
 
 /**
  * Builds the functions' bundle outside CDK with exactly the settings above (NodejsFunction passes
- * the same to esbuild): the bundle benchmark and the deployed-bundle tests run this output.
+ * the same to esbuild): the bundle benchmark measures this output (the deployed-bundle tests run the asset `cdk synth` writes).
  * `outfile` should be `<dir>/index.mjs`, the name Lambda's `index.<export>` handler resolves.
  */
 export async function buildLambdaBundle(outfile: string, external: readonly string[] = ESBUILD_SETTINGS.external): Promise<Metafile> {

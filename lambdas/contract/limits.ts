@@ -3,8 +3,8 @@
  *
  * The chain a body crosses: API Gateway takes up to 10 MB; it hands the body to Lambda as base64
  * (every body is binary to it, so bytes arrive untouched whatever the charset), which grows it by
- * 4/3; Lambda refuses a synchronous event over 6 MB, and the gateway then answers with its own
- * 5xx — the sender would re-send a body that can never fit. So the function refuses anything above
+ * 4/3; Lambda refuses a synchronous event over 6 MB, and the gateway then answers with an error of its own
+ * (a 5xx, by AWS's integration-failure rules; not verified on AWS here) — the sender would re-send a body that can never fit. So the function refuses anything above
  * MAX_BODY_BYTES with a proper 413 ack, and (deployed) a WAF rule refuses a declared
  * Content-Length above it before Lambda is ever asked; `npm start` does the same.
  */
