@@ -15,7 +15,25 @@ export class S3PayloadStore implements PayloadStore {
     readonly bucket: string,
   ) {}
 
-  async put(key: string, body: string, sha256: string): Promise<PayloadRef> {
+  /** Uploads under way in this process, by key. */
+  private readonly uploading = new Map<string, Promise<PayloadRef>>();
+
+  /**
+   * Concurrent puts of one key share one upload: the key names the content (MessageId and hash), so a
+   * second upload would only write the same bytes again. Where one process serves many requests (npm
+   * start, the tests), 50 deliveries of one 3 MB message each uploading it held the event loop long enough
+   * (copy, signing hash, checksum) for the SDK's connect timers to fire first: losers of the race got 503.
+   * A failed upload fails all who waited on it; the next put tries afresh.
+   */
+  put(key: string, body: string, sha256: string): Promise<PayloadRef> {
+    const pending = this.uploading.get(key);
+    if (pending) return pending;
+    const upload = this.upload(key, body, sha256).finally(() => this.uploading.delete(key));
+    this.uploading.set(key, upload);
+    return upload;
+  }
+
+  private async upload(key: string, body: string, sha256: string): Promise<PayloadRef> {
     const bytes = Buffer.from(body, 'utf8');
     try {
       await this.client.send(
