@@ -131,7 +131,9 @@ export class CallbackApi extends Construct {
           ip: true,
           protocol: true,
           requestTime: true,
-          resourcePath: true,
+          // The resource path holds the secret segment, the only gate of a site open to any sender: kept out
+          // of the logs. Each function's own log line names the type.
+          resourcePath: false,
           responseLength: true,
           status: true,
           user: false,

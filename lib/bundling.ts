@@ -26,13 +26,18 @@ export const ESBUILD_SETTINGS = {
 } as const;
 
 /**
- * Builds the functions' bundle outside CDK with exactly the settings above (NodejsFunction passes
- * the same to esbuild): the bundle benchmark measures this output (the deployed-bundle tests run the asset `cdk synth` writes).
+ * Builds a bundle outside CDK with exactly the settings above (NodejsFunction passes the same to esbuild):
+ * by default the deployed entry, which the bundle benchmark measures (the deployed-bundle tests run the asset
+ * `cdk synth` writes); the benchmark also builds other entries (`entry`, relative to the project) to compare.
  * `outfile` should be `<dir>/index.mjs`, the name Lambda's `index.<export>` handler resolves.
  */
-export async function buildLambdaBundle(outfile: string, external: readonly string[] = ESBUILD_SETTINGS.external): Promise<Metafile> {
+export async function buildLambdaBundle(
+  outfile: string,
+  external: readonly string[] = ESBUILD_SETTINGS.external,
+  entry: string = LAMBDA_ENTRY,
+): Promise<Metafile> {
   const { metafile } = await build({
-    entryPoints: [fileURLToPath(new URL(`../${LAMBDA_ENTRY}`, import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`../${entry}`, import.meta.url))],
     outfile,
     bundle: true,
     metafile: true,

@@ -78,8 +78,13 @@ export interface DocumentState {
   readonly expiresAt?: number;
 }
 
-/** A text cut to `max` characters (not inside a surrogate pair), ending in `…` when it was cut. */
-export function cut(text: string, max: number): string {
+// A lone surrogate is valid in JSON but not Unicode text: it becomes U+FFFD in a document, which is stored as
+// DynamoDB attributes (UTF-8), not as escaped JSON like the message's own payload.
+const LONE_SURROGATE = /\p{Cs}/gu;
+
+/** A text cut to `max` characters (not inside a surrogate pair), ending in `…` when it was cut; lone surrogates as U+FFFD. */
+export function cut(raw: string, max: number): string {
+  const text = raw.replace(LONE_SURROGATE, '\uFFFD');
   if (text.length <= max) return text;
   const high = text.charCodeAt(max - 1);
   const end = high >= 0xd800 && high <= 0xdbff ? max - 1 : max;

@@ -24,6 +24,7 @@ export const REASONS = {
   status: 'ожидается "Success" или "Failed"',
   base64: 'ожидается строка base64',
   aliasClash: 'передано вместе с другим написанием того же поля с иным значением',
+  loneSurrogate: 'содержит непарный суррогат UTF-16 (\\uD800-\\uDFFF): это не текст Unicode',
   lpuNotServed: 'МО с таким идентификатором не обслуживается этой площадкой',
 } as const;
 
@@ -53,8 +54,16 @@ const isBase64 = (value: string): boolean => {
 /** Free text (`Message`): required, may be empty: the sender decides what it says. */
 export const text = () => z.string({ error: required(REASONS.string) });
 
-/** Identifier string (`Lpu`, `IdMedDocumentMis`, …): required, never empty. */
-export const id = () => z.string({ error: required(REASONS.string) }).check(z.minLength(1, { error: REASONS.empty }));
+/*
+ * An id is stored as a DynamoDB key or attribute (the document's key, the record's `documentKey`) and so must
+ * be Unicode text: a lone surrogate is valid JSON (`"\udc00"`) but not text, and a store that refuses it would
+ * answer 503 to every re-send. One character class under the `u` flag (a pair is one code point): linear.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+const wellFormed = () => z.refine<string>((value) => !LONE_SURROGATE.test(value), { error: REASONS.loneSurrogate });
+
+/** Identifier string (`Lpu`, `IdMedDocumentMis`, …): required, never empty, Unicode text. */
+export const id = () => z.string({ error: required(REASONS.string) }).check(z.minLength(1, { error: REASONS.empty }), wellFormed());
 
 /** JSON integer within the range JSON numbers carry exactly. */
 export const int = () =>
@@ -83,7 +92,7 @@ const absentAsUndefined = <T>(value: T | null | undefined): T | undefined => val
 
 export const optionalId = () =>
   z.pipe(
-    z.nullish(z.string({ error: REASONS.string }).check(z.minLength(1, { error: REASONS.empty }))),
+    z.nullish(z.string({ error: REASONS.string }).check(z.minLength(1, { error: REASONS.empty }), wellFormed())),
     z.transform(absentAsUndefined<string>),
   );
 

@@ -3,10 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Ack } from '../../lambdas/protocol/ack';
-import { routesFor, startGateway, type RunningGateway } from '../../local/gateway';
-import { inMemoryReceiveDeps, type InMemoryQueue } from '../support/fakes';
+import { type InMemoryQueue, inMemoryGateway } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 
 /*
@@ -15,22 +13,14 @@ import { freshMessage } from '../support/messages';
  * memory stays bounded. Raw sockets and node:http, because fetch would tidy the requests up.
  */
 
-let gateway: RunningGateway;
+let gateway: Awaited<ReturnType<typeof inMemoryGateway>>;
 let port: number;
 let queue: InMemoryQueue;
 
 beforeAll(async () => {
-  const deps = inMemoryReceiveDeps();
-  queue = deps.ports.queue as InMemoryQueue;
-  gateway = await startGateway({
-    ...routesFor((type) => {
-      const handler = createReceiveHandler(type, deps);
-      return (event) => handler(event);
-    }),
-    headersTimeoutMs: 1_000,
-    requestTimeoutMs: 2_000,
-  });
-  port = Number(new URL(gateway.url).port);
+  gateway = await inMemoryGateway({ headersTimeoutMs: 1_000, requestTimeoutMs: 2_000 });
+  queue = gateway.deps.ports.queue as InMemoryQueue;
+  port = gateway.port;
 });
 afterAll(() => gateway?.close());
 

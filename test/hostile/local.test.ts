@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Ack } from '../../lambdas/protocol/ack';
-import { type RunningGateway, routesFor, servesHost, startGateway } from '../../local/gateway';
+import { servesHost } from '../../local/gateway';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import { inMemoryReceiveDeps } from '../support/fakes';
+import { inMemoryGateway } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 
 /*
@@ -43,17 +42,11 @@ function raw(port: number, request: string): Promise<Reply> {
 const get = (port: number, path: string, host: string) => raw(port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
 
 describe('local keep-alive: the server never drops a connection a client may still reuse', () => {
-  let gateway: RunningGateway;
+  let gateway: Awaited<ReturnType<typeof inMemoryGateway>>;
   let port: number;
   beforeAll(async () => {
-    const deps = inMemoryReceiveDeps();
-    gateway = await startGateway({
-      ...routesFor((type) => {
-        const handler = createReceiveHandler(type, deps);
-        return (event) => handler(event);
-      }),
-    });
-    port = Number(new URL(gateway.url).port);
+    gateway = await inMemoryGateway();
+    port = gateway.port;
   });
   afterAll(() => gateway?.close());
 

@@ -3,10 +3,8 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import fc from 'fast-check';
 import { checkSync } from 'recheck';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
-import { routesFor, startGateway, type RunningGateway } from '../../local/gateway';
 import { parseSites } from '../../lib/site-config';
-import { inMemoryReceiveDeps } from '../support/fakes';
+import { inMemoryGateway } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 import { CDK_JSON, removeSyntheses, synthSites } from '../infra/synth';
 
@@ -162,18 +160,12 @@ describe('the WAF guard on Content-Length', () => {
 });
 
 describe('npm start, over a raw socket, answers each Content-Length as the deployed guard', () => {
-  let gateway: RunningGateway;
+  let gateway: Awaited<ReturnType<typeof inMemoryGateway>>;
   let port: number;
 
   beforeAll(async () => {
-    const deps = inMemoryReceiveDeps();
-    gateway = await startGateway({
-      ...routesFor((type) => {
-        const handler = createReceiveHandler(type, deps);
-        return (event) => handler(event);
-      }),
-    });
-    port = Number(new URL(gateway.url).port);
+    gateway = await inMemoryGateway();
+    port = gateway.port;
   });
   afterAll(() => gateway?.close());
 

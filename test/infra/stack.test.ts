@@ -175,6 +175,16 @@ describe('site stacks', () => {
     });
   });
 
+  it('keeps the secret path segment out of the access logs (no resource path, no path)', () => {
+    const [stage] = Object.values(site1!.findResources('AWS::ApiGateway::Stage')) as Array<{
+      Properties: { AccessLogSetting: { Format: string } };
+    }>;
+    const format = stage!.Properties.AccessLogSetting.Format;
+    expect(format).toContain('$context.status');
+    expect(format).not.toContain('$context.resourcePath');
+    expect(format).not.toMatch(/\$context\.path\b/);
+  });
+
   it('answers gateway errors in the ack shape', () => {
     for (const [type, status] of [
       ['MISSING_AUTHENTICATION_TOKEN', '404'],

@@ -93,6 +93,18 @@ describe('catalog', () => {
     expect(issuesOf('MseResult', freshMessage('MseResult', { IdMSEMis: '' }))).toEqual([{ field: 'IdMSEMis', reason: REASONS.empty }]);
   });
 
+  it('refuses a lone surrogate in an identifier (it becomes a DynamoDB key), naming the field; text may hold one', () => {
+    const body = freshMessage('REMDStatus', { IdSourceMis: 'doc-\udc00', RemdRegNumber: '\ud800' });
+    expect(parseMessage('REMDStatus', body)).toEqual({
+      ok: false,
+      issues: [
+        { field: 'IdSourceMis', reason: REASONS.loneSurrogate },
+        { field: 'RemdRegNumber', reason: REASONS.loneSurrogate },
+      ],
+    });
+    expect(parseMessage('REMDStatus', freshMessage('REMDStatus', { IdSourceMis: 'doc-😀', Message: 'текст \udc00' })).ok).toBe(true);
+  });
+
   it('treats null optional fields as absent and drops them', () => {
     const result = parseMessage('CDAStatus', freshMessage('CDAStatus', { CDA: null }));
     if (!result.ok) throw new Error('rejected');

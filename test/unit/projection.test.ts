@@ -143,6 +143,8 @@ describe('document projection', () => {
     expect(long.idFedRequest).toHaveLength(DOCUMENT_LIMITS.idChars + 1);
     expect(cut(`ab${'😀'.repeat(3)}`, 3)).toBe('ab…');
     expect(cut('short', 10)).toBe('short');
+    // A lone surrogate is JSON but not text: a document (DynamoDB attributes, UTF-8) holds U+FFFD instead.
+    expect(cut('a\udc00b\ud800', 10)).toBe('a\uFFFDb\uFFFD');
   });
 
   it('keeps a document as long as its newest message, and an expectation the retention past its due time', () => {
