@@ -10,8 +10,10 @@ import { S3PayloadStore, S3RejectedStore } from './s3-bucket';
 import { SqsMessageQueue } from './sqs-queue';
 
 /*
- * Short timeouts: the sender waits for our ack, and a slow answer only invites a
- * re-send. A hung call becomes a 503 quickly and the sender retries.
+ * Short connect timeouts: the sender waits for our ack, and a slow answer only invites a re-send; a host
+ * that does not answer becomes a 503 within seconds and the sender retries. `requestTimeout` only warns in
+ * this SDK version (it would throw with `throwOnRequestTimeout`), so a call that connects and then hangs
+ * waits until the function's own timeout: the gateway's 29 s, a 5xx, and the sender retries likewise.
  * Endpoints come from the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables (local mode).
  */
 const requestHandler = { connectionTimeout: 1_000, requestTimeout: 3_000 };
