@@ -15,6 +15,7 @@ import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/r
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
 import type { Envelope } from '../../lambdas/contract/envelope';
 import { canonicalJson, sha256 } from '../../lambdas/ingest/envelope';
+import type { MessageQueue } from '../../lambdas/ingest/ports';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES, parseMessage, type MessageType } from '../../lambdas/protocol/catalog';
 import { startDynamo, type DynamoEmulator } from '../../local/emulators';
@@ -67,15 +68,31 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     await drain(sqs, resources.queueUrl);
   });
 
+  /*
+   * Every SendMessage that SQS took through the real adapter, by MessageId. FIFO deduplication (fauxqs's, like
+   * SQS's) keeps a repeated send off the queue, so a queue depth of one cannot tell "sent once" from "sent on
+   * every re-send": these counts can.
+   */
+  const sendsOf = new Map<string, number>();
+  const sends = (messageId: unknown) => sendsOf.get(String(messageId).toLowerCase()) ?? 0;
+
   const adaptersFor = (endpoints: { dynamodb?: string; sqs?: string; s3?: string } = {}) => {
     const overrides = localOverrides(
       { dynamodb: endpoints.dynamodb ?? dynamodbEndpoint, sqs: endpoints.sqs ?? emulators.sqs, s3: endpoints.s3 ?? emulators.sqs },
       { maxAttempts: 1 },
     );
-    return createAwsAdapters(
+    const adapters = createAwsAdapters(
       { TABLE_NAME: resources.tableName, QUEUE_URL: resources.queueUrl, BUCKET_NAME: resources.bucket, S3_FORCE_PATH_STYLE: true },
       overrides,
     );
+    const queue = adapters.ports.queue;
+    const counted: MessageQueue = {
+      send: async (message) => {
+        await queue.send(message);
+        sendsOf.set(message.deduplicationId, (sendsOf.get(message.deduplicationId) ?? 0) + 1);
+      },
+    };
+    return { ...adapters, ports: { ...adapters.ports, queue: counted } };
   };
 
   const handlerFor = (type: MessageType | undefined, endpoints: { dynamodb?: string; sqs?: string; s3?: string } = {}) => {
@@ -142,6 +159,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     const second = await post('REMDStatus', body);
     expect(second).toEqual({ status: 200, ack: { MessageId: body.MessageId, Message: ACK_TEXT.duplicate, Status: 'Success' } });
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
+    expect(sends(body.MessageId)).toBe(1);
   });
 
   it('puts exactly one message on the queue for 25 concurrent deliveries of one MessageId', async () => {
@@ -151,7 +169,14 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(results.map((r) => r.status)).toEqual(Array(25).fill(200));
     expect(results.every((r) => r.ack.Status === 'Success')).toBe(true);
     expect(results.filter((r) => r.ack.Message === ACK_TEXT.accepted)).toHaveLength(1);
+    expect(results.filter((r) => r.ack.Message === ACK_TEXT.duplicate)).toHaveLength(24);
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
+    // A loser that finds the record still RECEIVED forwards again (deduplicated): at most one send each.
+    expect(sends(body.MessageId)).toBeGreaterThanOrEqual(1);
+    expect(sends(body.MessageId)).toBeLessThanOrEqual(25);
+    const after = sends(body.MessageId);
+    expect(await post('CDAStatus', body, handler)).toMatchObject({ status: 200, ack: { Message: ACK_TEXT.duplicate } });
+    expect(sends(body.MessageId)).toBe(after); // forwarded by then: a re-send sends nothing
     expect((await getRecord(dynamodb, resources.tableName, String(body.MessageId)))?.state).toBe('FORWARDED');
   });
 
@@ -221,6 +246,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     const retry = await post('SEMDStatus', body);
     expect(retry.status).toBe(200);
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
+    expect(sends(body.MessageId)).toBe(1);
     expect((await getRecord(dynamodb, resources.tableName, parsed.message.messageId))?.state).toBe('FORWARDED');
     expect(await pendingIds(dynamodb, resources.tableName)).not.toContain(parsed.message.messageId);
   });
@@ -246,6 +272,7 @@ describe.each(backends)('receive on %s + fauxqs', (backend) => {
     expect(report).toMatchObject({ forwarded: 1, failed: 0, pendingAfter: 0 });
     await reconciler()();
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(1);
+    expect(sends(body.MessageId)).toBe(1); // the failed attempt never reached SQS; the reconciler's second run sends nothing
     expect((await getRecord(dynamodb, resources.tableName, id))?.state).toBe('FORWARDED');
     expect(await pendingIds(dynamodb, resources.tableName)).not.toContain(id);
   });
