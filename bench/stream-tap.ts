@@ -6,7 +6,8 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { LOCAL_REGION, localClientConfig } from '../local/clients';
+import { localClientConfig } from '../local/clients';
+import { toEvent } from '../local/stream-poller';
 
 /*
  * The message table's stream on DynamoDB Local, read on demand: after a message is stored, `inserts`
@@ -59,23 +60,4 @@ export class StreamTap {
     }
     return records;
   }
-}
-
-function toEvent(records: StreamRecord[], streamArn: string): DynamoDBStreamEvent {
-  return {
-    Records: records.map((record) => ({
-      eventID: record.eventID,
-      eventName: record.eventName as 'INSERT',
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      awsRegion: LOCAL_REGION,
-      eventSourceARN: streamArn,
-      dynamodb: {
-        ...(record.dynamodb as object),
-        ApproximateCreationDateTime: record.dynamodb?.ApproximateCreationDateTime
-          ? record.dynamodb.ApproximateCreationDateTime.getTime() / 1000
-          : undefined,
-      } as NonNullable<DynamoDBStreamEvent['Records'][number]['dynamodb']>,
-    })),
-  };
 }

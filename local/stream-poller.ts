@@ -104,7 +104,8 @@ export function startStreamPoller(options: {
   };
 }
 
-function toEvent(records: StreamRecord[], streamArn: string): DynamoDBStreamEvent {
+/** Stream records as the event Lambda's event source mapping hands a function (also the bench's stream tap). */
+export function toEvent(records: StreamRecord[], streamArn: string): DynamoDBStreamEvent {
   return {
     Records: records.map((record) => ({
       eventID: record.eventID,
