@@ -29,6 +29,13 @@ export const METRIC = {
   rejectedKept: 'rejectedKept',
   /** …or could not be: nothing else records it. */
   rejectedNotKept: 'rejectedNotKept',
+  /**
+   * The same two counts again, site-wide (no `MessageType`): what the Rejected and RejectedNotKept alarms
+   * watch. An alarm pays for every metric it reads, and summing the seven per-type series cost seven; the
+   * per-type ones stay for the dashboard.
+   */
+  rejectedSiteWide: 'rejectedSiteWide',
+  rejectedNotKeptSiteWide: 'rejectedNotKeptSiteWide',
   /** The payload's own Status (the platform's verdict on the document), per accepted message. */
   payloadStatusSuccess: 'PayloadStatusSuccess',
   payloadStatusFailed: 'PayloadStatusFailed',
@@ -68,6 +75,8 @@ export const DIMENSIONS_OF: Readonly<Record<MetricName, readonly string[]>> = {
   failed: RECEIVE_DIMENSIONS,
   rejectedKept: RECEIVE_DIMENSIONS,
   rejectedNotKept: RECEIVE_DIMENSIONS,
+  rejectedSiteWide: BASE_DIMENSIONS,
+  rejectedNotKeptSiteWide: BASE_DIMENSIONS,
   PayloadStatusSuccess: RECEIVE_DIMENSIONS,
   PayloadStatusFailed: RECEIVE_DIMENSIONS,
   PendingCount: BASE_DIMENSIONS,

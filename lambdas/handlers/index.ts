@@ -13,10 +13,13 @@ import type { MessageType } from '../protocol/catalog';
 import { asLambda } from './middleware';
 import { createReceiveHandler, type ReceiveDeps } from './receive-handler';
 import { createReconcileHandler } from './reconcile-handler';
+import { createSweepHandler } from './sweep-handler';
 
 /*
  * The deployed entry point: one export per MessageType (each its own Lambda function),
- * `Fallback` for any other path, and `Reconcile` on a schedule. Config, SDK clients,
+ * `Fallback` for any other path, `Project` on the table's stream, `Documents` for the document API and
+ * `Sweep` on the fleet's tick (its two jobs, `Reconcile` and `Silence`, are also exported for npm start's
+ * timers). Config, SDK clients,
  * logger and metrics are built once per cold start and shared by every invocation.
  */
 
@@ -46,15 +49,13 @@ export const MseResultData = entry('MseResultData');
 export const VimisResult = entry('VimisResult');
 export const Fallback = entry(undefined);
 
-export const Reconcile = asLambda(
-  createReconcileHandler({
-    ports,
-    settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, batch: config.RECONCILE_BATCH },
-    logger,
-    metrics,
-  }),
-  deps,
-);
+const reconcileJob = createReconcileHandler({
+  ports,
+  settings: { graceSeconds: config.RECONCILE_GRACE_SECONDS, batch: config.RECONCILE_BATCH },
+  logger,
+  metrics,
+});
+export const Reconcile = asLambda(reconcileJob, deps);
 
 /** The document functions need their table; a function deployed without it fails its invocation loudly. */
 const documentStore = () => {
@@ -76,4 +77,6 @@ export const Documents = asLambda(
   createDocumentsHandler({ documents: lazyDocuments, clock: ports.clock, logger, retentionDays: config.RETENTION_DAYS }),
   { logger },
 );
-export const Silence = asLambda(createSilenceHandler({ documents: lazyDocuments, clock: ports.clock, logger, metrics }), deps);
+const silenceJob = createSilenceHandler({ documents: lazyDocuments, clock: ports.clock, logger, metrics });
+export const Silence = asLambda(silenceJob, deps);
+export const Sweep = asLambda(createSweepHandler({ reconcile: reconcileJob, silence: silenceJob }), deps);

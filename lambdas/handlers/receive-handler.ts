@@ -60,7 +60,7 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       const name = outcomeName(outcome);
       count(name, messageType);
       // A conflict is rejected (409) like any other bad request: it counts toward the Rejected alarm too.
-      if (name === 'conflict') metrics.addMetric(METRIC.rejected, MetricUnit.Count, 1);
+      if (name === 'conflict') countRejected();
       // Its own alarm: a stored message the MIS will not get unless someone acts. Site-wide, as the reconciler counts it.
       if (outcome.kind === 'undeliverable' && outcome.forwarding)
         metrics.singleMetric().addMetric(METRIC.undeliverable, MetricUnit.Count, 1);
@@ -116,7 +116,14 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
     // the dimension again would warn on every request.
     metrics.clearDimensions();
     metrics.addDimension('MessageType', messageType ?? UNKNOWN_TYPE);
-    metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
+    if (outcome === 'rejected') countRejected();
+    else metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
+  }
+
+  /** By type (the dashboard) and site-wide (the alarm). A conflict is counted as one too. */
+  function countRejected(): void {
+    metrics.addMetric(METRIC.rejected, MetricUnit.Count, 1);
+    metrics.singleMetric().addMetric(METRIC.rejectedSiteWide, MetricUnit.Count, 1);
   }
 
   /** Keeps a rejected request for inspection. A failure to keep it is logged and counted, and the ack stands. */
@@ -150,6 +157,7 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       logger.info('rejected request kept', { requestId: event.requestContext?.requestId, key });
     } catch (error) {
       metrics.addMetric(METRIC.rejectedNotKept, MetricUnit.Count, 1);
+      metrics.singleMetric().addMetric(METRIC.rejectedNotKeptSiteWide, MetricUnit.Count, 1);
       logger.error('rejected request not kept', {
         requestId: event.requestContext?.requestId,
         httpStatus: response.statusCode,

@@ -18,10 +18,12 @@ export interface ReconcileDeps {
 export function createReconcileHandler(deps: ReconcileDeps): () => Promise<ReconcileReport> {
   return async () => {
     const report = await reconcile(deps.ports, deps.settings);
-    deps.metrics.addMetric(METRIC.pendingCount, MetricUnit.Count, report.pendingAfter);
-    deps.metrics.addMetric(METRIC.reconciled, MetricUnit.Count, report.forwarded);
-    // Every run, zero included, like the two above: the Undeliverable alarm's metric is always there.
-    deps.metrics.addMetric(METRIC.undeliverable, MetricUnit.Count, report.undeliverable);
+    // Nothing written as a zero: a custom metric is billed for every hour it is sent, and this runs every
+    // minute at every site of a fleet. The alarms treat missing data as not breaching, so a quiet site
+    // costs nothing and a non-zero value still alarms.
+    if (report.pendingAfter > 0) deps.metrics.addMetric(METRIC.pendingCount, MetricUnit.Count, report.pendingAfter);
+    if (report.forwarded > 0) deps.metrics.addMetric(METRIC.reconciled, MetricUnit.Count, report.forwarded);
+    if (report.undeliverable > 0) deps.metrics.addMetric(METRIC.undeliverable, MetricUnit.Count, report.undeliverable);
     if (report.failed > 0) deps.metrics.addMetric(METRIC.reconcileFailed, MetricUnit.Count, report.failed);
     if (report.undeliverable > 0) deps.logger.error('the queue refused messages for good: kept as UNDELIVERABLE', { ...report });
     else if (report.due > 0 || report.pendingAfter > 0) deps.logger.info('reconciled', { ...report });

@@ -16,8 +16,11 @@ export interface SilenceDeps {
 export function createSilenceHandler(deps: SilenceDeps): () => Promise<{ silent: number }> {
   return async () => {
     const silent = await listSilent(deps.documents, deps.clock.now().toISOString());
-    deps.metrics.addMetric(METRIC.silentDocuments, MetricUnit.Count, silent.length);
-    if (silent.length > 0) deps.logger.warn('silent documents', { count: silent.length });
+    // Only when there are some: no zero written every run at every site (see reconcile-handler.ts).
+    if (silent.length > 0) {
+      deps.metrics.addMetric(METRIC.silentDocuments, MetricUnit.Count, silent.length);
+      deps.logger.warn('silent documents', { count: silent.length });
+    }
     return { silent: silent.length };
   };
 }

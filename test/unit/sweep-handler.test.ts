@@ -1,0 +1,126 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { METRIC } from '../../lambdas/contract/observability';
+import { QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
+import { asLambda } from '../../lambdas/handlers/middleware';
+import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
+import { createSilenceHandler } from '../../lambdas/handlers/silence-handler';
+import { createSweepHandler } from '../../lambdas/handlers/sweep-handler';
+import { ingest } from '../../lambdas/ingest/ingest';
+import type { ReconcileReport } from '../../lambdas/ingest/reconcile';
+import { parseMessage } from '../../lambdas/protocol/catalog';
+import { proxyEvent } from '../support/events';
+import { InMemoryDocumentStore, inMemoryPorts, inMemoryReceiveDeps } from '../support/fakes';
+import { freshMessage } from '../support/messages';
+
+/*
+ * The site's one scheduled function (both jobs, whatever the other does) and what a quiet fleet pays for:
+ * no metric written as a zero, no empty flush.
+ */
+
+const silentLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const context = { functionName: 'Sweep', awsRequestId: 'r-1' } as Context;
+const idleReport: ReconcileReport = {
+  pendingBefore: 0,
+  due: 0,
+  forwarded: 0,
+  undeliverable: 0,
+  undeliverableIds: [],
+  failed: 0,
+  pendingAfter: 0,
+} as ReconcileReport;
+
+describe('sweep', () => {
+  it('runs both jobs and returns both reports', async () => {
+    const sweep = createSweepHandler({ reconcile: async () => idleReport, silence: async () => ({ silent: 2 }) });
+    expect(await sweep()).toEqual({ reconcile: idleReport, silence: { silent: 2 } });
+  });
+
+  it('still counts silent documents when reconciling fails, and then fails the run (the SweepErrors alarm)', async () => {
+    const silence = vi.fn(async () => ({ silent: 0 }));
+    const sweep = createSweepHandler({ reconcile: async () => Promise.reject(new StoreUnavailableError('table down')), silence });
+    await expect(sweep()).rejects.toThrow('table down');
+    expect(silence).toHaveBeenCalledOnce();
+  });
+
+  it('still reconciles when the silence count fails, and then fails the run', async () => {
+    const reconcile = vi.fn(async () => idleReport);
+    const sweep = createSweepHandler({ reconcile, silence: async () => Promise.reject(new Error('documents down')) });
+    await expect(sweep()).rejects.toThrow('documents down');
+    expect(reconcile).toHaveBeenCalledOnce();
+  });
+
+  it('names both failures when both jobs fail', async () => {
+    const sweep = createSweepHandler({
+      reconcile: async () => Promise.reject(new Error('a')),
+      silence: async () => Promise.reject(new Error('b')),
+    });
+    await expect(sweep()).rejects.toMatchObject({ errors: [new Error('a'), new Error('b')] });
+  });
+});
+
+describe('a quiet site writes no metric', () => {
+  let addMetric: ReturnType<typeof vi.spyOn>;
+  let publish: ReturnType<typeof vi.spyOn>;
+  beforeEach(() => {
+    addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
+    publish = vi.spyOn(Metrics.prototype, 'publishStoredMetrics').mockImplementation(() => undefined);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const sweepOf = (ports = inMemoryPorts(), documents = new InMemoryDocumentStore()) => {
+    const logger = silentLogger();
+    const metrics = new Metrics({ namespace: 'test' });
+    const reconcile = createReconcileHandler({ ports, settings: { graceSeconds: 0, batch: 100 }, logger, metrics });
+    const silence = createSilenceHandler({ documents, clock: ports.clock, logger, metrics });
+    return asLambda(createSweepHandler({ reconcile, silence }), { logger, metrics });
+  };
+
+  it('adds no metric and flushes nothing on an idle sweep (no zeros, no empty-flush warning)', async () => {
+    await sweepOf()({}, context);
+    expect(addMetric).not.toHaveBeenCalled();
+    expect(publish).not.toHaveBeenCalled();
+  });
+
+  it('counts what stays pending while the queue is down, and the failed send, and flushes them', async () => {
+    const ports = inMemoryPorts();
+    const parsed = parseMessage('SEMDStatus', freshMessage('SEMDStatus'));
+    if (!parsed.ok) throw new Error('fixture');
+    ports.queue.failNextSend = new QueueUnavailableError('down');
+    await ingest(parsed.message, ports, { site: 'mo-1', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 });
+    ports.queue.failNextSend = new QueueUnavailableError('still down');
+
+    await sweepOf(ports)({}, context);
+    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([
+      [METRIC.pendingCount, 1],
+      [METRIC.reconcileFailed, 1],
+    ]);
+    expect(publish).toHaveBeenCalledOnce();
+  });
+});
+
+describe('the site-wide rejection counts the alarms read', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('counts every rejection site-wide as often as by type: a bad body, an unknown path, a conflict, one not kept', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
+    const deps = inMemoryReceiveDeps({ logger: silentLogger() });
+    const semd = createReceiveHandler('SEMDStatus', deps);
+    const remd = createReceiveHandler('REMDStatus', deps);
+    const body = freshMessage('SEMDStatus');
+    await semd(proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
+    await remd(proxyEvent({ path: '/REMDStatus', body: JSON.stringify({ ...body }) })); // same MessageId, other type: 409
+    await semd(proxyEvent({ path: '/SEMDStatus', body: '{"MessageId": 1' }));
+    await createReceiveHandler(undefined, deps)(proxyEvent({ path: '/Nowhere', body: '{}' }));
+    deps.rejectedStore.failNext = new Error('bucket down');
+    await semd(proxyEvent({ path: '/SEMDStatus', body: 'not json' }));
+
+    const counted = (name: string) => addMetric.mock.calls.filter(([metric]) => metric === name).length;
+    expect([counted(METRIC.rejected), counted(METRIC.rejectedSiteWide)]).toEqual([4, 4]);
+    expect([counted(METRIC.rejectedNotKept), counted(METRIC.rejectedNotKeptSiteWide)]).toEqual([1, 1]);
+  });
+});
