@@ -1,5 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { MathExpression, Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -18,11 +17,10 @@ import {
 import { AccountRootPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { retentionFor } from './logs';
-import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../lambdas/contract/limits';
-import { ACK_TEXT, fixedAck, MALFORMED_LENGTH_ACK, OVERSIZE_ACK } from '../lambdas/protocol/ack';
+import { ACK_TEXT, fixedAck } from '../lambdas/protocol/ack';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 
 export interface CallbackApiProps {
@@ -44,11 +42,12 @@ export interface CallbackApiProps {
    */
   readonly executionLogs?: boolean;
   /**
-   * An AWS WAF web ACL that answers a declared body over the functions' limit with an ack-shaped 413
-   * before Lambda is invoked (Lambda could not take it: see lambdas/contract/limits.ts).
-   * @default true
+   * The ARN of the fleet's shared WAF web ACL (lib/oversize-guard.ts) to associate with the stage: it answers
+   * a declared body over the functions' limit with an ack-shaped 413 before Lambda is invoked (Lambda could
+   * not take it: see lambdas/contract/limits.ts).
+   * @default - no web ACL (the site turned the guard off)
    */
-  readonly oversizeGuard?: boolean;
+  readonly oversizeGuardArn?: string;
   /**
    * Stage throttling: steady requests a second; the burst is twice it.
    * @default 100
@@ -87,10 +86,6 @@ export class CallbackApi extends Construct {
   readonly baseUrl: string;
   /** Where `/documents` lives (the stage root): for the CLI's `--api` and the consumer library. */
   readonly documentsUrl: string;
-  /** The oversize guard, when enabled. */
-  readonly webAcl?: CfnWebACL;
-  /** Requests the oversize guard rejected (WAF's own metric), when enabled. */
-  readonly oversizeRefused?: IMetric;
 
   constructor(scope: Construct, id: string, props: CallbackApiProps) {
     super(scope, id);
@@ -176,22 +171,10 @@ export class CallbackApi extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
       });
     }
-    if (props.oversizeGuard ?? true) {
-      const guard = oversizeGuard(this, this.api, props.siteId);
-      this.webAcl = guard;
-      const blocked = (rule: string) =>
-        new Metric({
-          namespace: 'AWS/WAFV2',
-          metricName: 'BlockedRequests',
-          dimensionsMap: { WebACL: guard.name, Rule: rule, Region: Stack.of(this).region },
-          statistic: 'Sum',
-          period: Duration.minutes(5),
-        });
-      this.oversizeRefused = new MathExpression({
-        expression: 'FILL(tooLarge, 0) + FILL(malformed, 0)',
-        usingMetrics: { tooLarge: blocked(OVERSIZE_RULE), malformed: blocked(MALFORMED_LENGTH_RULE) },
-        period: Duration.minutes(5),
-        label: 'rejected by the WAF guard (too large or malformed Content-Length)',
+    if (props.oversizeGuardArn) {
+      new CfnWebACLAssociation(this, 'OversizeGuardAssociation', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.oversizeGuardArn,
       });
     }
 
@@ -199,56 +182,6 @@ export class CallbackApi extends Construct {
     const path = props.secretPathSegment ? `${props.secretPathSegment}/` : '';
     this.baseUrl = `${this.api.url}${path}`;
   }
-}
-
-/**
- * Refuses, with the protocol's 413 ack, any request that declares a body larger than the functions
- * take, and with a 400 ack any Content-Length that is not one plain decimal (which the gateway could
- * read otherwise than this rule does). WAF compares header values as text, hence the patterns
- * (lambdas/contract/limits.ts). A body sent chunked (no Content-Length) is not seen here: up to ~4.7 MB
- * the function itself answers 413; above that Lambda refuses the event and the gateway answers its own
- * 5xx (README: limits).
- */
-const OVERSIZE_RULE = 'oversize-body';
-const MALFORMED_LENGTH_RULE = 'malformed-content-length';
-
-function oversizeGuard(scope: Construct, api: RestApi, siteId: string): CfnWebACL & { name: string } {
-  const name = `n3-callback-${siteId}`;
-  const webAcl = new CfnWebACL(scope, 'OversizeGuard', {
-    name,
-    scope: 'REGIONAL',
-    defaultAction: { allow: {} },
-    description: `N3 callbacks ${siteId}: bodies over ${MAX_BODY_BYTES} bytes get a 413 ack, a malformed Content-Length a 400, before Lambda`,
-    visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: name },
-    customResponseBodies: {
-      tooLarge: { contentType: 'APPLICATION_JSON', content: JSON.stringify(OVERSIZE_ACK) },
-      malformedLength: { contentType: 'APPLICATION_JSON', content: JSON.stringify(MALFORMED_LENGTH_ACK) },
-    },
-    rules: [
-      contentLengthRule(MALFORMED_LENGTH_RULE, 0, MALFORMED_LENGTH_PATTERN, 400, 'malformedLength'),
-      contentLengthRule(OVERSIZE_RULE, 1, greaterThanPattern(MAX_BODY_BYTES), 413, 'tooLarge'),
-    ],
-  });
-  new CfnWebACLAssociation(scope, 'OversizeGuardAssociation', { resourceArn: api.deploymentStage.stageArn, webAclArn: webAcl.attrArn });
-  return webAcl as CfnWebACL & { name: string };
-}
-
-/** A rule blocking requests whose Content-Length header matches `pattern`, with an ack-shaped answer. */
-function contentLengthRule(name: string, priority: number, pattern: string, responseCode: number, body: string): CfnWebACL.RuleProperty {
-  return {
-    name,
-    priority,
-    action: { block: { customResponse: { responseCode, customResponseBodyKey: body } } },
-    statement: {
-      regexMatchStatement: {
-        fieldToMatch: { singleHeader: { Name: 'content-length' } },
-        regexString: pattern,
-        textTransformations: [{ priority: 0, type: 'NONE' }],
-      },
-    },
-    // Sampled requests would keep headers of rejected callbacks; the count is what operators need.
-    visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: name },
-  };
 }
 
 /** The document methods (stage method-settings keys): their own, lower throttle. */

@@ -2,12 +2,14 @@ import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCOUNT_STACK_NAME, AccountStack } from './account-stack';
 import { CallbackStack } from './callback-stack';
-import { parseSites, SiteConfigError } from './site-config';
+import { FLEET_STACK_NAME, FleetStack } from './fleet-stack';
+import { parseFleet, parseSites, SiteConfigError } from './site-config';
 
 export const stackName = (siteId: string) => `N3Callback-${siteId}`;
 
 /**
- * One stack per configured site; `-c site=<id>` narrows to one; plus the once-per-account stack.
+ * One stack per configured site; `-c site=<id>` narrows to one; plus, with the whole app, the
+ * once-per-account stack and the fleet stack (what every site of the account and region shares).
  * cdk-nag's AwsSolutions pack checks every stack, and every finding must be fixed or acknowledged
  * with a reason.
  *
@@ -23,7 +25,10 @@ export function defineApp(app: App): CallbackStack[] {
     throw new SiteConfigError(`-c site=${only}: no such site; configured: ${sites.map((s) => s.id).join(', ')}`);
   }
   const stacks = selected.map((site) => new CallbackStack(app, stackName(site.id), { site }));
-  if (only === undefined) new AccountStack(app, ACCOUNT_STACK_NAME);
+  if (only === undefined) {
+    new AccountStack(app, ACCOUNT_STACK_NAME);
+    new FleetStack(app, FLEET_STACK_NAME, { fleet: parseFleet(app.node.tryGetContext('fleet')), siteIds: sites.map((site) => site.id) });
+  }
   // Acknowledgements (with their reasons) are also written into the templates, for auditors.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
   return stacks;

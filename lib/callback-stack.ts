@@ -1,9 +1,11 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { CallbackApi, STAGE } from './api';
+import { FLEET_PARAMETERS, FLEET_STACK_NAME } from './fleet-stack';
 import { Functions } from './functions';
 import { Monitoring } from './monitoring';
 import { acknowledgeNagFindings } from './nag';
@@ -14,7 +16,11 @@ export interface CallbackStackProps extends StackProps {
   readonly site: SiteConfig;
 }
 
-/** Everything one MIS-MO site needs, and nothing shared with any other site. */
+/**
+ * Everything one MIS-MO site needs that is its own: URL, functions, tables, queues, bucket, alarms. What
+ * every site shares without sharing data — the WAF guard and the one-minute tick — comes from the fleet
+ * stack (lib/fleet-stack.ts), read from SSM parameters at deploy time: deploy the fleet stack first.
+ */
 export class CallbackStack extends Stack {
   readonly storage: Storage;
   readonly functions: Functions;
@@ -40,16 +46,11 @@ export class CallbackStack extends Stack {
       retentionDays: site.retentionDays,
       lpuAllowlist: site.lpuAllowlist,
     });
-    new Rule(this, 'ReconcileSchedule', {
-      description: 'Forwards messages stored while the MIS queue was unavailable',
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaTarget(this.functions.reconciler)],
-    });
-    new Rule(this, 'SilenceSchedule', {
-      description: 'Counts documents whose expected answer is overdue (SilentDocuments)',
-      schedule: Schedule.rate(Duration.minutes(5)),
-      targets: [new LambdaTarget(this.functions.silence)],
-    });
+    // The fleet's tick, every minute: no EventBridge rule (300 per bus) and no scheduler role of the site's own.
+    const fleetParameter = (name: string) => StringParameter.valueForStringParameter(this, name);
+    Topic.fromTopicArn(this, 'FleetTick', fleetParameter(FLEET_PARAMETERS.tickTopicArn)).addSubscription(
+      new LambdaSubscription(this.functions.sweep),
+    );
     this.callbackApi = new CallbackApi(this, 'Callback', {
       siteId: site.id,
       displayName: site.displayName,
@@ -60,7 +61,7 @@ export class CallbackStack extends Stack {
       secretPathSegment: site.secretPathSegment,
       retentionDays: site.retentionDays,
       executionLogs: site.executionLogs,
-      oversizeGuard: site.oversizeGuard,
+      oversizeGuardArn: site.oversizeGuard ? fleetParameter(FLEET_PARAMETERS.webAclArn) : undefined,
       maxRequestsPerSecond: site.maxRequestsPerSecond,
       documentRequestsPerSecond: site.documentRequestsPerSecond,
     });
@@ -69,10 +70,11 @@ export class CallbackStack extends Stack {
       displayName: site.displayName,
       api: this.callbackApi.api,
       functions: this.functions.all,
+      sweep: this.functions.sweep,
       storage: this.storage,
       alarmEmails: site.alarmEmails,
-      oversizeRefused: this.callbackApi.oversizeRefused,
       silentAlarmMinutes: site.silentAlarmMinutes,
+      dashboard: site.dashboard,
     });
 
     // For the MIS's consumer role: read and settle messages, fetch large payloads. Nothing more.
@@ -113,7 +115,8 @@ export class CallbackStack extends Stack {
       'The document API (`/documents`, IAM auth): n3-callback --api, createDocumentsClient',
     );
     output('DocumentsTableName', this.storage.documents.tableName, "Each document's state, derived from the messages");
-    output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
+    if (this.monitoring.dashboard) output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
+    else output('DashboardName', 'n3-callback-fleet', `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`);
     output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
 
     acknowledgeNagFindings({

@@ -30,20 +30,21 @@ const ENTRY = fileURLToPath(new URL(`../${LAMBDA_ENTRY}`, import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Seven functions from one bundle entry: one per MessageType (from the catalog), the
- * catch-all `Fallback`, and the scheduled `Reconcile`. Each gets exactly the permissions
- * it uses, through grants.
+ * Ten functions from one bundle entry: one per MessageType (from the catalog), the catch-all
+ * `Fallback`, `Sweep` on the fleet's tick, `Project` on the table's stream and `Documents` for the
+ * document API. Four roles, one per set of permissions: the seven receiving functions do the same
+ * thing and share `IngestRole`; each other function has its own. A role holds exactly what its
+ * functions use (IAM roles are the account quota a fleet meets first: 1,000 by default).
  */
 export class Functions extends Construct {
   readonly receivers: Readonly<Record<MessageType, LambdaFunction>>;
   readonly fallback: LambdaFunction;
-  readonly reconciler: LambdaFunction;
+  /** Every minute, on the fleet's tick: forwards what waits in the table, counts silent documents. */
+  readonly sweep: LambdaFunction;
   /** The message table's stream → documents. */
   readonly projector: LambdaFunction;
   /** The document API (IAM-authorised routes under /documents). */
   readonly documentsApi: LambdaFunction;
-  /** The scheduled count of silent documents. */
-  readonly silence: LambdaFunction;
   /** The functions that encrypt with the site's own key (encryption: 'kms'); empty without one. */
   readonly keyWriters: readonly LambdaFunction[];
 
@@ -62,13 +63,13 @@ export class Functions extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
 
-    const make = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}) => {
+    const lambdaRole = (name: string) => new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    const make = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}, role = lambdaRole(name)) => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: retentionFor(props.retentionDays),
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      // Its own role, allowed to write its own log group only (not the managed basic-execution policy's any group).
-      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+      // Allowed to write the log groups of its own functions only (not the managed basic-execution policy's any group).
       logGroup.grantWrite(role);
       return new NodejsFunction(this, name, {
         role,
@@ -98,27 +99,31 @@ export class Functions extends Construct {
       });
     };
 
-    const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, type)])) as Record<MessageType, LambdaFunction>;
+    // The six types and the catch-all run the same code path with the same grants: one role, seven log groups.
+    const ingestRole = lambdaRole('Ingest');
+    const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, type, {}, ingestRole)])) as Record<
+      MessageType,
+      LambdaFunction
+    >;
     this.receivers = receivers;
-    this.fallback = make('Fallback', 'Fallback');
+    this.fallback = make('Fallback', 'Fallback', {}, ingestRole);
     // No reserved concurrency: on a new account (concurrency quota 10 or 50) reserving even 1 fails the
     // stack. Nor is it needed: two overlapping sweeps send the same message with the same deduplication
     // id, so the FIFO queue keeps one (tested: test/integration/reconcile.test.ts).
-    this.reconciler = make('Reconcile', 'Reconcile', { timeout: Duration.seconds(60) });
+    this.sweep = make('Sweep', 'Sweep', { timeout: Duration.seconds(60) });
 
     // Exact actions on exact resources: the L2 grants add index/* and action wildcards we do not use.
     const allow = (grantee: IGrantable, actions: string[], resourceArns: string[]) =>
       Grant.addToPrincipal({ grantee, actions, resourceArns });
     const { table, queue, bucket } = storage;
-    for (const fn of [...Object.values(receivers), this.fallback]) {
-      allow(fn, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
-      queue.grantSendMessages(fn);
-      allow(fn, ['s3:PutObject', 's3:DeleteObject'], [bucket.arnForObjects(`${siteId}/*`)]);
-      allow(fn, ['s3:PutObject'], [bucket.arnForObjects('rejected/*')]);
-    }
-    allow(this.reconciler, ['dynamodb:Query'], [`${table.tableArn}/index/${TABLE.pendingIndex.name}`]);
-    allow(this.reconciler, ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
-    queue.grantSendMessages(this.reconciler);
+    allow(ingestRole, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+    queue.grantSendMessages(ingestRole);
+    allow(ingestRole, ['s3:PutObject', 's3:DeleteObject'], [bucket.arnForObjects(`${siteId}/*`)]);
+    allow(ingestRole, ['s3:PutObject'], [bucket.arnForObjects('rejected/*')]);
+    // Sweep, job one (reconcile): the pending index, the records it forwards, the queue.
+    allow(this.sweep, ['dynamodb:Query'], [`${table.tableArn}/index/${TABLE.pendingIndex.name}`]);
+    allow(this.sweep, ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+    queue.grantSendMessages(this.sweep);
 
     const { documents } = storage;
     this.projector = make('Project', 'Project', { timeout: Duration.seconds(60) });
@@ -144,22 +149,21 @@ export class Functions extends Construct {
       [`${documents.tableArn}/index/${DOCUMENTS.updatedIndex.name}`, `${documents.tableArn}/index/${DOCUMENTS.dueIndex.name}`],
     );
 
-    this.silence = make('Silence', 'Silence', { timeout: Duration.seconds(60) });
-    allow(this.silence, ['dynamodb:Query'], [`${documents.tableArn}/index/${DOCUMENTS.dueIndex.name}`]);
-    allow(this.silence, ['dynamodb:BatchGetItem'], [documents.tableArn]);
+    // Sweep, job two (silent documents): the due index and the documents it names; reads only.
+    allow(this.sweep, ['dynamodb:Query'], [`${documents.tableArn}/index/${DOCUMENTS.dueIndex.name}`]);
+    allow(this.sweep, ['dynamodb:BatchGetItem'], [documents.tableArn]);
 
     // The site's own key, where it has one: to the functions that read or write its tables and bucket (the
     // queue and stream grants above add theirs themselves), with DescribeKey as the tables' own L2 grants
     // give it. Nothing else in the account is granted it but the consumer policy (callback-stack.ts).
-    this.keyWriters = storage.key ? [...Object.values(receivers), this.fallback, this.reconciler, this.projector, this.documentsApi] : [];
+    this.keyWriters = storage.key ? [this.fallback, this.sweep, this.projector, this.documentsApi] : [];
     for (const fn of this.keyWriters) {
       storage.key!.grantEncryptDecrypt(fn);
       storage.key!.grant(fn, 'kms:DescribeKey');
     }
-    storage.key?.grant(this.silence, 'kms:Decrypt', 'kms:DescribeKey');
   }
 
   get all(): LambdaFunction[] {
-    return [...Object.values(this.receivers), this.fallback, this.reconciler, this.projector, this.documentsApi, this.silence];
+    return [...Object.values(this.receivers), this.fallback, this.sweep, this.projector, this.documentsApi];
   }
 }

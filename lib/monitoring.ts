@@ -5,7 +5,6 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
-  MathExpression,
   Metric,
   SingleValueWidget,
   TextWidget,
@@ -28,23 +27,38 @@ export interface MonitoringProps {
   readonly siteId: string;
   readonly displayName: string;
   readonly api: RestApi;
+  /** Every function of the site: the dashboard's function graphs. */
   readonly functions: readonly LambdaFunction[];
+  /** The one function whose failure no other alarm sees (see the alarms below). */
+  readonly sweep: LambdaFunction;
   readonly storage: Storage;
   readonly alarmEmails: readonly string[];
-  /** Requests the WAF guard rejected before any function ran: a body too large, or a malformed Content-Length. */
-  readonly oversizeRefused?: IMetric;
   /**
    * Minutes SilentDocuments may stay above zero before alarming.
    * @default 60
    */
   readonly silentAlarmMinutes?: number;
+  /**
+   * A dashboard of the site's own ($3 a month beyond the account's first three); the fleet dashboard shows
+   * every site without one.
+   * @default false
+   */
+  readonly dashboard?: boolean;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
 
-/** One dashboard and one alarm topic per site: what an operator watches and is woken by. */
+/**
+ * The site's alarms and alarm topic (what an operator is woken by), and its own dashboard where asked.
+ * Each alarm reads one metric (CloudWatch bills $0.10 a month per metric an alarm reads, which made the
+ * alarms most of an idle site's bill), and every failure still reaches one:
+ * - a receiving function or the document API failing is a 5xx of the API (Api5xx);
+ * - the projector failing ends, after its retries, in the ProjectionFailures queue;
+ * - the sweep is the only function nothing else watches (SweepErrors);
+ * - rejections are counted site-wide for the alarms, by type for the dashboard.
+ */
 export class Monitoring extends Construct {
-  readonly dashboard: Dashboard;
+  readonly dashboard?: Dashboard;
   /** Every metric of the functions' own namespace that an alarm or widget watches (checked against what they emit). */
   readonly watched: Metric[] = [];
   readonly topic: Topic;
@@ -66,8 +80,9 @@ export class Monitoring extends Construct {
       this.watched.push(metric);
       return metric;
     };
-    const byType = (metricName: MetricName, label: string) =>
-      MESSAGE_TYPE_DIMENSION_VALUES.map((type) =>
+    // Only the catch-all's `Unknown` can be rejected; a series for it under any other outcome would never have data.
+    const byType = (metricName: MetricName, label: string, types: readonly string[] = MESSAGE_TYPES) =>
+      types.map((type) =>
         watch(
           new Metric({
             namespace: METRICS_NAMESPACE,
@@ -79,13 +94,6 @@ export class Monitoring extends Construct {
           }),
         ),
       );
-    const total = (metrics: IMetric[], label: string) =>
-      new MathExpression({
-        expression: metrics.map((_, i) => `FILL(m${i}, 0)`).join(' + '),
-        usingMetrics: Object.fromEntries(metrics.map((m, i) => [`m${i}`, m])),
-        label,
-        period: FIVE_MINUTES,
-      });
     const pending = watch(
       new Metric({
         namespace: METRICS_NAMESPACE,
@@ -124,10 +132,18 @@ export class Monitoring extends Construct {
       this.alarms.push(created);
       return created;
     };
-    alarm('Api5xx', api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 0, 'the API answered 5xx: the sender is retrying');
-    for (const fn of props.functions) {
-      alarm(`${fn.node.id}Errors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 0, `function ${fn.node.id} failed`);
-    }
+    alarm(
+      'Api5xx',
+      api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      0,
+      'the API answered 5xx (a receiving function or the document API failed, or the table is unavailable): the sender is retrying',
+    );
+    alarm(
+      'SweepErrors',
+      props.sweep.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      0,
+      'the Sweep function failed: stored messages are not forwarded and silent documents not counted until it runs again',
+    );
     alarm('DeadLetters', dlqDepth, 0, 'messages in the dead-letter queue: the MIS consumer could not process them');
     alarm('ConsumerLag', oldestAge, 15 * 60, 'the oldest message has waited over 15 minutes: the MIS consumer is behind or down');
     alarm('Pending', pending, 0, 'messages stored but not forwarded for 10 minutes: the queue refuses them', 10);
@@ -135,12 +151,23 @@ export class Monitoring extends Construct {
       'Undeliverable',
       undeliverable,
       0,
-      'the MIS queue refused stored messages for good (their characters or size): they are kept as UNDELIVERABLE in the table, not forwarded; the Reconcile logs name them',
+      'the MIS queue refused stored messages for good (their characters or size): they are kept as UNDELIVERABLE in the table, not forwarded; the Sweep logs name them',
     );
-    alarm('Rejected', total(byType(METRIC.rejected, 'rejected'), 'rejected'), 0, 'callbacks were rejected: see rejected/ in the bucket');
+    const siteWide = (metricName: MetricName, label: string) =>
+      watch(
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: dimensions(metricName),
+          statistic: 'Sum',
+          period: FIVE_MINUTES,
+          label,
+        }),
+      );
+    alarm('Rejected', siteWide(METRIC.rejectedSiteWide, 'rejected'), 0, 'callbacks were rejected: see rejected/ in the bucket');
     alarm(
       'RejectedNotKept',
-      total(byType(METRIC.rejectedNotKept, 'not kept'), 'rejected and not kept'),
+      siteWide(METRIC.rejectedNotKeptSiteWide, 'rejected and not kept'),
       0,
       'a rejected callback could not be kept in the bucket: it is recorded nowhere else (check the bucket and the function role)',
     );
@@ -191,15 +218,7 @@ export class Monitoring extends Construct {
       'stream batches the document projector gave up on: documents are behind; look at the ProjectionFailures queue',
     );
 
-    if (props.oversizeRefused) {
-      alarm(
-        'Oversize',
-        props.oversizeRefused,
-        0,
-        'callbacks were rejected by the WAF guard, too large (over 4 MiB) or with a malformed Content-Length, before reaching the endpoint: ask the platform',
-      );
-    }
-
+    if (!props.dashboard) return;
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `n3-callback-${siteId}`,
       defaultInterval: Duration.hours(24),
@@ -236,7 +255,7 @@ export class Monitoring extends Construct {
         stacked: true,
         width: 8,
       }),
-      new GraphWidget({ title: 'Rejected by type', left: byType(METRIC.rejected, 'rejected'), stacked: true, width: 8 }),
+      new GraphWidget({ title: 'Rejected by type', left: byType(METRIC.rejected, 'rejected', MESSAGE_TYPE_DIMENSION_VALUES), stacked: true, width: 8 }),
       new GraphWidget({ title: 'Conflicts by type', left: byType(METRIC.conflict, 'conflict'), stacked: true, width: 8 }),
       new GraphWidget({
         title: 'Payload Status = Failed by type (REMD/IEMK rejections)',
@@ -261,8 +280,8 @@ export class Monitoring extends Construct {
       new GraphWidget({ title: 'Silent documents', left: [silent], width: 8 }),
       new GraphWidget({ title: 'Projection lag (ms)', left: [lag], width: 8 }),
       new SingleValueWidget({
-        title: 'Dead letters / pending / undeliverable / rejected as too large',
-        metrics: [dlqDepth, pending, undeliverable, ...(props.oversizeRefused ? [props.oversizeRefused] : [])],
+        title: 'Dead letters / pending / undeliverable',
+        metrics: [dlqDepth, pending, undeliverable],
         width: 12,
       }),
     );

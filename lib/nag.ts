@@ -81,9 +81,10 @@ export function acknowledgeNagFindings(subjects: NagSubjects): void {
   const objectPrefixes =
     "Object keys are made per message (MessageId and content hash) under this site's prefix, so object ARNs can only be " +
     'granted by prefix; the prefix is the tightest scope.';
-  for (const fn of subjects.bucketWriters) {
-    ack(fn.role!, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
-    ack(fn.role!, `AwsSolutions-IAM5[Resource::${bucketArn}/rejected/*]`, objectPrefixes);
+  // The receiving functions share one role: acknowledged once on it.
+  for (const role of new Set(subjects.bucketWriters.map((fn) => fn.role!))) {
+    ack(role, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
+    ack(role, `AwsSolutions-IAM5[Resource::${bucketArn}/rejected/*]`, objectPrefixes);
   }
   ack(subjects.consumerPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
   const apiId = `<${Stack.of(api).getLogicalId(api.node.defaultChild as never)}>`;

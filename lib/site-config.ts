@@ -90,6 +90,12 @@ export const siteFields = z.strictObject({
    * @default 'aws-managed'
    */
   encryption: z.enum(['aws-managed', 'kms']).default('aws-managed'),
+  /**
+   * A CloudWatch dashboard of the site's own ($3 a month beyond an account's first three). Every site is on
+   * the fleet dashboard (its site selector) without one.
+   * @default false
+   */
+  dashboard: z.boolean().default(false),
   /** Minutes silent documents may stay above zero before the alarm fires (swept every 5 minutes). */
   silentAlarmMinutes: z
     .number()
@@ -133,6 +139,24 @@ export const siteSchema = siteFields
   }));
 
 export type SiteConfig = z.output<typeof siteSchema>;
+
+/** cdk.json context `fleet`: what the fleet stack (lib/fleet-stack.ts) needs. Optional as a whole. */
+export const fleetSchema = z
+  .strictObject({
+    /** Who is told when the shared WAF guard refuses callbacks (sites' own alarms go to their `alarmEmails`). */
+    alarmEmails: z.array(z.email('an e-mail address')).default([]),
+  })
+  .default({ alarmEmails: [] });
+
+export type FleetConfig = z.output<typeof fleetSchema>;
+
+/** Reads the `fleet` context; fails naming the field. */
+export function parseFleet(context: unknown): FleetConfig {
+  const result = fleetSchema.safeParse(context);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `fleet: ${issue.path.join('.') || '(fleet)'}: ${issue.message}`);
+  throw new SiteConfigError(`invalid cdk.json context "fleet": ${problems.join('; ')}`);
+}
 
 export class SiteConfigError extends Error {
   constructor(message: string) {

@@ -39,7 +39,7 @@ const BUILT_AT_RUN_TIME: Readonly<Record<string, { readonly why: string; readonl
     why: 'the WAF rule for a Content-Length that is not one canonical number, as npm start applies it: a constant, checked here',
     patterns: () => [MALFORMED_LENGTH_PATTERN],
   },
-  'lib/api.ts: pattern': {
+  'lib/oversize-guard.ts: pattern': {
     why: "contentLengthRule's regexString: only ever the two patterns above (greaterThanPattern(MAX_BODY_BYTES), MALFORMED_LENGTH_PATTERN)",
   },
 };

@@ -32,7 +32,7 @@ describe('cfn-lint', () => {
     const templates = readdirSync(outdir)
       .filter((f) => f.endsWith('.template.json'))
       .map((f) => join(outdir, f));
-    expect(templates).toHaveLength(3);
+    expect(templates).toHaveLength(4); // two sites, the account stack, the fleet stack
     const run = spawnSync(cfnLint, ['--ignore-checks', ...Object.keys(ACKNOWLEDGED), '--', ...templates], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toBe('');
     expect(run.status).toBe(0);

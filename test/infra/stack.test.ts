@@ -29,6 +29,7 @@ const SITES = [
     alarmEmails: ['oncall@mo1.example'],
     retentionDays: 90,
     lpuAllowlist: ['20dfadd0-c709-43b0-a130-5a16301b0217'],
+    dashboard: true,
   },
   {
     id: 'mo-2',
@@ -221,7 +222,7 @@ describe('site stacks', () => {
       Object.values(functions)
         .map((f) => f.Properties.Handler)
         .sort(),
-    ).toEqual([...MESSAGE_TYPES, 'Fallback', 'Reconcile', 'Project', 'Documents', 'Silence'].map((h) => `index.${h}`).sort());
+    ).toEqual([...MESSAGE_TYPES, 'Fallback', 'Sweep', 'Project', 'Documents'].map((h) => `index.${h}`).sort());
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -230,13 +231,24 @@ describe('site stacks', () => {
       );
       expect(fn.Properties.Environment.Variables.SITE_ID).toBe('mo-1');
     }
-    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.Reconcile', Timeout: 60 });
+    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.Sweep', Timeout: 60 });
     // Reserving concurrency fails stack creation on accounts with a low quota; overlapping sweeps are safe without it.
     for (const template of [site1!, site2!]) {
       template.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
       expect(JSON.stringify(template.toJSON())).not.toContain('ReservedConcurrentExecutions');
     }
-    site1!.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    // The schedule is the fleet's tick (one rule for every site): a site subscribes its Sweep, and owns no rule.
+    for (const template of [site1!, site2!]) {
+      template.resourceCountIs('AWS::Events::Rule', 0);
+      template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+      const [tick] = Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'lambda' } }));
+      expect(tick!.Properties.TopicArn).toEqual({ Ref: expect.stringMatching(/^SsmParameterValuen3callbackfleetticktopicarn/) });
+      expect(tick!.Properties.Endpoint).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FunctionsSweep/), 'Arn'] });
+      const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
+      expect(Object.values(parameters).map((p) => p.Default)).toEqual(
+        expect.arrayContaining(['/n3-callback/fleet/tick-topic-arn']),
+      );
+    }
   });
 
   it('grants each function exactly the actions it uses', () => {
@@ -262,7 +274,31 @@ describe('site stacks', () => {
       'sqs:GetQueueUrl',
       'sqs:SendMessage',
     ];
-    for (const name of [...MESSAGE_TYPES, 'Fallback']) expect(actionsOf(name)).toEqual(receiver);
+    // Four roles: the seven receiving functions share one, as they share every grant; the others have their own.
+    const lambdaRoles = Object.keys(
+      site1!.findResources('AWS::IAM::Role', {
+        Properties: {
+          AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }),
+        },
+      }),
+    );
+    expect(lambdaRoles.map((id) => id.replace(/Role[0-9A-F]{8}$/, '')).sort()).toEqual(
+      ['FunctionsIngest', 'FunctionsSweep', 'FunctionsProject', 'FunctionsDocuments'].sort(),
+    );
+    expect(actionsOf('Ingest')).toEqual(receiver);
+    const roleOf = (handler: string) =>
+      Object.values(site1!.findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${handler}` } }))[0]!.Properties.Role;
+    for (const name of [...MESSAGE_TYPES, 'Fallback']) expect(JSON.stringify(roleOf(name)), name).toContain('"FunctionsIngestRole');
+    // …and writes exactly their seven log groups, nothing else's.
+    const ingestLogWrites = Object.values(
+      site1!.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^FunctionsIngestRole') }] } }),
+    )
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown }>)
+      .filter((statement) => JSON.stringify(statement.Action).includes('logs:'))
+      .flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))
+      .map((resource) => JSON.stringify(resource).match(/Functions(\w+?)Logs/)![1])
+      .sort();
+    expect(ingestLogWrites).toEqual([...MESSAGE_TYPES, 'Fallback'].sort());
     expect(actionsOf('Project')).toEqual(
       [
         'dynamodb:DescribeStream',
@@ -288,8 +324,9 @@ describe('site stacks', () => {
         'logs:PutLogEvents',
       ].sort(),
     );
-    expect(actionsOf('Silence')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(actionsOf('Reconcile')).toEqual([
+    // Reconcile (pending index, the records, the queue) and the silence count (due index, documents: reads).
+    expect(actionsOf('Sweep')).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchGetItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
@@ -392,18 +429,58 @@ describe('site stacks', () => {
     });
   });
 
-  it('alarms on 5xx, function errors, dead letters, consumer lag, pending and rejections, to the site topic', () => {
+  it('alarms on 5xx, sweep errors, dead letters, consumer lag, pending, undeliverable, rejections, silence and projection, to the site topic', () => {
     const alarms = Object.values(site1!.findResources('AWS::CloudWatch::Alarm'));
-    // 5xx, 8 functions, dead letters, consumer lag, pending, rejected, rejected not kept, oversize (WAF)
-    // 5xx, 11 functions, dead letters, consumer lag, pending, undeliverable, rejected, rejected not kept, silent, projection failures, oversize (WAF)
-    expect(alarms).toHaveLength(1 + 11 + 5 + 1 + 2 + 1);
-    expect(Object.values(site2!.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1 + 11 + 5 + 1 + 2);
+    const names = (template: Template) =>
+      Object.keys(template.findResources('AWS::CloudWatch::Alarm'))
+        .map((id) => id.replace(/^Monitoring/, '').replace(/[0-9A-F]{8}$/, ''))
+        .sort();
+    const expected = [
+      'Api5xx',
+      'SweepErrors',
+      'DeadLetters',
+      'ConsumerLag',
+      'Pending',
+      'Undeliverable',
+      'Rejected',
+      'RejectedNotKept',
+      'SilentDocuments',
+      'ProjectionFailures',
+    ].sort();
+    expect(names(site1!)).toEqual(expected);
+    expect(names(site2!)).toEqual(expected);
+    // One metric each: CloudWatch bills every metric an alarm reads ($0.10 a month), a sum of seven as seven.
+    for (const alarm of alarms) expect(alarm.Properties.Metrics ?? [alarm.Properties.MetricName]).toHaveLength(1);
+    const siteWide = (metricName: string) =>
+      Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: {
+            Namespace: 'N3Callback',
+            MetricName: metricName,
+            Dimensions: [
+              { Name: 'service', Value: 'n3-callback' },
+              { Name: 'site', Value: 'mo-1' },
+            ],
+          },
+          Stat: 'Sum',
+        }),
+      });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('UNDELIVERABLE'),
-      Metrics: [
-        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'undeliverable' }), Stat: 'Sum' }) }),
-      ],
+      Metrics: [siteWide('undeliverable')],
       Threshold: 0,
+    });
+    site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('rejected: see rejected/'),
+      Metrics: [siteWide('rejectedSiteWide')],
+    });
+    site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('could not be kept'),
+      Metrics: [siteWide('rejectedNotKeptSiteWide')],
+    });
+    site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^FunctionsSweep') } }],
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('n3-callback silent'),
@@ -414,8 +491,10 @@ describe('site stacks', () => {
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'PendingCount', EvaluationPeriods: 10, Threshold: 0 });
     site1!.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@mo1.example' });
+    // A dashboard of its own only where the site asks (mo-1); every site is on the fleet dashboard.
     site1!.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'n3-callback-mo-1' });
-    site2!.resourceCountIs('AWS::SNS::Subscription', 0);
+    site2!.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    site2!.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
   });
 
   it('outputs what an integration engineer needs', () => {
@@ -517,7 +596,6 @@ describe('site stacks', () => {
       FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
     });
     site1!.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
-    site1!.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     expect(Object.keys(site1!.toJSON().Outputs)).toEqual(expect.arrayContaining(['DocumentsApiUrl', 'DocumentsTableName']));
   });
 });
@@ -528,7 +606,7 @@ describe('what can stop a first deploy', () => {
     Object.assign(process.env, { CDK_DEFAULT_REGION: 'us-east-1', CDK_DEFAULT_ACCOUNT: '123456789012' });
     try {
       const { assembly } = synthApp();
-      expect(assembly.stacks.length).toBe(3);
+      expect(assembly.stacks.length).toBe(4);
       for (const stack of assembly.stacks) {
         const text = JSON.stringify(stack.template);
         expect(text, stack.stackName).not.toContain('us-east-1');
@@ -580,30 +658,15 @@ describe('what can stop a first deploy', () => {
 });
 
 describe('bodies the gateway takes but Lambda cannot', () => {
-  it('answers a declared body over 4 MiB with a 413 ack from WAF, before any function runs', () => {
+  it("associates each guarded site's stage with the fleet's WAF web ACL, read from SSM at deploy time", () => {
     const { stacks } = synthApp();
     const [site1, site2] = stacks.map((stack) => Template.fromStack(stack)) as [Template, Template];
-    site1.hasResourceProperties('AWS::WAFv2::WebACL', {
-      Scope: 'REGIONAL',
-      DefaultAction: { Allow: {} },
-      Rules: Match.arrayWith([
-        Match.objectLike({
-          Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'tooLarge' } } },
-          Statement: {
-            RegexMatchStatement: Match.objectLike({
-              FieldToMatch: { SingleHeader: { Name: 'content-length' } },
-              RegexString: greaterThanPattern(MAX_BODY_BYTES),
-            }),
-          },
-        }),
-      ]),
+    site1.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    site1.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { Ref: Match.stringLikeRegexp('^SsmParameterValuen3callbackfleetwebaclarn') },
+      ResourceArn: Match.anyValue(),
     });
-    const [acl] = Object.values(site1.findResources('AWS::WAFv2::WebACL'));
-    const body = JSON.parse(acl!.Properties.CustomResponseBodies.tooLarge.Content) as Record<string, string>;
-    expect(body).toEqual(OVERSIZE_ACK);
-    expect(body.Message).toContain(ACK_TEXT.tooLarge);
-    site1.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
-    site2.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    site2.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0); // oversizeGuard: false
   });
 
   it('builds the WAF pattern to match exactly the numbers above the limit', () => {

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { METRIC } from '../../lambdas/contract/observability';
 import { QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
 import { asLambda } from '../../lambdas/handlers/middleware';
@@ -30,8 +30,9 @@ const idleReport: ReconcileReport = {
   undeliverable: 0,
   undeliverableIds: [],
   failed: 0,
+  unmarked: 0,
   pendingAfter: 0,
-} as ReconcileReport;
+};
 
 describe('sweep', () => {
   it('runs both jobs and returns both reports', async () => {
@@ -63,11 +64,13 @@ describe('sweep', () => {
 });
 
 describe('a quiet site writes no metric', () => {
-  let addMetric: ReturnType<typeof vi.spyOn>;
-  let publish: ReturnType<typeof vi.spyOn>;
+  let addMetric: MockInstance<Metrics['addMetric']>;
+  let publish: MockInstance<Metrics['publishStoredMetrics']>;
   beforeEach(() => {
     addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
-    publish = vi.spyOn(Metrics.prototype, 'publishStoredMetrics').mockImplementation(() => undefined);
+    publish = vi.spyOn(Metrics.prototype, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
+      return this;
+    });
   });
   afterEach(() => vi.restoreAllMocks());
 

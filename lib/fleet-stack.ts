@@ -1,0 +1,198 @@
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  DashboardVariable,
+  DefaultValue,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+  Values,
+  VariableInputType,
+  VariableType,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../lambdas/contract/observability';
+import { OversizeGuard } from './oversize-guard';
+import type { FleetConfig } from './site-config';
+
+export const FLEET_STACK_NAME = 'N3Callback-fleet';
+
+/**
+ * What the fleet stack publishes for sites, by SSM parameter name. A site reads them when it deploys
+ * (`valueForStringParameter`), not through CloudFormation exports: an export cannot change while any
+ * stack imports it, and 500 sites would pin the fleet stack in place.
+ */
+export const FLEET_PARAMETERS = {
+  /** The shared WAF web ACL every site's stage is associated with. */
+  webAclArn: '/n3-callback/fleet/web-acl-arn',
+  /** The SNS topic that ticks every minute; each site's Sweep subscribes to it. */
+  tickTopicArn: '/n3-callback/fleet/tick-topic-arn',
+} as const;
+
+/** How often every site's Sweep runs (reconcile, silent documents). */
+export const TICK_RATE = Duration.minutes(1);
+
+export interface FleetStackProps extends StackProps {
+  readonly fleet: FleetConfig;
+  /** The configured sites, for the fleet dashboard's site selector. */
+  readonly siteIds: readonly string[];
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * What the sites of one account and region share without sharing data or URLs (README, Deploying a fleet):
+ * - one WAF web ACL (the oversize guard) associated with every site's stage: WAF bills per ACL, and an
+ *   account has 100 of them by default;
+ * - one schedule: an EventBridge rule every minute feeding an SNS topic every site's Sweep subscribes to,
+ *   so a site uses no EventBridge rule (300 per bus) and no scheduler role (IAM roles: 1,000 per account);
+ * - one dashboard with a site selector and a cross-site overview, instead of $3 a month per site;
+ * - the one alarm a site cannot have: WAF counts per ACL, not per stage.
+ * It holds no data, no function and no IAM role. Deploy it after the account stack and before any site.
+ */
+export class FleetStack extends Stack {
+  readonly guard: OversizeGuard;
+  readonly tick: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: FleetStackProps) {
+    super(scope, id, {
+      description: 'N3.Health callback endpoints: what every site of this account and region shares (WAF guard, schedule, dashboard)',
+      ...props,
+    });
+
+    this.guard = new OversizeGuard(this, 'OversizeGuard', { name: 'n3-callback-fleet' });
+    new StringParameter(this, 'WebAclArnParameter', {
+      parameterName: FLEET_PARAMETERS.webAclArn,
+      stringValue: this.guard.webAcl.attrArn,
+      description: 'N3 callback fleet: the WAF web ACL each site associates with its stage',
+    });
+
+    // The tick carries no data (EventBridge's scheduled-event JSON), so the topic needs no key of its own.
+    this.tick = new Topic(this, 'Tick', {
+      topicName: 'n3-callback-fleet-tick',
+      displayName: 'N3 callback fleet: every minute',
+      enforceSSL: true,
+    });
+    new Rule(this, 'TickSchedule', {
+      description: "Every minute: each site's Sweep forwards what waits and counts silent documents",
+      schedule: Schedule.rate(TICK_RATE),
+      targets: [new SnsTopic(this.tick)],
+    });
+    new StringParameter(this, 'TickTopicArnParameter', {
+      parameterName: FLEET_PARAMETERS.tickTopicArn,
+      stringValue: this.tick.topicArn,
+      description: "N3 callback fleet: the topic each site's Sweep subscribes to",
+    });
+
+    const alarmTopic = new Topic(this, 'Alarms', { displayName: 'N3 callback fleet alarms', enforceSSL: true });
+    for (const email of props.fleet.alarmEmails) alarmTopic.addSubscription(new EmailSubscription(email));
+    const oversize = new Alarm(this, 'Oversize', {
+      alarmDescription:
+        'N3 callback fleet: callbacks were rejected by the WAF guard, too large (over 4 MiB) or with a malformed Content-Length, before reaching any site: the access logs of the sites name the caller; ask the platform',
+      metric: this.guard.refused,
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    oversize.addAlarmAction(new SnsAction(alarmTopic));
+    this.alarms.push(oversize);
+
+    this.dashboard = fleetDashboard(this, props.siteIds, this.guard.refused);
+  }
+}
+
+/**
+ * One dashboard for every site: a cross-site overview (one line per site, from search expressions, which
+ * cost nothing per metric) and one site's detail, picked with the `site` selector (a dashboard variable that
+ * sets the `site` dimension of every detail metric).
+ */
+function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefused: IMetric): Dashboard {
+  const [first] = siteIds;
+  const dashboard = new Dashboard(stack, 'Dashboard', {
+    dashboardName: 'n3-callback-fleet',
+    defaultInterval: Duration.hours(24),
+    variables: [
+      new DashboardVariable({
+        id: 'site',
+        label: 'Site',
+        type: VariableType.PROPERTY,
+        value: 'site',
+        inputType: VariableInputType.SELECT,
+        values: Values.fromValues(...siteIds.map((value) => ({ value }))),
+        defaultValue: DefaultValue.value(first),
+      }),
+    ],
+  });
+  const perSite = (metricName: string, statistic: string, withType = false) =>
+    new MathExpression({
+      expression: `SEARCH('{${METRICS_NAMESPACE},${withType ? 'MessageType,' : ''}service,site} MetricName="${metricName}"', '${statistic}', 300)`,
+      label: '',
+      period: FIVE_MINUTES,
+    });
+  // Sums over the types, one line per site: Metrics Insights groups where SEARCH cannot.
+  const outcomeBySite = (outcome: string) =>
+    new MathExpression({
+      expression: `SELECT SUM("${outcome}") FROM SCHEMA("${METRICS_NAMESPACE}", MessageType, service, site) GROUP BY site ORDER BY SUM() DESC LIMIT 20`,
+      label: outcome,
+      period: FIVE_MINUTES,
+    });
+  const site = (metricName: string, statistic: string, label: string) =>
+    new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE, site: first! }, statistic, period: FIVE_MINUTES, label });
+
+  dashboard.addWidgets(
+    new TextWidget({
+      markdown:
+        '# N3 callbacks: the fleet\nTop: every site (the 20 busiest where grouped). Bottom: the site picked in **Site** above. Each site has its own alarms.',
+      width: 24,
+      height: 2,
+    }),
+    ...OUTCOMES.map((outcome) => new GraphWidget({ title: `Acks: ${outcome}, per site (top 20)`, left: [outcomeBySite(outcome)], width: 8 })),
+    new GraphWidget({ title: 'Rejected, per site', left: [perSite(METRIC.rejectedSiteWide, 'Sum')], width: 8 }),
+    new GraphWidget({ title: 'Pending (not yet forwarded), per site', left: [perSite(METRIC.pendingCount, 'Maximum')], width: 8 }),
+    new GraphWidget({ title: 'Silent documents, per site', left: [perSite(METRIC.silentDocuments, 'Maximum')], width: 8 }),
+    new GraphWidget({ title: 'Undeliverable, per site', left: [perSite(METRIC.undeliverable, 'Sum')], width: 8 }),
+    new GraphWidget({
+      title: 'API 5xx, per site',
+      left: [
+        new MathExpression({
+          expression: `SEARCH('{AWS/ApiGateway,ApiName} MetricName="5XXError" "n3-callback"', 'Sum', 300)`,
+          label: '',
+          period: FIVE_MINUTES,
+        }),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({ title: 'Rejected by the WAF guard (all sites)', left: [oversizeRefused], width: 8 }),
+    new TextWidget({ markdown: '## The selected site', width: 24, height: 1 }),
+    new GraphWidget({
+      title: 'Rejected, pending, undeliverable',
+      left: [
+        site(METRIC.rejectedSiteWide, 'Sum', 'rejected'),
+        site(METRIC.pendingCount, 'Maximum', 'pending'),
+        site(METRIC.undeliverable, 'Sum', 'undeliverable'),
+      ],
+      width: 12,
+    }),
+    new GraphWidget({
+      title: 'Silent documents; projection lag (ms)',
+      left: [site(METRIC.silentDocuments, 'Maximum', 'silent documents')],
+      right: [site(METRIC.projectionLag, 'Maximum', 'projection lag')],
+      width: 12,
+    }),
+  );
+  return dashboard;
+}
