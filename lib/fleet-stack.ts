@@ -151,7 +151,14 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       period: FIVE_MINUTES,
     });
   const site = (metricName: string, statistic: string, label: string) =>
-    new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE, site: first! }, statistic, period: FIVE_MINUTES, label });
+    new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: SERVICE, site: first! },
+      statistic,
+      period: FIVE_MINUTES,
+      label,
+    });
 
   dashboard.addWidgets(
     new TextWidget({
@@ -160,7 +167,9 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       width: 24,
       height: 2,
     }),
-    ...OUTCOMES.map((outcome) => new GraphWidget({ title: `Acks: ${outcome}, per site (top 20)`, left: [outcomeBySite(outcome)], width: 8 })),
+    ...OUTCOMES.map(
+      (outcome) => new GraphWidget({ title: `Acks: ${outcome}, per site (top 20)`, left: [outcomeBySite(outcome)], width: 8 }),
+    ),
     new GraphWidget({ title: 'Rejected, per site', left: [perSite(METRIC.rejectedSiteWide, 'Sum')], width: 8 }),
     new GraphWidget({ title: 'Pending (not yet forwarded), per site', left: [perSite(METRIC.pendingCount, 'Maximum')], width: 8 }),
     new GraphWidget({ title: 'Silent documents, per site', left: [perSite(METRIC.silentDocuments, 'Maximum')], width: 8 }),

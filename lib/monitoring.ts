@@ -255,7 +255,12 @@ export class Monitoring extends Construct {
         stacked: true,
         width: 8,
       }),
-      new GraphWidget({ title: 'Rejected by type', left: byType(METRIC.rejected, 'rejected', MESSAGE_TYPE_DIMENSION_VALUES), stacked: true, width: 8 }),
+      new GraphWidget({
+        title: 'Rejected by type',
+        left: byType(METRIC.rejected, 'rejected', MESSAGE_TYPE_DIMENSION_VALUES),
+        stacked: true,
+        width: 8,
+      }),
       new GraphWidget({ title: 'Conflicts by type', left: byType(METRIC.conflict, 'conflict'), stacked: true, width: 8 }),
       new GraphWidget({
         title: 'Payload Status = Failed by type (REMD/IEMK rejections)',

@@ -245,9 +245,7 @@ describe('site stacks', () => {
       expect(tick!.Properties.TopicArn).toEqual({ Ref: expect.stringMatching(/^SsmParameterValuen3callbackfleetticktopicarn/) });
       expect(tick!.Properties.Endpoint).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FunctionsSweep/), 'Arn'] });
       const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
-      expect(Object.values(parameters).map((p) => p.Default)).toEqual(
-        expect.arrayContaining(['/n3-callback/fleet/tick-topic-arn']),
-      );
+      expect(Object.values(parameters).map((p) => p.Default)).toEqual(expect.arrayContaining(['/n3-callback/fleet/tick-topic-arn']));
     }
   });
 
