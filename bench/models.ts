@@ -1,3 +1,4 @@
+import { PRICES } from '../fleet/prices';
 import { TABLE } from '../lambdas/adapters/shapes';
 import { siteFields } from '../lib/site-config';
 import type { ColdStartReport } from './cold-start';
@@ -14,22 +15,8 @@ const thousands = (value: number) => String(Math.round(value)).replace(/\B(?=(\d
  * results, and docs/benchmarks.json keeps them apart from the measurements.
  */
 
-/** Public on-demand prices, us-east-1, as published in November 2026 (USD). Check before budgeting. */
-export const PRICES = {
-  date: '2026-11',
-  region: 'us-east-1',
-  apiGatewayRestPerMillion: 3.5,
-  wafPerMillionRequests: 0.6,
-  lambdaPerMillionRequests: 0.2,
-  /** arm64, per GB-second. */
-  lambdaArmPerGbSecond: 0.0000133334,
-  dynamoWruPerMillion: 0.625,
-  dynamoRruPerMillion: 0.125,
-  s3PutPerMillion: 5,
-  s3GetPerMillion: 0.4,
-  /** FIFO, per million requests; every 64 KB of a request is one request. */
-  sqsFifoPerMillion: 0.5,
-} as const;
+/** Public on-demand prices: one home for them, fleet/prices.ts (each with its source); re-exported for M7's readers. */
+export { PRICES };
 
 /** Every function's memory, as lib/functions.ts sets it. */
 export const LAMBDA_MEMORY_MB = 512;

@@ -1,0 +1,164 @@
+import { SiteConfigError } from '../lib/site-config';
+import { type FleetPlan, FleetPlanError, planFleet } from './plan-fleet';
+import type { ModelInputs } from './plan';
+import { type CountKey, QUOTAS } from './quotas';
+
+/*
+ * `npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N]
+ *   [--idle-custom-metrics N] [--callbacks N]`: what a fleet of sites uses of the account's quotas and costs
+ * idle, from synthesised templates and the committed price table. Progress goes to stderr, the plan to stdout.
+ */
+
+const USAGE =
+  'usage: npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N] [--idle-custom-metrics N] [--callbacks N]';
+
+export interface Args {
+  readonly sites?: number;
+  readonly json: boolean;
+  readonly existing: Partial<Record<CountKey, number>>;
+  readonly model: Partial<ModelInputs>;
+}
+
+export function parseArgs(argv: readonly string[]): Args {
+  const [command, ...rest] = argv;
+  if (command !== 'plan') throw new FleetPlanError(command === undefined ? USAGE : `unknown command "${command}"; ${USAGE}`);
+  let sites: number | undefined;
+  let json = false;
+  const existing: Partial<Record<CountKey, number>> = {};
+  const model: Partial<Record<keyof ModelInputs, number>> = {};
+  const count = (flag: string, value: string | undefined) => {
+    const n = Number(value);
+    if (value === undefined || !Number.isInteger(n) || n < 0) throw new FleetPlanError(`${flag} needs a whole number, e.g. ${flag} 5`);
+    return n;
+  };
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i]!;
+    if (flag === '--json') json = true;
+    else if (flag === '--sites') sites = count(flag, rest[++i]);
+    else if (flag === '--existing-roles') existing.iamRoles = count(flag, rest[++i]);
+    else if (flag === '--idle-custom-metrics') model.idleCustomMetricsPerSite = count(flag, rest[++i]);
+    else if (flag === '--callbacks') model.callbacksPerSiteMonth = count(flag, rest[++i]);
+    else if (flag === '--existing') {
+      const [key, value] = (rest[++i] ?? '').split('=');
+      if (!QUOTAS.some((q) => q.key === key)) {
+        throw new FleetPlanError(`--existing <quota>=N: quota is one of ${QUOTAS.map((q) => q.key).join(', ')}`);
+      }
+      existing[key as CountKey] = count(`--existing ${key}=`, value);
+    } else throw new FleetPlanError(`unknown option "${flag}"; ${USAGE}`);
+  }
+  if (sites === 0) throw new FleetPlanError('--sites needs at least 1 site');
+  return { sites, json, existing, model };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const amount = (n: number | null, unit?: 'bytes') =>
+  n === null ? 'unknown' : unit === 'bytes' ? `${(n / 1024 ** 2).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB` : int(n);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function render(p: FleetPlan): string {
+  const lines: string[] = [];
+  const sitesLabel =
+    p.mode === 'generated'
+      ? `${int(p.sites)} generated sites (copies of ${p.resources.perSite[0]!.siteId})`
+      : `${p.sites} configured sites`;
+  lines.push(`Fleet plan: ${sitesLabel}; shared: ${p.resources.shared.map((s) => s.stack).join(', ') || 'none'}`);
+  const siteResources = [...new Set(p.resources.perSite.map((s) => s.resources))].join('/');
+  lines.push(
+    `Resources: ${siteResources} per site, ${p.resources.shared.map((s) => `${s.stack} ${s.resources}`).join(', ')}; ${int(p.resources.total)} in all`,
+  );
+  lines.push('');
+  lines.push(
+    table([
+      ['quota', 'per site', 'shared', 'baseline', `at ${int(p.sites)}`, 'default', 'first site over', 'raise'],
+      ...p.quotas.map((q) => [
+        q.name,
+        amount(q.perSite, q.unit),
+        amount(q.shared, q.unit),
+        amount(q.baseline, q.unit),
+        amount(q.total, q.unit),
+        q.limit === null ? 'none' : amount(q.limit, q.unit),
+        q.firstSite === null
+          ? q.limit === null
+            ? '—'
+            : q.total === null
+              ? 'unknown'
+              : 'never'
+          : `#${int(q.firstSite)}${q.extrapolated ? '*' : ''}`,
+        q.raisable ? (q.limit === null ? '' : `yes${q.code ? ` ${q.code}` : ''}`) : 'NO: more accounts or regions',
+      ]),
+    ]),
+  );
+  const first = p.firstDefaultQuotaSite;
+  lines.push('');
+  lines.push(
+    first
+      ? `First default quota met: ${first.quota} at site #${int(first.site)} (${first.raisable ? 'raisable' : 'not raisable'})`
+      : 'First default quota met: none',
+  );
+  if (p.quotas.some((q) => q.extrapolated)) lines.push(`* beyond the ${int(p.sites)} planned sites: more sites like the last one`);
+  const baselines = p.quotas.filter((q) => q.baseline > 0).map((q) => `${q.name} ${q.baseline} (${q.baselineNote})`);
+  if (baselines.length > 0) lines.push(`Baselines: ${baselines.join('; ')}`);
+  const api = p.rates.apiGateway;
+  const lambda = p.rates.lambdaConcurrency;
+  lines.push(
+    `Rates (shared, oversubscribed not failed): API Gateway ${int(api.sumAtPlan)} req/s of stage throttles vs the account's ${int(api.limit)} (${api.oversubscription.toFixed(api.oversubscription < 1 ? 2 : 1)}×; over from site #${api.firstOversubscribedSite === null ? '—' : int(api.firstOversubscribedSite)}); mean load at ${int(p.cost.atVolume.callbacksPerSiteMonth)} callbacks/site/month: ${api.meanRequestsPerSecondAtVolume.toFixed(1)} req/s`,
+  );
+  lines.push(
+    lambda.receiveMs === null
+      ? `Lambda concurrency: ${int(lambda.limit)} shared; receive time unknown (no M7)`
+      : `Lambda concurrency: ${int(lambda.limit)} shared; receiving at every stage's throttle needs ≈ ${int(lambda.atFullThrottle!)}, at the mean load ≈ ${lambda.atVolumeMean!.toFixed(1)} (receive ${lambda.receiveMs.toFixed(1)} ms, measured on emulators)`,
+  );
+  lines.push('');
+  const idle = p.cost.idleUsdPerSiteMonth;
+  lines.push(
+    `Idle USD per site per month: ${Object.entries(idle)
+      .map(([n, v]) => `${usd(v)} at ${int(Number(n))}`)
+      .join(', ')}`,
+  );
+  const own = p.cost.idleAtPlan.perSite;
+  lines.push(
+    `  per site at ${int(p.sites)}: WAF ${usd(own.waf)}, alarms ${usd(own.alarms)}, dashboards ${usd(own.dashboards)}, KMS ${usd(own.kms)}, scheduled runs ${usd(own.scheduled)}, custom metrics ${usd(own.customMetrics)}; shared ${usd(p.cost.idleAtPlan.sharedPerSite)}`,
+  );
+  if (p.mode === 'configured') lines.push(`  by site: ${p.cost.bySite.map((s) => `${s.siteId} ${usd(s.usd)}`).join(', ')}`);
+  const v = p.cost.atVolume;
+  lines.push(
+    v.usdPerSiteMonth === null
+      ? 'At volume: unknown (docs/benchmarks.json has no M7 cost)'
+      : `At ${int(v.callbacksPerSiteMonth)} callbacks/site/month (a model): ${usd(v.usdPerSiteMonth)} per site = idle + traffic ${usd(v.traffic!)} + ${v.customMetrics.atMix} custom metrics ${usd(v.customMetrics.usd)}${v.wafRequests ? ` + WAF requests ${usd(v.wafRequests)}` : ''}`,
+  );
+  if (v.source) lines.push(`  traffic: ${v.source}`);
+  lines.push(`Code size: ${p.bundle.source}`);
+  lines.push(`Inputs: ${p.cost.inputs.prices}`);
+  for (const assumption of p.cost.inputs.assumptions) lines.push(`  - ${assumption}`);
+  return lines.join('\n');
+}
+
+export function main(argv: readonly string[]): number {
+  try {
+    const args = parseArgs(argv);
+    const result = planFleet({ sites: args.sites, existing: args.existing, model: args.model, progress: (line) => console.error(line) });
+    console.log(args.json ? JSON.stringify(result, null, 2) : render(result));
+    return 0;
+  } catch (error) {
+    // The user's to fix: one line, what to do; anything else is a bug and keeps its stack.
+    if (error instanceof FleetPlanError || error instanceof SiteConfigError) {
+      console.error(`fleet: ${error.message.split('\n').join('; ')}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) process.exitCode = main(process.argv.slice(2));

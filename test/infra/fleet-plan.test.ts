@@ -1,0 +1,61 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { render } from '../../fleet/main';
+import { type FleetPlan, planFleet } from '../../fleet/plan-fleet';
+import { FLEET_PRICES } from '../../fleet/prices';
+
+/*
+ * `fleet plan --sites 500` on the real app: one synthesis (a generated site and the shared stacks). The
+ * assertions hold whatever the site holds: they check the plan's counts against each other and the
+ * templates' facts that make a site (its own URL, its own tables), not today's numbers.
+ */
+
+let p: FleetPlan;
+const progress: string[] = [];
+beforeAll(() => {
+  p = planFleet({ sites: 500, progress: (line) => progress.push(line) });
+}, 120_000);
+const row = (key: string) => p.quotas.find((q) => q.key === key)!;
+
+describe('fleet plan --sites 500 (synthesised)', () => {
+  it('counts one generated site, multiplied, and the shared stacks apart', () => {
+    expect(p.mode).toBe('generated');
+    expect(p.sites).toBe(500);
+    expect(p.resources.perSite).toEqual([expect.objectContaining({ siteId: 'fleet-0001', copies: 500 })]);
+    expect(p.resources.shared.map((s) => s.stack)).toContain('N3Callback-account');
+    expect(p.resources.shared.map((s) => s.stack)).not.toContain('N3Callback-fleet-0001');
+    expect(p.resources.total).toBe(500 * p.resources.perSite[0]!.resources + p.resources.shared.reduce((sum, s) => sum + s.resources, 0));
+    expect(progress.join('\n')).toMatch(/Synthesised in \d/);
+  });
+
+  it('reads from the templates what makes a site: its own REST API, its own tables, its own stack', () => {
+    expect(row('restApis')).toMatchObject({ perSite: 1, raisable: false });
+    expect(row('dynamoDbTables').perSite).toBe(2);
+    expect(row('stacks').perSite).toBe(1);
+    expect(row('stacks').shared).toBe(p.resources.shared.length);
+    for (const q of p.quotas.filter((r) => r.total !== null && r.unit === undefined)) {
+      expect(q.total, q.key).toBe(q.baseline + q.shared + 500 * q.perSite!);
+    }
+  });
+
+  it('names as the first default quota the quota row with the earliest site', () => {
+    const earliest = Math.min(...p.quotas.filter((q) => q.firstSite !== null).map((q) => q.firstSite!));
+    expect(p.firstDefaultQuotaSite?.site).toBe(earliest);
+    expect(p.m9?.firstDefaultQuotaSite).toEqual({ site: earliest, quota: p.firstDefaultQuotaSite!.quota });
+    expect(render(p)).toContain(`First default quota met: ${p.firstDefaultQuotaSite!.quota} at site #${earliest.toLocaleString('en-US')}`);
+  });
+
+  it('feeds benchmark M9: idle at 1, 50 and 500 sites (never rising with more sites), and at volume above idle', () => {
+    const idle = p.m9!.idleUsdPerSiteMonth;
+    for (const v of [idle[1], idle[50], idle[500]]) expect(v).toBeGreaterThan(0);
+    expect(idle[50]).toBeLessThanOrEqual(idle[1]);
+    expect(idle[500]).toBeLessThanOrEqual(idle[50]);
+    expect(idle[500]).toBe(p.cost.idleUsdPerSiteMonth['500']);
+    expect(p.m9!.usdPerSiteMonthAtVolume!).toBeGreaterThan(idle[500]);
+  });
+
+  it('prices every alarm metric the site reads, as counted from its alarms', () => {
+    expect(p.quotas.find((q) => q.key === 'alarms')!.perSite).toBeGreaterThan(0);
+    // Standard-resolution only: each alarm metric at $0.10 (a metric-math alarm pays per metric it reads).
+    expect(p.cost.idleAtPlan.perSite.alarms / FLEET_PRICES.alarmMetricPerMonth).toBeGreaterThanOrEqual(row('alarms').perSite!);
+  });
+});
