@@ -28,9 +28,13 @@ function expected(value: string): 400 | 413 | 'pass' {
 }
 
 let template: Template;
+/** The fleet stack's: the guard is its one web ACL, which every site's stage is associated with. */
+let fleet: Template;
 // Synthesis with cdk-nag takes seconds, a minute on a busy machine.
 beforeAll(() => {
-  template = synthSites([CDK_JSON.context.sites[0]]).templates[0]!;
+  const synthesised = synthSites([CDK_JSON.context.sites[0]]);
+  template = synthesised.templates[0]!;
+  fleet = synthesised.fleet;
 }, 180_000);
 afterAll(removeSyntheses);
 
@@ -51,7 +55,7 @@ interface TemplateRule {
 
 /** The deployed guard's rules, read from the template: each a Content-Length regex and its answer. */
 function wafRules(): WafRule[] {
-  const [acl] = Object.values(template.findResources('AWS::WAFv2::WebACL'));
+  const [acl] = Object.values(fleet.findResources('AWS::WAFv2::WebACL'));
   const bodies = acl!.Properties.CustomResponseBodies as Record<string, { Content: string }>;
   return (acl!.Properties.Rules as TemplateRule[])
     .map((rule) => {

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
 import { METRIC } from '../../lambdas/contract/observability';
 import { ACK_TEXT, OVERSIZE_ACK } from '../../lambdas/protocol/ack';
 import { defineApp } from '../../lib/app';
-import { FLEET_PARAMETERS, FLEET_STACK_NAME } from '../../lib/fleet-stack';
+import { FLEET_PARAMETERS } from '../../lib/fleet-stack';
 import { SiteConfigError } from '../../lib/site-config';
 import { CDK_JSON, removeSyntheses, synthSites } from './synth';
 
@@ -19,9 +17,7 @@ import { CDK_JSON, removeSyntheses, synthSites } from './synth';
 let fleet: Template;
 let sites: Template[];
 beforeAll(() => {
-  const { outdir, templates } = synthSites(CDK_JSON.context.sites, { fleet: { alarmEmails: ['noc@region.example'] } });
-  sites = templates;
-  fleet = Template.fromJSON(JSON.parse(readFileSync(join(outdir, `${FLEET_STACK_NAME}.template.json`), 'utf8')));
+  ({ templates: sites, fleet } = synthSites(CDK_JSON.context.sites, { fleet: { alarmEmails: ['noc@region.example'] } }));
 });
 afterAll(removeSyntheses);
 

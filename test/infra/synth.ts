@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { defineApp } from '../../lib/app';
 import type { CallbackStack } from '../../lib/callback-stack';
+import { FLEET_STACK_NAME } from '../../lib/fleet-stack';
 
 /*
  * Synthesis for tests that read templates: cdk.json's feature flags with the test's own sites, bundling
@@ -22,6 +23,8 @@ const outdirs: string[] = [];
 export interface Synthesised {
   readonly stacks: CallbackStack[];
   readonly templates: Template[];
+  /** The fleet stack's template (what every site shares: the WAF web ACL among it). */
+  readonly fleet: Template;
   readonly outdir: string;
 }
 
@@ -32,7 +35,8 @@ export function synthSites(sites: readonly unknown[] = CDK_JSON.context.sites, c
   const app = new App({ outdir, context: { ...CDK_JSON.context, sites, 'aws:cdk:bundling-stacks': [], ...context } });
   const stacks = defineApp(app);
   app.synth();
-  return { stacks, templates: stacks.map((stack) => Template.fromStack(stack)), outdir };
+  const fleet = Template.fromJSON(JSON.parse(readFileSync(join(outdir, `${FLEET_STACK_NAME}.template.json`), 'utf8')));
+  return { stacks, templates: stacks.map((stack) => Template.fromStack(stack)), fleet, outdir };
 }
 
 export function removeSyntheses(): void {
