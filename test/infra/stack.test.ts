@@ -7,7 +7,6 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { greaterThanPattern, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
-import { ACK_TEXT, OVERSIZE_ACK } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { defineApp } from '../../lib/app';
 import type { CallbackStack } from '../../lib/callback-stack';
