@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE } from '../../lambdas/contract/observability';
 import { LAMBDA_MAX_EVENT_BYTES, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
 import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { drain, dynamoClient, sqsClient } from '../support/aws';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { drain, dynamoClient, queueDepth, sqsClient } from '../support/aws';
 import {
+  alarms,
   alarmSeries,
   dashboardSeries,
   DEPLOYED_SITE,
@@ -21,7 +23,7 @@ import {
 import { ALLOW_SHIM_ENV, NATIVE_USER_AGENT, SHIM_USER_AGENT } from '../support/lambda-runtime/client';
 import { SimulatedInvokeLimitError, type Invocation, type LambdaProcess } from '../support/lambda-runtime/runtime-api';
 import { freshMessage, REQUIRED } from '../support/messages';
-import { restProxyEvent, scheduledEvent } from '../support/rest-event';
+import { restProxyEvent, snsTickEvent } from '../support/rest-event';
 import { until } from '../support/wait';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 
@@ -66,13 +68,33 @@ function broken(name: (typeof RECEIVERS)[number]): Promise<LambdaProcess> {
     brokenProcesses.set(
       name,
       site.variant(name, {
-        QUEUE_URL: `${site.resources.queueUrl.replace(/\.fifo$/, '')}-missing.fifo`,
+        QUEUE_URL: missingQueueUrl(),
         BUCKET_NAME: `${site.resources.bucket}-missing`,
       }),
     );
   }
   return brokenProcesses.get(name)!;
 }
+/** The site's queue URL with the queue's name changed to one that does not exist: every send is refused as unavailable. */
+const missingQueueUrl = () => `${deployed().resources.queueUrl.replace(/\.fifo$/, '')}-missing.fifo`;
+
+let sweepNowProcess: Promise<LambdaProcess> | undefined;
+/** A second process of the Sweep with no grace period: a stored message is due at once, standing in for "a minute later". */
+function sweepNow(): Promise<LambdaProcess> {
+  if (!sweepNowProcess) sweepNowProcess = deployed().variant('Sweep', { RECONCILE_GRACE_SECONDS: '0' });
+  return sweepNowProcess;
+}
+/** The series every metric of the Sweep (and the site-wide counts) is emitted with, and the alarms read. */
+const siteWide = (name: string): Series => ({
+  namespace: METRICS_NAMESPACE,
+  name,
+  dimensions: { service: SERVICE, site: DEPLOYED_SITE.id },
+});
+/** What a Sweep run answers, whatever its counts: both jobs' reports. */
+const sweepResult = (reconcile: Record<string, unknown>, silent = 0) => ({
+  ok: true,
+  result: { reconcile: expect.objectContaining(reconcile), silence: { silent } },
+});
 
 type Answer = { status: number; ack: Ack };
 async function call(fn: LambdaProcess, event: unknown): Promise<Answer> {
@@ -92,6 +114,14 @@ const forwardedIds = async () =>
   (await drain(sqs, deployed().resources.queueUrl)).map((m) => JSON.parse(m.Body!) as { messageId: string; site: string });
 
 describe(`the deployed bundle under AWS's runtime interface client`, () => {
+  // Each test starts at an idle site: what a failed one left waiting is forwarded and taken off the queue, so
+  // that its failure is its own and not the next test's.
+  afterEach(async () => {
+    if (!started || started instanceof Error) return;
+    await (await sweepNow()).invoke(snsTickEvent());
+    await drain(sqs, started.resources.queueUrl);
+  });
+
   it('runs on Lambda’s Node major version (24): exactly the major of the template’s runtime', () => {
     const site = deployed();
     const runtimes = [...new Set(Object.values(site.functions).map((fn) => fn.spec.runtime))];
@@ -114,7 +144,7 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
 
   it('runs each function from the code asset cdk synth wrote (cdk.out/asset.<hash>, uploaded as <hash>.zip), with the template’s handler', () => {
     const site = deployed();
-    expect(Object.keys(site.functions).sort()).toEqual([...RECEIVERS, 'Reconcile', 'Project', 'Documents', 'Silence'].sort());
+    expect(Object.keys(site.functions).sort()).toEqual([...RECEIVERS, 'Sweep', 'Project', 'Documents'].sort());
     const lambdas = Object.entries(site.template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     expect(lambdas).toHaveLength(Object.keys(site.functions).length);
     for (const [logicalId, { Properties: p, Metadata: metadata }] of lambdas) {
@@ -200,16 +230,85 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
     await forwardedIds();
   });
 
-  it('defers every type while its queue is missing, and the scheduled reconciler forwards them', async () => {
+  it('defers every type while its queue is missing, and the Sweep, on the fleet’s tick, forwards them', async () => {
     const site = deployed();
     const messages = MESSAGE_TYPES.map((type) => freshMessage(type));
     for (const [i, type] of MESSAGE_TYPES.entries())
       expect(await post(type, messages[i], await broken(type))).toEqual(accepted(messages[i]!));
-    // The reconciler's grace period is a minute; a second process of it with none stands in for "a minute later".
-    const reconciler = await site.variant('Reconcile', { RECONCILE_GRACE_SECONDS: '0' });
-    expect(await reconciler.invoke(scheduledEvent())).toMatchObject({ ok: true, result: { forwarded: messages.length, pendingAfter: 0 } });
+    // The Sweep's grace period is a minute; a second process of it with none stands in for "a minute later".
+    expect(await (await sweepNow()).invoke(snsTickEvent())).toEqual(sweepResult({ forwarded: messages.length, pendingAfter: 0 }));
     expect((await forwardedIds()).map((b) => b.messageId).sort()).toEqual(messages.map((m) => m.MessageId).sort());
-    expect(await site.functions.Reconcile!.invoke(scheduledEvent())).toMatchObject({ ok: true, result: { pendingAfter: 0 } });
+    expect(await site.functions.Sweep!.invoke(snsTickEvent())).toEqual(sweepResult({ pendingBefore: 0, pendingAfter: 0 }));
+  });
+
+  it('prints nothing at all on a tick at an idle site (no metric written as a zero, no empty flush), and counts the first message that waits', async () => {
+    const sweep = deployed().functions.Sweep!;
+    const before = sweep.lines.length;
+    expect(await sweep.invoke(snsTickEvent())).toEqual(sweepResult({ pendingBefore: 0, due: 0, pendingAfter: 0 }));
+    // One message waits (stored while its queue is missing, within the grace period), and the same process's
+    // next tick counts it. That tick's lines follow the idle one's in the same pipe: once they have been read,
+    // whatever the idle tick printed has been read too.
+    const message = freshMessage('VimisResult');
+    expect(await post('VimisResult', message, await broken('VimisResult'))).toEqual(accepted(message));
+    expect(await sweep.invoke(snsTickEvent())).toEqual(sweepResult({ pendingBefore: 1, due: 0, pendingAfter: 1 }));
+    await expectEmitted([siteWide('PendingCount')], 'PendingCount of the tick with a message waiting', { from: [sweep], positive: true });
+    const printed = sweep.lines.slice(before);
+    expect(printed.filter(isEmf).map(valuesOfRecord), 'the EMF the two ticks printed: the second one’s only').toEqual([
+      { PendingCount: [1] },
+    ]);
+    expect(
+      printed.filter((line) => !isEmf(line) && logMessageOf(line) !== 'reconciled'),
+      'lines the two ticks printed besides the second one’s EMF and its log',
+    ).toEqual([]);
+    // Leave the site idle: the message forwarded.
+    expect(await (await sweepNow()).invoke(snsTickEvent())).toEqual(sweepResult({ forwarded: 1, pendingAfter: 0 }));
+    expect((await forwardedIds()).map((b) => b.messageId)).toEqual([message.MessageId]);
+  });
+
+  it('keeps counting a message its Sweep still cannot send (PendingCount above zero: the Pending alarm), then forwards it', async () => {
+    const site = deployed();
+    const message = freshMessage('MseResult');
+    expect(await post('MseResult', message, await broken('MseResult'))).toEqual(accepted(message));
+    // Due at once, and the queue still missing when the Sweep tries it.
+    const stuck = await site.variant('Sweep', { RECONCILE_GRACE_SECONDS: '0', QUEUE_URL: missingQueueUrl() });
+    expect(await stuck.invoke(snsTickEvent())).toEqual(sweepResult({ due: 1, forwarded: 0, failed: 1, pendingAfter: 1 }));
+    await expectEmitted([siteWide('PendingCount')], 'PendingCount of a Sweep that could not send', { from: [stuck], positive: true });
+    expect(metricValues([stuck], 'PendingCount')).toEqual([1]);
+    expect(await (await sweepNow()).invoke(snsTickEvent())).toEqual(sweepResult({ forwarded: 1, pendingAfter: 0 }));
+    expect((await forwardedIds()).map((b) => b.messageId)).toEqual([message.MessageId]);
+  });
+
+  it('counts a message the queue refuses for good (undeliverable: its alarm), from the receiving function and from the Sweep', async () => {
+    const site = deployed();
+    // A queue that takes no message over 1 KiB (SQS's smallest MaximumMessageSize): a refusal of the message itself.
+    const name = `${new URL(site.resources.queueUrl).pathname
+      .split('/')
+      .at(-1)!
+      .replace(/\.fifo$/, '')}-small.fifo`;
+    const { QueueUrl: smallQueue } = await sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', MaximumMessageSize: '1024' } }),
+    );
+    const large = () => freshMessage('SEMDStatus', { Message: 'т'.repeat(1000) });
+
+    const receiver = await site.variant('SEMDStatus', { QUEUE_URL: smallQueue! });
+    const refused = large();
+    expect(await post('SEMDStatus', refused, receiver)).toEqual({
+      status: 422,
+      ack: { MessageId: String(refused.MessageId), Message: ACK_TEXT.undeliverable, Status: 'Failed' },
+    });
+    await expectEmitted([siteWide('undeliverable')], 'undeliverable from the receiving function', { from: [receiver], positive: true });
+
+    // Stored while the queue was missing; the Sweep's send is then refused: marked, counted, no longer pending.
+    const deferred = large();
+    expect(await post('SEMDStatus', deferred, await broken('SEMDStatus'))).toEqual(accepted(deferred));
+    const sweep = await site.variant('Sweep', { RECONCILE_GRACE_SECONDS: '0', QUEUE_URL: smallQueue! });
+    expect(await sweep.invoke(snsTickEvent())).toEqual(
+      sweepResult({ forwarded: 0, undeliverable: 1, undeliverableIds: [deferred.MessageId], pendingAfter: 0 }),
+    );
+    await expectEmitted([siteWide('undeliverable')], 'undeliverable from the Sweep', { from: [sweep], positive: true });
+    expect(metricValues([receiver, sweep], 'undeliverable')).toEqual([1, 1]);
+    expect(await queueDepth(sqs, smallQueue!)).toBe(0);
+    expect(await forwardedIds()).toEqual([]);
   });
 
   it('still acks a rejection it could not keep (bucket missing), for every type and the catch-all, and counts it', async () => {
@@ -278,80 +377,186 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
       expect(answer.status).toBe(200);
       expect(answer.ack, state).toMatchObject({ documentId, remd: { state } });
     }
-    expect(await site.functions.Silence!.invoke(scheduledEvent())).toMatchObject({ ok: true, result: { silent: 0 } });
+    // Nothing is expected of these documents: none is silent, and the tick says so without a metric.
+    expect(await site.functions.Sweep!.invoke(snsTickEvent())).toEqual(sweepResult({ pendingAfter: 0 }, 0));
+  });
+
+  it('counts a document whose expected answer is overdue (SilentDocuments: its alarm) on the tick, until it is no longer overdue', async () => {
+    const site = deployed();
+    const documentId = `deployed-silent-${randomUUID()}`;
+    const expect_ = (body: Record<string, string>) =>
+      call(site.functions.Documents!, {
+        ...restProxyEvent({ path: `/documents/${documentId}/expectations/remd`, method: 'PUT', body: JSON.stringify(body) }),
+        path: `/documents/${documentId}/expectations/remd`,
+      });
+    const expectedBy = new Date(Date.now() - 60_000).toISOString();
+    const put = await expect_({ expectedBy });
+    expect(put.status).toBe(200);
+    expect(put.ack).toMatchObject({ documentId });
+    const sweep = site.functions.Sweep!;
+    const before = metricValues([sweep], 'SilentDocuments').length;
+    expect(await sweep.invoke(snsTickEvent())).toEqual(sweepResult({ pendingAfter: 0 }, 1));
+    await expectEmitted([siteWide('SilentDocuments')], 'SilentDocuments of a tick with an overdue document', {
+      from: [sweep],
+      positive: true,
+    });
+    expect(metricValues([sweep], 'SilentDocuments').slice(before)).toEqual([1]);
+    // Given a day more, it is not overdue: the next tick counts none, and writes no zero.
+    expect((await expect_({ within: '24h' })).status).toBe(200);
+    expect(await sweep.invoke(snsTickEvent())).toEqual(sweepResult({ pendingAfter: 0 }, 0));
+    expect(metricValues([sweep], 'SilentDocuments').slice(before)).toEqual([1]);
   });
 });
 
-/** Every metric data point the function processes printed as EMF, with its dimension values. */
-function emitted(): Array<{ name: string; dimensions: Record<string, string> }> {
-  return deployed()
-    .processes.flatMap((fn) => fn.lines)
-    .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
+const isEmf = (line: string) => line.startsWith('{') && line.includes('"_aws"');
+type EmfRecord = Record<string, unknown> & {
+  _aws: {
+    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit?: string }> }>;
+  };
+};
+/** One EMF line's metrics and the values it gives each (a metric added twice in one flush carries a list). */
+function valuesOfRecord(line: string): Record<string, number[]> {
+  const record = JSON.parse(line) as EmfRecord;
+  return Object.fromEntries(
+    record._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics).map((metric) => [
+      metric.Name,
+      [record[metric.Name]].flat() as number[],
+    ]),
+  );
+}
+/** The `message` of a Powertools log line (JSON), or the line itself. */
+function logMessageOf(line: string): string {
+  try {
+    return String((JSON.parse(line) as { message?: unknown }).message);
+  } catch {
+    return line;
+  }
+}
+
+interface Emission {
+  readonly name: string;
+  readonly unit: string | undefined;
+  readonly dimensions: Record<string, string>;
+  readonly values: number[];
+}
+/** Every metric data point the function processes (all of them, or those given) printed as EMF, with its dimension values. */
+function emitted(from: readonly LambdaProcess[] = deployed().processes): Emission[] {
+  return from
+    .flatMap((fn) => fn.lines)
+    .filter(isEmf)
     .flatMap((line) => {
-      const record = JSON.parse(line) as Record<string, unknown> & {
-        _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
-      };
+      const record = JSON.parse(line) as EmfRecord;
       return record._aws.CloudWatchMetrics.flatMap((directive) => {
         expect(directive.Namespace).toBe(METRICS_NAMESPACE);
         return directive.Metrics.flatMap((metric) =>
           directive.Dimensions.map((set) => ({
             name: metric.Name,
+            unit: metric.Unit,
             dimensions: Object.fromEntries(set.map((d) => [d, String(record[d])])),
+            values: [record[metric.Name]].flat() as number[],
           })),
         );
       });
     });
 }
+/** Every value these processes printed for one metric, in order. */
+const metricValues = (from: readonly LambdaProcess[], name: string) =>
+  emitted(from)
+    .filter((e) => e.name === name)
+    .flatMap((e) => e.values);
 
 /**
- * Expects each series among those emitted. A process prints its EMF before it posts its response, but its
- * stdout and the Runtime API are two pipes: wait (polling, bounded) for the lines to be read before judging.
+ * Expects each series among those emitted (by the processes given, or any), with a value above zero where
+ * asked. A process prints its EMF before it posts its response, but its stdout and the Runtime API are two
+ * pipes: wait (polling, bounded) for the lines to be read before judging.
  */
-async function expectEmitted(series: readonly Series[], what: string): Promise<void> {
+async function expectEmitted(
+  series: readonly Series[],
+  what: string,
+  options: { from?: readonly LambdaProcess[]; positive?: boolean } = {},
+): Promise<void> {
   const missing = () => {
-    const seen = new Set(emitted().map((e) => seriesKey(e.name, e.dimensions)));
+    const seen = new Set(
+      emitted(options.from)
+        .filter((e) => !options.positive || e.values.some((v) => v > 0))
+        .map((e) => seriesKey(e.name, e.dimensions)),
+    );
     return series.map((s) => seriesKey(s.name, s.dimensions)).filter((key) => !seen.has(key));
   };
   await until(() => (missing().length === 0 ? true : undefined), what, 10_000).catch(() => undefined);
-  expect(missing(), `${what}: never emitted`).toEqual([]);
+  expect(missing(), `${what}: never emitted${options.positive ? ' above zero' : ''}`).toEqual([]);
 }
 
-/** Dashboard metrics no function of ours emits, by namespace: the service named publishes them. */
+/** Metrics no function of ours emits, by namespace: the service named publishes them (the alarms' and the dashboard's). */
 const AWS_PUBLISHED: Readonly<Record<string, string>> = {
   'AWS/ApiGateway': 'API Gateway publishes requests, 4xx, 5xx and latency of the REST API; no gateway runs here',
-  'AWS/Lambda': 'Lambda publishes errors, throttles and duration of each function; no Lambda service runs here',
+  'AWS/Lambda':
+    'Lambda publishes errors, throttles and duration of each function (the SweepErrors alarm reads the Sweep’s errors); no Lambda service runs here',
   'AWS/SQS': 'SQS publishes queue depth and age; fauxqs publishes no metrics',
-  'AWS/WAFV2': 'WAF publishes the requests its oversize-body rule blocked; no WAF runs here',
+  // No AWS/WAFV2: the oversize guard's ACL, its metrics and its alarm are the fleet stack's now (lib/fleet-stack.ts).
 };
-/** Series of our namespace on the dashboard that no code path can emit, each with the reason. */
-const NEVER_EMITTED: ReadonlyArray<{ name: string; dimensions: Record<string, string>; reason: string }> = (
-  ['accepted', 'duplicate', 'deferred', 'conflict', 'PayloadStatusFailed'] as const
-).map((name) => ({
-  name,
-  dimensions: { MessageType: UNKNOWN_TYPE },
-  reason:
-    'the catch-all counts a request under MessageType=Unknown only when its type cannot be told, and such a request is always refused',
-}));
+/**
+ * Series of our namespace on the dashboard that no code path can emit, each with the reason. None now: the
+ * dashboard plots `MessageType=Unknown` only where the catch-all can count it (rejected).
+ */
+const NEVER_EMITTED: ReadonlyArray<{ name: string; dimensions: Record<string, string>; reason: string }> = [];
 const matches = (series: Series, exception: (typeof NEVER_EMITTED)[number]) =>
   series.name === exception.name && Object.entries(exception.dimensions).every(([k, v]) => series.dimensions[k] === v);
 
 describe('the observability contract: every metric the alarms and the dashboard show is emitted, with those dimensions', () => {
-  it('emits every metric an alarm watches, with exactly its dimensions and their values', async () => {
+  it('emits every metric an alarm of ours reads, with exactly its dimensions and their values, above zero', async () => {
     const watched = alarmSeries(deployed().template).filter((s) => s.namespace === METRICS_NAMESPACE);
-    expect(watched.map((s) => s.name)).toEqual(expect.arrayContaining(['rejected', 'rejectedNotKept', 'PendingCount', 'SilentDocuments']));
-    await expectEmitted(watched, 'alarm metrics');
+    // A new alarm metric of ours needs a test above that drives it: none is written as a zero any more.
+    expect(watched.map((s) => s.name).sort()).toEqual(
+      ['PendingCount', 'SilentDocuments', 'rejectedNotKeptSiteWide', 'rejectedSiteWide', 'undeliverable'].sort(),
+    );
+    await expectEmitted(watched, 'alarm metrics', { positive: true });
   });
 
-  it('counts every rejection it emitted in one of the series the Rejected alarm sums', () => {
-    const rejectedSeries = new Set(
-      alarmSeries(deployed().template)
-        .filter((s) => s.namespace === METRICS_NAMESPACE && s.name === 'rejected')
-        .map((s) => seriesKey(s.name, s.dimensions)),
-    );
-    const rejections = emitted().filter((e) => e.name === 'rejected');
+  it('has each alarm read one metric; those not of ours are published by AWS (AWS/Lambda: the Sweep’s errors only)', () => {
+    const { template } = deployed();
+    const all = alarms(template);
+    expect(all).toHaveLength(10);
+    for (const alarm of all) expect(alarm.series, alarm.logicalId).toHaveLength(1);
+    const theirs = all.flatMap((alarm) => alarm.series).filter((s) => s.namespace !== METRICS_NAMESPACE);
+    for (const s of theirs) expect(Object.keys(AWS_PUBLISHED), `${s.namespace} ${s.name}: who publishes it?`).toContain(s.namespace);
+    const [sweepId] = Object.entries(template.Resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.Sweep',
+    )!;
+    expect(theirs.filter((s) => s.namespace === 'AWS/Lambda')).toEqual([
+      { namespace: 'AWS/Lambda', name: 'Errors', dimensions: { FunctionName: `(ref ${sweepId})` } },
+    ]);
+  });
+
+  it('writes no count as a zero: every Count the functions printed is above zero', () => {
+    const zeros = emitted()
+      .filter((e) => e.unit === 'Count' && e.values.some((v) => v === 0))
+      .map((e) => seriesKey(e.name, e.dimensions));
+    expect(zeros).toEqual([]);
+    // There were counts to judge.
+    expect(emitted().filter((e) => e.unit === 'Count').length).toBeGreaterThan(0);
+  });
+
+  it('counts every rejection it emitted by type once more site-wide, in the one series the Rejected alarm reads', () => {
+    const site = deployed();
+    const readBy = (construct: string) =>
+      alarms(site.template).find((alarm) => new RegExp(`^Monitoring${construct}[0-9A-F]{8}$`).test(alarm.logicalId))?.series;
+    expect(readBy('Rejected')).toEqual([siteWide('rejectedSiteWide')]);
+    expect(readBy('RejectedNotKept')).toEqual([siteWide('rejectedNotKeptSiteWide')]);
+    const total = (from: readonly LambdaProcess[], name: string) => metricValues(from, name).reduce((sum, v) => sum + v, 0);
     // 409 and 400 for each type, 404 and 405 from the catch-all, 400 and 413 at the body limit, one not kept per receiver.
-    expect(rejections.length).toBeGreaterThanOrEqual(2 * MESSAGE_TYPES.length + 2 + 2 + RECEIVERS.length);
-    for (const rejection of rejections) expect(rejectedSeries).toContain(seriesKey(rejection.name, rejection.dimensions));
+    expect(total(site.processes, 'rejected')).toBeGreaterThanOrEqual(2 * MESSAGE_TYPES.length + 2 + 2 + RECEIVERS.length);
+    expect(total(site.processes, 'rejectedNotKept')).toBeGreaterThanOrEqual(RECEIVERS.length);
+    // Process by process, so that one function counting twice cannot hide another counting never.
+    for (const fn of site.processes) {
+      expect(total([fn], 'rejectedSiteWide'), `${fn.spec.name}: rejectedSiteWide against rejected`).toBe(total([fn], 'rejected'));
+      expect(total([fn], 'rejectedNotKeptSiteWide'), `${fn.spec.name}: rejectedNotKeptSiteWide against rejectedNotKept`).toBe(
+        total([fn], 'rejectedNotKept'),
+      );
+    }
+    // And every site-wide count is in the alarm's series exactly: no other dimension, no missing one.
+    for (const e of emitted().filter((e) => e.name === 'rejectedSiteWide' || e.name === 'rejectedNotKeptSiteWide'))
+      expect(seriesKey(e.name, e.dimensions)).toBe(seriesKey(e.name, siteWide(e.name).dimensions));
   });
 
   it('emits every metric the dashboard shows, with its dimensions and their values, but for the exceptions listed with a reason', async () => {
@@ -360,19 +565,23 @@ describe('the observability contract: every metric the alarms and the dashboard 
     // A new namespace on the dashboard needs a line above saying who publishes it.
     expect([...namespaces].sort()).toEqual([METRICS_NAMESPACE, ...Object.keys(AWS_PUBLISHED)].sort());
     const ours = shown.filter((s) => s.namespace === METRICS_NAMESPACE);
+    // The catch-all's `Unknown` is plotted only where it can be counted: rejected.
+    expect(ours.filter((s) => s.dimensions.MessageType === UNKNOWN_TYPE).map((s) => s.name)).toEqual(['rejected']);
+    // Each exception still names a dashboard series…
+    for (const exception of NEVER_EMITTED)
+      expect(
+        ours.filter((s) => matches(s, exception)).length,
+        `exception ${seriesKey(exception.name, exception.dimensions)} names no dashboard series: remove it`,
+      ).toBeGreaterThan(0);
     const excepted = ours.filter((s) => NEVER_EMITTED.some((e) => matches(s, e)));
     await expectEmitted(
       ours.filter((s) => !excepted.includes(s)),
       'dashboard metrics',
     );
-    // Each exception still names a dashboard series, and none that is in fact emitted.
+    // …and none that is in fact emitted.
     const seen = new Set(emitted().map((e) => seriesKey(e.name, e.dimensions)));
     for (const exception of NEVER_EMITTED) {
       const named = ours.filter((s) => matches(s, exception));
-      expect(
-        named.length,
-        `exception ${seriesKey(exception.name, exception.dimensions)} names no dashboard series: remove it`,
-      ).toBeGreaterThan(0);
       for (const s of named)
         expect(seen.has(seriesKey(s.name, s.dimensions)), `${seriesKey(s.name, s.dimensions)} is emitted: remove its exception`).toBe(
           false,

@@ -27,6 +27,8 @@ export const DEPLOYED_SITE = {
   secretPathSegment: 'deployedSecret0123456789',
   lpuAllowlist: ['20dfadd0-c709-43b0-a130-5a16301b0217'],
   retentionDays: 30,
+  // Off by default (the fleet dashboard shows every site); on here so that its series are checked against what is emitted.
+  dashboard: true,
 };
 
 const CDK_JSON_CONTEXT = (await import('../../cdk.json', { with: { type: 'json' } })).default.context;
@@ -224,25 +226,41 @@ export function dashboardSeries(template: CfnTemplate): Series[] {
   );
 }
 
-/** Every metric series an alarm of the template reads (single-metric alarms and the inputs of metric math). */
-export function alarmSeries(template: CfnTemplate): Series[] {
-  const found: Series[] = [];
-  const walk = (node: unknown): void => {
-    if (!node || typeof node !== 'object') return;
-    const o = node as Record<string, unknown>;
-    if (typeof o.Namespace === 'string' && typeof o.MetricName === 'string') {
-      const dims = (o.Dimensions ?? []) as Array<{ Name: string; Value: unknown }>;
-      found.push({
-        namespace: o.Namespace,
-        name: o.MetricName,
-        dimensions: Object.fromEntries(dims.map((d) => [d.Name, typeof d.Value === 'string' ? d.Value : '(ref)'])),
-      });
-    }
-    for (const child of Object.values(o)) walk(child);
-  };
-  for (const resource of Object.values(template.Resources)) if (resource.Type === 'AWS::CloudWatch::Alarm') walk(resource.Properties);
-  return found;
+/** A reference in a dimension value, as a marker naming what it refers to: `(ref FunctionsSweepE321ADB6)`. */
+function dimensionValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const o = (value ?? {}) as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  if (typeof o.Ref === 'string') return `(ref ${o.Ref})`;
+  if (Array.isArray(o['Fn::GetAtt'])) return `(ref ${o['Fn::GetAtt'].join('.')})`;
+  return '(ref)';
 }
+
+/** Each alarm of the template with every metric series it reads (a single metric, or each input of metric math). */
+export function alarms(template: CfnTemplate): Array<{ logicalId: string; series: Series[] }> {
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
+    .map(([logicalId, resource]) => {
+      const series: Series[] = [];
+      const walk = (node: unknown): void => {
+        if (!node || typeof node !== 'object') return;
+        const o = node as Record<string, unknown>;
+        if (typeof o.Namespace === 'string' && typeof o.MetricName === 'string') {
+          const dims = (o.Dimensions ?? []) as Array<{ Name: string; Value: unknown }>;
+          series.push({
+            namespace: o.Namespace,
+            name: o.MetricName,
+            dimensions: Object.fromEntries(dims.map((d) => [d.Name, dimensionValue(d.Value)])),
+          });
+        }
+        for (const child of Object.values(o)) walk(child);
+      };
+      walk(resource.Properties);
+      return { logicalId, series };
+    });
+}
+
+/** Every metric series an alarm of the template reads. */
+export const alarmSeries = (template: CfnTemplate): Series[] => alarms(template).flatMap((alarm) => alarm.series);
 
 /** A series as one comparable line: `name dim=value,dim=value` (dimensions sorted). */
 export const seriesKey = (name: string, dimensions: Readonly<Record<string, string>>) =>

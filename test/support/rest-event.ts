@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, SNSEventRecord, SNSMessage } from 'aws-lambda';
+import { FLEET_STACK_NAME } from '../../lib/fleet-stack';
 import { STAGE } from '../../lib/api';
 import { findMessageType } from '../../lambdas/protocol/catalog';
 
@@ -61,17 +62,63 @@ export function restProxyEvent(request: RestRequest): APIGatewayProxyEvent {
   };
 }
 
-/** What EventBridge hands a function on a `rate(1 minute)` schedule. */
+/** Where the fleet's tick comes from (lib/fleet-stack.ts): its account, region, rule and topic. */
+const TICK = {
+  account: '123456789012',
+  region: 'eu-central-1',
+  // A rule without a name of its own is named by CloudFormation <stack>-<logical id>-<suffix> (hash and suffix made up here).
+  rule: `${FLEET_STACK_NAME}-TickSchedule2E5C9F17-1XQ3V7LM0A9ZK`,
+  topic: 'n3-callback-fleet-tick',
+} as const;
+
+/** The scheduled event EventBridge makes of the fleet's `rate(1 minute)` rule: what the rule publishes to the tick topic. */
 export function scheduledEvent() {
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': 'Scheduled Event',
     source: 'aws.events',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'eu-central-1',
-    resources: ['arn:aws:events:eu-central-1:123456789012:rule/N3Callback-mo-1-ReconcileSchedule'],
+    account: TICK.account,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: TICK.region,
+    resources: [`arn:aws:events:${TICK.region}:${TICK.account}:rule/${TICK.rule}`],
     detail: {},
+  };
+}
+
+/** An SNS→Lambda record as Lambda sends it: `Subject` is null, not absent, when there is none. */
+type SnsRecord = Omit<SNSEventRecord, 'Sns'> & { Sns: Omit<SNSMessage, 'Subject'> & { Subject: string | null } };
+
+/**
+ * What Lambda hands a site's Sweep each minute: an SNS notification of the fleet's tick topic, one record, whose
+ * `Message` is the JSON of the scheduled event above (an EventBridge rule with an SNS target publishes the event
+ * as it is, with no subject and no message attributes). Field names as SNS→Lambda events spell them
+ * (`SigningCertUrl`, `UnsubscribeUrl`, `EventSubscriptionArn`).
+ */
+export function snsTickEvent(): { Records: SnsRecord[] } {
+  const topicArn = `arn:aws:sns:${TICK.region}:${TICK.account}:${TICK.topic}`;
+  const subscriptionArn = `${topicArn}:${randomUUID()}`;
+  const event = scheduledEvent();
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: subscriptionArn,
+        Sns: {
+          Type: 'Notification',
+          MessageId: randomUUID(),
+          TopicArn: topicArn,
+          Subject: null, // SNS sends null when the publisher gave none (aws-lambda's types say optional)
+          Message: JSON.stringify(event),
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: Buffer.from(randomUUID()).toString('base64'),
+          SigningCertUrl: `https://sns.${TICK.region}.amazonaws.com/SimpleNotificationService-0000000000000000000000000000000.pem`,
+          UnsubscribeUrl: `https://sns.${TICK.region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${subscriptionArn}`,
+          MessageAttributes: {},
+        },
+      },
+    ],
   };
 }
