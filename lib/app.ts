@@ -3,13 +3,15 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCOUNT_STACK_NAME, AccountStack } from './account-stack';
 import { CallbackStack } from './callback-stack';
 import { FLEET_STACK_NAME, FleetStack } from './fleet-stack';
-import { parseFleet, parseSites, SiteConfigError } from './site-config';
+import { parseFleet, SiteConfigError } from './site-config';
+import { loadSites } from './site-files';
 
 export const stackName = (siteId: string) => `N3Callback-${siteId}`;
 
 /**
- * One stack per configured site; `-c site=<id>` narrows to one; plus, with the whole app, the
- * once-per-account stack and the fleet stack (what every site of the account and region shares).
+ * One stack per configured site (cdk.json context `sites`, `sites/<id>.json`); `-c site=<id>` narrows to one;
+ * plus, with the whole app, the once-per-account stack and the fleet stack (what every site of the account
+ * and region shares).
  * cdk-nag's AwsSolutions pack checks every stack, and every finding must be fixed or acknowledged
  * with a reason.
  *
@@ -18,7 +20,9 @@ export const stackName = (siteId: string) => `N3Callback-${siteId}`;
  * with us-east-1 when nothing is configured; pinning it would bake that into every ARN.)
  */
 export function defineApp(app: App): CallbackStack[] {
-  const sites = parseSites(app.node.tryGetContext('sites'));
+  // cdk.json context `sites` and the files in `sites/` (context `sitesDir`), all validated: that is cheap; only the
+  // selected stacks are constructed, which is what costs (`-c site=<id>` builds one).
+  const sites = loadSites({ context: app.node.tryGetContext('sites'), sitesDir: app.node.tryGetContext('sitesDir') });
   const only = app.node.tryGetContext('site') as string | undefined;
   const selected = only === undefined ? sites : sites.filter((site) => site.id === only);
   if (selected.length === 0) {

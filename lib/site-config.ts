@@ -3,7 +3,8 @@ import { QUEUE } from '../lambdas/adapters/shapes';
 
 /*
  * One MIS-MO site = one stack, its own URL, table, queue, bucket and dashboard (the spec
- * requires a unique callback address per site). Sites live in cdk.json context `sites`.
+ * requires a unique callback address per site). Sites live in cdk.json context `sites` and/or one file
+ * per site, `sites/<id>.json` (read by site-files.ts; this module stays free of I/O).
  */
 
 const cidr = z
@@ -165,25 +166,41 @@ export class SiteConfigError extends Error {
   }
 }
 
+/**
+ * One site's definition checked: the site, or its problems as `field: message` (the field path, or
+ * `(site)` for the whole definition). Pure: the site files (site-files.ts) and cdk.json share it.
+ */
+export function checkSite(raw: unknown): { site: SiteConfig; problems: [] } | { site?: undefined; problems: string[] } {
+  const result = siteSchema.safeParse(raw);
+  if (result.success) return { site: result.data, problems: [] };
+  return { problems: result.error.issues.map((issue) => `${issue.path.join('.') || '(site)'}: ${issue.message}`) };
+}
+
 /** Reads the `sites` context; fails naming the site and the field. */
 export function parseSites(context: unknown): SiteConfig[] {
   const list = z.array(z.unknown()).min(1, 'at least one site').safeParse(context);
   if (!list.success) throw new SiteConfigError('cdk.json context "sites": expected a non-empty list of sites');
+  const { sites, problems } = checkContextSites(list.data);
+  // One problem, one line; several, one line each.
+  if (problems.length === 1) throw new SiteConfigError(`invalid cdk.json context "sites": ${problems[0]}`);
+  if (problems.length > 0) throw new SiteConfigError(`invalid cdk.json context "sites":\n  ${problems.join('\n  ')}`);
+  return sites;
+}
+
+/** The `sites` context's entries checked: the valid sites, and one `site "<id>": field: message` line per problem. */
+export function checkContextSites(list: readonly unknown[]): { sites: SiteConfig[]; problems: string[] } {
   const sites: SiteConfig[] = [];
   const problems: string[] = [];
-  list.data.forEach((raw, index) => {
-    const result = siteSchema.safeParse(raw);
+  list.forEach((raw, index) => {
+    const checked = checkSite(raw);
     const label = typeof (raw as { id?: unknown })?.id === 'string' ? `"${(raw as { id: string }).id}"` : `#${index}`;
-    if (result.success) sites.push(result.data);
-    else for (const issue of result.error.issues) problems.push(`site ${label}: ${issue.path.join('.') || '(site)'}: ${issue.message}`);
+    if (checked.site) sites.push(checked.site);
+    else for (const problem of checked.problems) problems.push(`site ${label}: ${problem}`);
   });
   const seen = new Set<string>();
   for (const site of sites) {
     if (seen.has(site.id)) problems.push(`site "${site.id}": id: used by more than one site`);
     seen.add(site.id);
   }
-  // One problem, one line; several, one line each.
-  if (problems.length === 1) throw new SiteConfigError(`invalid cdk.json context "sites": ${problems[0]}`);
-  if (problems.length > 0) throw new SiteConfigError(`invalid cdk.json context "sites":\n  ${problems.join('\n  ')}`);
-  return sites;
+  return { sites, problems };
 }

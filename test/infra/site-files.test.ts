@@ -1,0 +1,166 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defineApp } from '../../lib/app';
+import { MIN_RETENTION_DAYS, SiteConfigError } from '../../lib/site-config';
+import { loadSites } from '../../lib/site-files';
+import { CDK_JSON } from './synth';
+
+/*
+ * Sites one file per site (`sites/<id>.json`) beside cdk.json context `sites`: merged, checked with one line per
+ * problem naming the file (or cdk.json) and the field. Each test writes its own folder; no synthesis but the
+ * construction `-c site=<id>` does.
+ */
+
+const EXAMPLE = CDK_JSON.context.sites[0]!;
+const site = (id: string, extra: Record<string, unknown> = {}) => ({ ...EXAMPLE, id, ...extra });
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+/** A project folder with `sites/` holding these files (name → JSON value, or raw text). */
+function project(files: Record<string, unknown>): string {
+  const root = mkdtempSync(join(tmpdir(), 'site-files-'));
+  roots.push(root);
+  mkdirSync(join(root, 'sites'));
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(root, 'sites', name), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  }
+  return root;
+}
+
+/** The SiteConfigError's message (fails the test if there is none). */
+function problemOf(attempt: () => unknown): string {
+  try {
+    attempt();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SiteConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a SiteConfigError, got none');
+}
+
+describe('site files', () => {
+  it('merges cdk.json sites (first, in order) with the folder’s (by file name); a README there is not a site', () => {
+    const cwd = project({ 'mo-b.json': site('mo-b'), 'mo-a.json': site('mo-a', { retentionDays: 60 }), 'README.md': '# sites' });
+    const sites = loadSites({ context: [site('mo-z')], cwd });
+    expect(sites.map((s) => s.id)).toEqual(['mo-z', 'mo-a', 'mo-b']);
+    // Validated and defaulted as cdk.json sites are.
+    expect(sites[1]!.retentionDays).toBe(60);
+    expect(sites[2]!.maxRequestsPerSecond).toBe(100);
+  });
+
+  it('takes the folder alone when cdk.json has no sites (absent or an empty list)', () => {
+    const cwd = project({ 'mo-a.json': site('mo-a') });
+    expect(loadSites({ context: undefined, cwd }).map((s) => s.id)).toEqual(['mo-a']);
+    expect(loadSites({ context: [], cwd }).map((s) => s.id)).toEqual(['mo-a']);
+  });
+
+  it('reads the folder context `sitesDir` names, relative or absolute, and no folder when it does not exist', () => {
+    const cwd = project({});
+    mkdirSync(join(cwd, 'elsewhere'));
+    writeFileSync(join(cwd, 'elsewhere', 'mo-e.json'), JSON.stringify(site('mo-e')));
+    expect(loadSites({ context: undefined, sitesDir: 'elsewhere', cwd }).map((s) => s.id)).toEqual(['mo-e']);
+    expect(loadSites({ context: undefined, sitesDir: join(cwd, 'elsewhere') }).map((s) => s.id)).toEqual(['mo-e']);
+    expect(loadSites({ context: [site('mo-z')], sitesDir: 'missing', cwd }).map((s) => s.id)).toEqual(['mo-z']);
+  });
+
+  it('fails when there is no site anywhere, saying where sites go', () => {
+    expect(problemOf(() => loadSites({ context: undefined, cwd: project({}) }))).toBe(
+      'no sites: define them in cdk.json context "sites" or one file per site, sites/<id>.json',
+    );
+  });
+
+  it('names the file and the field of an invalid site, on one line', () => {
+    const cwd = project({ 'mo-1.json': site('mo-1', { retentionDays: 20 }) });
+    expect(problemOf(() => loadSites({ context: undefined, cwd }))).toBe(
+      `invalid site definitions: sites/mo-1.json: retentionDays: at least ${MIN_RETENTION_DAYS}: a message can wait 14 days in the queue and 14 more in its dead-letter queue, and the payload it points to must outlive it`,
+    );
+  });
+
+  it('fails a site defined both in cdk.json and in a file, naming the file', () => {
+    const cwd = project({ 'mo-a.json': site('mo-a'), 'mo-b.json': site('mo-b') });
+    expect(problemOf(() => loadSites({ context: [site('mo-b')], cwd }))).toBe(
+      'invalid site definitions: sites/mo-b.json: id: "mo-b" is also defined in cdk.json context "sites": keep one',
+    );
+  });
+
+  it('fails a file whose name is not its id', () => {
+    const cwd = project({ 'mo-a.json': site('mo-b') });
+    expect(problemOf(() => loadSites({ context: undefined, cwd }))).toBe(
+      'invalid site definitions: sites/mo-a.json: id: "mo-b" differs from the file name: name the file mo-b.json or set "id": "mo-a"',
+    );
+  });
+
+  it('fails invalid JSON with the file and the line and column where it goes wrong, on one line', () => {
+    // A trailing comma: V8 states the position.
+    const trailing = '{\n  "id": "mo-a",\n}\n';
+    // A bare word: V8 quotes the text (across lines) instead of stating where; the position is still found.
+    const bare = '{\n  "id": "mo-b",\n  "displayName": oops\n}\n';
+    const cwd = project({ 'mo-a.json': trailing, 'mo-b.json': bare, 'mo-c.json': '' });
+    const lines = problemOf(() => loadSites({ context: undefined, cwd })).split('\n');
+    expect(lines).toEqual([
+      'invalid site definitions:',
+      '  sites/mo-a.json: invalid JSON at line 3 column 1: Expected double-quoted property name',
+      expect.stringMatching(/^ {2}sites\/mo-b\.json: invalid JSON at line 3 column 18: Unexpected token 'o'$/),
+      '  sites/mo-c.json: invalid JSON at line 1 column 1: Unexpected end of JSON input',
+    ]);
+  });
+
+  it('reports every problem of every source at once, one line each, each naming its source and field', () => {
+    const cwd = project({
+      'mo-a.json': site('mo-a', { senderCidrs: ['10.0.0.0/33'], alarmEmails: ['not-mail'] }),
+      'mo-b.json': site('mo-c'),
+      'mo-d.json': '[1,',
+    });
+    const message = problemOf(() => loadSites({ context: [site('MO X')], cwd }));
+    expect(message.split('\n')).toEqual([
+      'invalid site definitions:',
+      '  cdk.json context "sites": site "MO X": id: lower-case letters, digits and dashes, 1-32, e.g. "mo-123"',
+      '  sites/mo-a.json: senderCidrs.0: an IPv4 CIDR such as 203.0.113.0/24',
+      '  sites/mo-a.json: alarmEmails.0: an e-mail address',
+      '  sites/mo-b.json: id: "mo-c" differs from the file name: name the file mo-c.json or set "id": "mo-b"',
+      '  sites/mo-d.json: invalid JSON at line 1 column 4: Unexpected end of JSON input',
+    ]);
+  });
+
+  it('keeps cdk.json’s own messages when only cdk.json is at fault', () => {
+    const cwd = project({ 'mo-a.json': site('mo-a') });
+    expect(problemOf(() => loadSites({ context: [site('mo-z', { secretPathSegment: 'short' })], cwd }))).toBe(
+      'invalid cdk.json context "sites": site "mo-z": secretPathSegment: 16-64 letters, digits, "-" or "_"',
+    );
+    expect(problemOf(() => loadSites({ context: [site('mo-z'), site('mo-z')], cwd }))).toBe(
+      'invalid cdk.json context "sites": site "mo-z": id: used by more than one site',
+    );
+  });
+});
+
+describe('-c site=<id> with a sites folder', () => {
+  const app = (cwdSites: string, context: Record<string, unknown>) =>
+    new App({
+      outdir: join(cwdSites, 'cdk.out'),
+      context: { ...CDK_JSON.context, sites: [], sitesDir: join(cwdSites, 'sites'), 'aws:cdk:bundling-stacks': [], ...context },
+    });
+
+  it('constructs only the selected site’s stack, from its file', () => {
+    const root = project({ 'mo-a.json': site('mo-a'), 'mo-b.json': site('mo-b'), 'mo-c.json': site('mo-c') });
+    const narrowed = app(root, { site: 'mo-b' });
+    const stacks = defineApp(narrowed);
+    expect(stacks.map((stack) => stack.siteId)).toEqual(['mo-b']);
+    // Not the other sites, nor the account stack: constructing stacks is what a fleet's synth costs.
+    expect(narrowed.node.children.filter((child) => Stack.isStack(child)).map((stack) => stack.node.id)).toEqual(['N3Callback-mo-b']);
+  });
+
+  it('still fails on another site’s invalid file (checking every file is cheap), and on an unknown id, listing the files’ sites', () => {
+    const root = project({ 'mo-a.json': site('mo-a'), 'mo-b.json': site('mo-b', { retentionDays: 1 }) });
+    expect(problemOf(() => defineApp(app(root, { site: 'mo-a' })))).toMatch(
+      /^invalid site definitions: .*mo-b\.json: retentionDays: at least/,
+    );
+    const valid = project({ 'mo-a.json': site('mo-a'), 'mo-b.json': site('mo-b') });
+    expect(problemOf(() => defineApp(app(valid, { site: 'mo-9' })))).toBe('-c site=mo-9: no such site; configured: mo-a, mo-b');
+  });
+});
