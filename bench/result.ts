@@ -1,3 +1,4 @@
+import type { FleetReport } from './fleet';
 import type { BundleReport } from './bundle-size';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';
@@ -62,6 +63,8 @@ export interface BenchmarksResult {
       readonly dynamodbLocalLowRate: OpenLoopReport & { readonly rate: number; readonly emulator: string };
     };
     readonly M7: UnitsReport;
+    /** The fleet: `cdk synth` of 500 sites (measured), and `fleet plan`'s idle and at-volume cost and first quota (a model). */
+    readonly M9: FleetReport;
   };
   readonly models: {
     readonly cost: CostModel;

@@ -8,6 +8,7 @@ import { measureBundles, type Bundle } from './bundle-size';
 import { messageFrom, startChild, stopChild } from './child';
 import { measureColdStart } from './cold-start';
 import { measureEmulatorLatency } from './emulator-latency';
+import { measureFleet } from './fleet';
 import type { HandlerReport } from './handler-cpu';
 import { capacityModel, costModel, memoryModel } from './models';
 import { provenance } from './provenance';
@@ -93,28 +94,33 @@ try {
   };
   const summary = (b: Bundle) => ({ entry: b.entry, bytes: b.bytes, exports: b.exports });
   const { callsNew, callsDuplicate, ...m3 } = handler;
+  const m1 = {
+    deployed: { ...summary(bundles.deployed), top: bundles.deployed.top },
+    deployedWithoutSdkBytes: bundles.deployedWithoutSdkBytes,
+    sdkFloor: summary(bundles.sdkFloor),
+    receiverOnly: summary(bundles.receiverOnly),
+    projectOnly: summary(bundles.projectOnly),
+    projectDynamoDbOnly: summary(bundles.projectDynamoDbOnly),
+    peer: summary(bundles.peer),
+  };
+  const cost = costModel(units);
+  const capacity = capacityModel(units);
+  const run = {
+    commit: source.commit,
+    dirty: source.dirty,
+    provisional: source.dirty.length > 0 || shortened.length > 0,
+    shortened,
+    date: new Date().toISOString().slice(0, 10),
+    durationSeconds: 0,
+    machine,
+    settings,
+  };
+  const fleet = await measureFleet({ run, measured: { M1: m1 }, models: { cost, capacity } }, log);
   const result: BenchmarksResult = {
     schema: 2,
-    run: {
-      commit: source.commit,
-      dirty: source.dirty,
-      provisional: source.dirty.length > 0 || shortened.length > 0,
-      shortened,
-      date: new Date().toISOString().slice(0, 10),
-      durationSeconds: Math.round((Date.now() - started) / 1000),
-      machine,
-      settings,
-    },
+    run: { ...run, durationSeconds: Math.round((Date.now() - started) / 1000) },
     measured: {
-      M1: {
-        deployed: { ...summary(bundles.deployed), top: bundles.deployed.top },
-        deployedWithoutSdkBytes: bundles.deployedWithoutSdkBytes,
-        sdkFloor: summary(bundles.sdkFloor),
-        receiverOnly: summary(bundles.receiverOnly),
-        projectOnly: summary(bundles.projectOnly),
-        projectDynamoDbOnly: summary(bundles.projectDynamoDbOnly),
-        peer: summary(bundles.peer),
-      },
+      M1: m1,
       M2: cold,
       M3: m3,
       M4: throughput,
@@ -125,11 +131,12 @@ try {
         dynamodbLocalLowRate: { ...withoutEmulator(latencyLow), rate: 50, emulator: latencyLow.dynamodb },
       },
       M7: units,
+      M9: fleet,
     },
     models: {
-      cost: costModel(units),
+      cost,
       lambdaMemory: { ...memoryModel(handler, cold, units, { cpu: machine.cpu, node: machine.node }), ...previousMemoryRows() },
-      capacity: capacityModel(units),
+      capacity,
     },
   };
   writeFileSync(JSON_FILE, formatJson(result));

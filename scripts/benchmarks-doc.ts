@@ -28,6 +28,10 @@ export const TARGETS = {
   new150KbWru: 160,
   duplicate150KbWru: 2,
   floorRatio: 1.3,
+  idleUsdPerSiteMonthAt500: 2,
+  firstQuotaSiteAtLeast: 200,
+  synth500Seconds: 120,
+  synth500PeakMb: 1536,
 } as const;
 
 // ---- formatting ----
@@ -118,7 +122,7 @@ function measuredRows(r: BenchmarksResult, full: boolean): string[][] {
   const rows: string[][] = [
     [
       'M1',
-      `every function's bundle (one entry, \`${M1.deployed.entry}\`, ${M1.deployed.exports.length} functions), minified, AWS SDK bundled`,
+      `every function's bundle (one entry, \`${M1.deployed.entry}\`, ${M1.deployed.exports.length} exports), minified, AWS SDK bundled`,
       `${kb(M1.deployed.bytes)} (${trim(M1.deployed.bytes / M1.sdkFloor.bytes)} × the SDK floor of ${kb(M1.sdkFloor.bytes)}; ${kb(M1.deployedWithoutSdkBytes)} without the SDK)`,
       `≤ ${TARGETS.bundleKb} KB — ${verdict(M1.deployed.bytes <= TARGETS.bundleKb * 1024)}`,
     ],
@@ -193,6 +197,7 @@ function measuredRows(r: BenchmarksResult, full: boolean): string[][] {
       `≤ ${TARGETS.new150KbWru} / ≤ ${TARGETS.duplicate150KbWru} WRU — ${verdict(d.c150.new.wru <= TARGETS.new150KbWru && d.c150.duplicate.wru <= TARGETS.duplicate150KbWru)}`,
     ],
     ['M7', 'a rejected request (invalid `Status`, kept under `rejected/`)', units(d.remd.rejected), '—'],
+    ...fleetRows(r),
   ];
   if (full) {
     const peer = M7.peer;
@@ -204,6 +209,47 @@ function measuredRows(r: BenchmarksResult, full: boolean): string[][] {
     ]);
   }
   return rows;
+}
+
+/** M9: the synthesis is measured; the dollars and the first quota are `fleet plan`'s model, labelled so. */
+function fleetRows(r: BenchmarksResult): string[][] {
+  const { M9 } = r.measured;
+  if (!M9) return [];
+  const idle = M9.idleUsdPerSiteMonth;
+  const first = M9.firstDefaultQuotaSite;
+  const p = M9.perSite;
+  return [
+    [
+      'M9',
+      `a site's footprint, counted in its synthesised template: resources; IAM roles; alarms; EventBridge rules; WAF web ACLs`,
+      `${p.resources}; ${p.iamRoles}; ${p.alarms}; ${p.eventBridgeRules}; ${p.wafWebAcls}`,
+      '—',
+    ],
+    [
+      'M9',
+      'idle USD per site per month at 1 / 50 / 500 sites (a model: `fleet plan` over those counts, `fleet/prices.ts`)',
+      `${usd(idle[1])} / ${usd(idle[50])} / ${usd(idle[500])}`,
+      `≤ ${usd(TARGETS.idleUsdPerSiteMonthAt500, 0)} at 500 — ${verdict(idle[500] <= TARGETS.idleUsdPerSiteMonthAt500)}`,
+    ],
+    [
+      'M9',
+      `USD per site per month at ${thousands(M9.model.callbacksPerSiteMonth)} callbacks (a model: idle + M7 at its mix + the custom metrics a busy site sends)`,
+      M9.usdPerSiteMonthAtVolume === null ? 'no M7 cost' : usd(M9.usdPerSiteMonthAtVolume),
+      '—',
+    ],
+    [
+      'M9',
+      'the first site of a growing fleet that meets a default quota (a model over the counts)',
+      first ? `#${thousands(first.site)}: ${first.quota}` : 'none',
+      `≥ ${TARGETS.firstQuotaSiteAtLeast} — ${verdict(first === null || first.site >= TARGETS.firstQuotaSiteAtLeast)}`,
+    ],
+    [
+      'M9',
+      `\`cdk synth\` of 500 generated sites, bundling included (this machine): seconds / peak memory of the process tree`,
+      `${trim(M9.synth500.seconds, 1)} s / ${thousands(M9.synth500.peakMb)} MB`,
+      `≤ ${TARGETS.synth500Seconds} s, ≤ ${thousands(TARGETS.synth500PeakMb)} MB — ${verdict(M9.synth500.seconds <= TARGETS.synth500Seconds && M9.synth500.peakMb <= TARGETS.synth500PeakMb)}`,
+    ],
+  ];
 }
 
 function costParagraph(r: BenchmarksResult): string {
