@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineApp } from '../../lib/app';
+import { CDK_JSON } from './synth';
 import { requireTool, TOOLS } from '../support/tools';
 
 /*
@@ -19,7 +20,6 @@ const ACKNOWLEDGED: Readonly<Record<string, string>> = {
     'before its permissions exist; the one on the role repeats the GetAtt, which is harmless.',
 };
 
-const CDK_JSON = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 const outdir = mkdtempSync(join(tmpdir(), 'cdk-lint-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 

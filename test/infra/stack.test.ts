@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { greaterThanPattern, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
 import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
 import { defineApp } from '../../lib/app';
+import { CDK_JSON } from './synth';
 import type { CallbackStack } from '../../lib/callback-stack';
 import { parseSites } from '../../lib/site-config';
 import { EXAMPLES } from '../support/messages';
@@ -42,9 +43,6 @@ const SITES = [
     encryption: 'kms',
   },
 ];
-
-// The same feature flags the CLI gets from cdk.json, with the test's own sites.
-const CDK_JSON = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 
 const outdirs: string[] = [];
 function synthApp(context: Record<string, unknown> = {}) {

@@ -13,10 +13,16 @@ import { FLEET_STACK_NAME } from '../../lib/fleet-stack';
  * the temp dir: call removeSyntheses() after the file's tests.
  */
 
-/** cdk.json as shipped: its context (feature flags, example sites). */
-export const CDK_JSON = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-  context: Record<string, unknown> & { sites: Array<Record<string, unknown>> };
-};
+/** A folder that does not exist: tests see exactly the sites they name, whatever a checkout keeps in sites/. */
+export const NO_SITE_FILES = join(tmpdir(), 'n3-callback-tests-no-site-files');
+
+/** cdk.json as shipped: its context (feature flags, example sites), with no `sites/<id>.json` read. */
+export const CDK_JSON = (() => {
+  const json = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown> & { sites: Array<Record<string, unknown>> };
+  };
+  return { ...json, context: { ...json.context, sitesDir: NO_SITE_FILES } };
+})();
 
 const outdirs: string[] = [];
 

@@ -31,7 +31,11 @@ export const DEPLOYED_SITE = {
   dashboard: true,
 };
 
-const CDK_JSON_CONTEXT = (await import('../../cdk.json', { with: { type: 'json' } })).default.context;
+// No sites/<id>.json: the deployed-bundle site is the only one.
+const CDK_JSON_CONTEXT = {
+  ...(await import('../../cdk.json', { with: { type: 'json' } })).default.context,
+  sitesDir: join(tmpdir(), 'n3-callback-tests-no-site-files'),
+};
 
 /**
  * What the CDK CLI adds to cdk.json's context on `cdk synth`: asset metadata (which names each function's
