@@ -122,10 +122,10 @@ export function jsonProblem(text: string, message: string): string {
   const line = before.length;
   const column = before.at(-1)!.length + 1;
   // V8 quotes the text around the fault in some messages (`…, ..."<text>" is not valid JSON`): that may span lines.
-  const words = message
-    .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
-    .replace(/ in JSON at position \d+.*$/s, '')
-    .replace(/\s+/g, ' ');
+  // Cut at the quote by index, not with one regex over the quoted text (`, "…" is not valid JSON$` backtracks
+  // quadratically on a long line of `, "`: test/hostile/regex-safety.test.ts).
+  const quoted = message.endsWith(' is not valid JSON') ? message.search(/, (?:\.\.\.)?"/) : -1;
+  const words = (quoted >= 0 ? message.slice(0, quoted) : message).replace(/ in JSON at position \d+.*$/s, '').replace(/\s+/g, ' ');
   return `invalid JSON at line ${line} column ${column}: ${words}`;
 }
 
