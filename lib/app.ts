@@ -31,7 +31,13 @@ export function defineApp(app: App): CallbackStack[] {
   const stacks = selected.map((site) => new CallbackStack(app, stackName(site.id), { site }));
   if (only === undefined) {
     new AccountStack(app, ACCOUNT_STACK_NAME);
-    new FleetStack(app, FLEET_STACK_NAME, { fleet: parseFleet(app.node.tryGetContext('fleet')), siteIds: sites.map((site) => site.id) });
+    const fleetConfig = parseFleet(app.node.tryGetContext('fleet'));
+    const fleet = new FleetStack(app, FLEET_STACK_NAME, {
+      alarmEmails: fleetConfig.alarmEmails ?? [...new Set(sites.flatMap((site) => site.alarmEmails))],
+      siteIds: sites.map((site) => site.id),
+    });
+    // Order only (no export): `cdk deploy --all --concurrency N` deploys the fleet before any site that reads it.
+    for (const stack of stacks) stack.addDependency(fleet, 'reads the fleet web ACL and tick');
   }
   // Acknowledgements (with their reasons) are also written into the templates, for auditors.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));

@@ -5,7 +5,7 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { CallbackApi, STAGE } from './api';
-import { FLEET_PARAMETERS, FLEET_STACK_NAME } from './fleet-stack';
+import { FLEET_DASHBOARD_NAME, FLEET_PARAMETERS, FLEET_STACK_NAME, TICK_TOPIC_NAME } from './fleet-stack';
 import { Functions } from './functions';
 import { Monitoring } from './monitoring';
 import { acknowledgeNagFindings } from './nag';
@@ -47,10 +47,10 @@ export class CallbackStack extends Stack {
       lpuAllowlist: site.lpuAllowlist,
     });
     // The fleet's tick, every minute: no EventBridge rule (300 per bus) and no scheduler role of the site's own.
+    // Its ARN is built, not read: only this account's topic of that name may invoke the Sweep.
+    const tickArn = Stack.of(this).formatArn({ service: 'sns', resource: TICK_TOPIC_NAME });
+    Topic.fromTopicArn(this, 'FleetTick', tickArn).addSubscription(new LambdaSubscription(this.functions.sweep));
     const fleetParameter = (name: string) => StringParameter.valueForStringParameter(this, name);
-    Topic.fromTopicArn(this, 'FleetTick', fleetParameter(FLEET_PARAMETERS.tickTopicArn)).addSubscription(
-      new LambdaSubscription(this.functions.sweep),
-    );
     this.callbackApi = new CallbackApi(this, 'Callback', {
       siteId: site.id,
       displayName: site.displayName,
@@ -116,7 +116,7 @@ export class CallbackStack extends Stack {
     );
     output('DocumentsTableName', this.storage.documents.tableName, "Each document's state, derived from the messages");
     if (this.monitoring.dashboard) output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
-    else output('DashboardName', 'n3-callback-fleet', `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`);
+    else output('DashboardName', FLEET_DASHBOARD_NAME, `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`);
     output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
 
     acknowledgeNagFindings({

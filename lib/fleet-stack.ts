@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -17,14 +17,13 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../lambdas/contract/observability';
 import { OversizeGuard } from './oversize-guard';
-import type { FleetConfig } from './site-config';
 
 export const FLEET_STACK_NAME = 'N3Callback-fleet';
 
@@ -36,15 +35,26 @@ export const FLEET_STACK_NAME = 'N3Callback-fleet';
 export const FLEET_PARAMETERS = {
   /** The shared WAF web ACL every site's stage is associated with. */
   webAclArn: '/n3-callback/fleet/web-acl-arn',
-  /** The SNS topic that ticks every minute; each site's Sweep subscribes to it. */
-  tickTopicArn: '/n3-callback/fleet/tick-topic-arn',
 } as const;
+
+/**
+ * The tick's topic, by name: a site builds its ARN from its own partition, region and account, so no value
+ * anyone can write (an SSM parameter) decides what a site's Sweep lets invoke it.
+ */
+export const TICK_TOPIC_NAME = 'n3-callback-fleet-tick';
+
+/** The fleet dashboard's name: dashboards are global to an account, so one fleet per region needs its own. */
+export const FLEET_DASHBOARD_NAME = `n3-callback-fleet-${Aws.REGION}`;
 
 /** How often every site's Sweep runs (reconcile, silent documents). */
 export const TICK_RATE = Duration.minutes(1);
 
 export interface FleetStackProps extends StackProps {
-  readonly fleet: FleetConfig;
+  /**
+   * Who is told when the shared WAF guard refuses callbacks (a refusal nothing else records): lib/app.ts
+   * passes `fleet.alarmEmails`, or, where that is not set, every site's `alarmEmails`.
+   */
+  readonly alarmEmails: readonly string[];
   /** The configured sites, for the fleet dashboard's site selector. */
   readonly siteIds: readonly string[];
 }
@@ -70,6 +80,8 @@ export class FleetStack extends Stack {
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, {
       description: 'N3.Health callback endpoints: what every site of this account and region shares (WAF guard, schedule, dashboard)',
+      // Deleting it stops every site's sweep and unguards every stage: CloudFormation must be told twice.
+      terminationProtection: true,
       ...props,
     });
 
@@ -82,23 +94,27 @@ export class FleetStack extends Stack {
 
     // The tick carries no data (EventBridge's scheduled-event JSON), so the topic needs no key of its own.
     this.tick = new Topic(this, 'Tick', {
-      topicName: 'n3-callback-fleet-tick',
+      topicName: TICK_TOPIC_NAME,
       displayName: 'N3 callback fleet: every minute',
       enforceSSL: true,
     });
-    new Rule(this, 'TickSchedule', {
+    const schedule = new Rule(this, 'TickSchedule', {
       description: "Every minute: each site's Sweep forwards what waits and counts silent documents",
       schedule: Schedule.rate(TICK_RATE),
-      targets: [new SnsTopic(this.tick)],
     });
-    new StringParameter(this, 'TickTopicArnParameter', {
-      parameterName: FLEET_PARAMETERS.tickTopicArn,
-      stringValue: this.tick.topicArn,
-      description: "N3 callback fleet: the topic each site's Sweep subscribes to",
-    });
+    // The target by hand: the events-targets helper lets any rule of the account publish; this, only this rule.
+    schedule.addTarget({ bind: () => ({ arn: this.tick.topicArn }) });
+    this.tick.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.tick.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': schedule.ruleArn } },
+      }),
+    );
 
     const alarmTopic = new Topic(this, 'Alarms', { displayName: 'N3 callback fleet alarms', enforceSSL: true });
-    for (const email of props.fleet.alarmEmails) alarmTopic.addSubscription(new EmailSubscription(email));
+    for (const email of props.alarmEmails) alarmTopic.addSubscription(new EmailSubscription(email));
     const oversize = new Alarm(this, 'Oversize', {
       alarmDescription:
         'N3 callback fleet: callbacks were rejected by the WAF guard, too large (over 4 MiB) or with a malformed Content-Length, before reaching any site: the access logs of the sites name the caller; ask the platform',
@@ -123,7 +139,7 @@ export class FleetStack extends Stack {
 function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefused: IMetric): Dashboard {
   const [first] = siteIds;
   const dashboard = new Dashboard(stack, 'Dashboard', {
-    dashboardName: 'n3-callback-fleet',
+    dashboardName: FLEET_DASHBOARD_NAME,
     defaultInterval: Duration.hours(24),
     variables: [
       new DashboardVariable({

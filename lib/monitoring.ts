@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
+  type AlarmProps,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
@@ -54,7 +55,8 @@ const FIVE_MINUTES = Duration.minutes(5);
  * alarms most of an idle site's bill), and every failure still reaches one:
  * - a receiving function or the document API failing is a 5xx of the API (Api5xx);
  * - the projector failing ends, after its retries, in the ProjectionFailures queue;
- * - the sweep is the only function nothing else watches (SweepErrors);
+ * - the sweep is the only function nothing else watches: its errors (SweepErrors), and its absence
+ *   (SweepNotRunning: it is invoked by the fleet's tick, and writes nothing when there is nothing to count);
  * - rejections are counted site-wide for the alarms, by type for the dashboard.
  */
 export class Monitoring extends Construct {
@@ -119,7 +121,14 @@ export class Monitoring extends Construct {
       statistic: 'Maximum',
     });
 
-    const alarm = (name: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
+    const alarm = (
+      name: string,
+      metric: IMetric,
+      threshold: number,
+      description: string,
+      evaluationPeriods = 1,
+      more: Partial<AlarmProps> = {},
+    ) => {
       const created = new Alarm(this, name, {
         alarmDescription: `${props.displayName}: ${description}`,
         metric,
@@ -127,6 +136,7 @@ export class Monitoring extends Construct {
         evaluationPeriods,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
+        ...more,
       });
       created.addAlarmAction(new SnsAction(this.topic));
       this.alarms.push(created);
@@ -146,7 +156,20 @@ export class Monitoring extends Construct {
     );
     alarm('DeadLetters', dlqDepth, 0, 'messages in the dead-letter queue: the MIS consumer could not process them');
     alarm('ConsumerLag', oldestAge, 15 * 60, 'the oldest message has waited over 15 minutes: the MIS consumer is behind or down');
-    alarm('Pending', pending, 0, 'messages stored but not forwarded for 10 minutes: the queue refuses them', 10);
+    // 8 of 10: the sweep arrives through EventBridge, SNS and an asynchronous invoke; a minute it lands late in
+    // must not reset the count.
+    alarm('Pending', pending, 0, 'messages stored but not forwarded for 10 minutes: the queue refuses them', 10, { datapointsToAlarm: 8 });
+    // The sweep's metrics are written only when not zero, so a sweep that never runs looks like a quiet site:
+    // its own invocations, missing data breaching, are what tells the two apart (the fleet's tick stopped, the
+    // site's subscription to it was lost, the fleet stack was deleted).
+    alarm(
+      'SweepNotRunning',
+      props.sweep.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      1,
+      "the Sweep has not run for 15 minutes: stored messages are not forwarded and silent documents not counted; check the fleet stack's tick (N3Callback-fleet) and this site's subscription to it",
+      3,
+      { comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD, treatMissingData: TreatMissingData.BREACHING },
+    );
     alarm(
       'Undeliverable',
       undeliverable,

@@ -28,12 +28,22 @@ const cidr = z
 const QUEUE_DAYS = Math.ceil(QUEUE.retentionSeconds / 86_400);
 export const MIN_RETENTION_DAYS = 2 * QUEUE_DAYS + 1;
 
+/** Ids a site may not take: the shared stacks' names (`N3Callback-<id>`). */
+const RESERVED_IDS: readonly string[] = ['fleet', 'account'];
+
 /** The document routes' default steady rate: the MIS's reads, far below what the sender needs. */
 export const DEFAULT_DOCUMENT_REQUESTS_PER_SECOND = 10;
 
 export const siteFields = z.strictObject({
   /** Stack `N3Callback-<id>`, resource names, the envelope's `site`. */
-  id: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1-32, e.g. "mo-123"'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1-32, e.g. "mo-123"')
+    // N3Callback-fleet and N3Callback-account are the shared stacks: a site by that name would replace one.
+    .refine(
+      (id) => !RESERVED_IDS.includes(id),
+      `"fleet" and "account" name the shared stacks (N3Callback-fleet, N3Callback-account): choose another id`,
+    ),
   displayName: z.string().min(1, 'required'),
   /**
    * Only these source addresses may call the callback routes: the regional N3 operator's egress, which only
@@ -97,7 +107,7 @@ export const siteFields = z.strictObject({
    * @default false
    */
   dashboard: z.boolean().default(false),
-  /** Minutes silent documents may stay above zero before the alarm fires (swept every 5 minutes). */
+  /** Minutes silent documents may stay above zero before the alarm fires (swept every minute). */
   silentAlarmMinutes: z
     .number()
     .int()
@@ -144,10 +154,13 @@ export type SiteConfig = z.output<typeof siteSchema>;
 /** cdk.json context `fleet`: what the fleet stack (lib/fleet-stack.ts) needs. Optional as a whole. */
 export const fleetSchema = z
   .strictObject({
-    /** Who is told when the shared WAF guard refuses callbacks (sites' own alarms go to their `alarmEmails`). */
-    alarmEmails: z.array(z.email('an e-mail address')).default([]),
+    /**
+     * Who is told when the shared WAF guard refuses callbacks (sites' own alarms go to their `alarmEmails`).
+     * @default every site's `alarmEmails`: a refusal by WAF is kept nowhere else, so someone must hear of it
+     */
+    alarmEmails: z.array(z.email('an e-mail address')).optional(),
   })
-  .default({ alarmEmails: [] });
+  .default({});
 
 export type FleetConfig = z.output<typeof fleetSchema>;
 

@@ -491,7 +491,7 @@ async function expectEmitted(
 const AWS_PUBLISHED: Readonly<Record<string, string>> = {
   'AWS/ApiGateway': 'API Gateway publishes requests, 4xx, 5xx and latency of the REST API; no gateway runs here',
   'AWS/Lambda':
-    'Lambda publishes errors, throttles and duration of each function (the SweepErrors alarm reads the Sweep’s errors); no Lambda service runs here',
+    'Lambda publishes errors, throttles and duration of each function (the SweepErrors and SweepNotRunning alarms read the Sweep’s errors and invocations); no Lambda service runs here',
   'AWS/SQS': 'SQS publishes queue depth and age; fauxqs publishes no metrics',
   // No AWS/WAFV2: the oversize guard's ACL, its metrics and its alarm are the fleet stack's now (lib/fleet-stack.ts).
 };
@@ -513,18 +513,20 @@ describe('the observability contract: every metric the alarms and the dashboard 
     await expectEmitted(watched, 'alarm metrics', { positive: true });
   });
 
-  it('has each alarm read one metric; those not of ours are published by AWS (AWS/Lambda: the Sweep’s errors only)', () => {
+  it('has each alarm read one metric; those not of ours are published by AWS (AWS/Lambda: the Sweep’s errors and invocations only)', () => {
     const { template } = deployed();
     const all = alarms(template);
-    expect(all).toHaveLength(10);
+    expect(all).toHaveLength(11);
     for (const alarm of all) expect(alarm.series, alarm.logicalId).toHaveLength(1);
     const theirs = all.flatMap((alarm) => alarm.series).filter((s) => s.namespace !== METRICS_NAMESPACE);
     for (const s of theirs) expect(Object.keys(AWS_PUBLISHED), `${s.namespace} ${s.name}: who publishes it?`).toContain(s.namespace);
     const [sweepId] = Object.entries(template.Resources).find(
       ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.Sweep',
     )!;
-    expect(theirs.filter((s) => s.namespace === 'AWS/Lambda')).toEqual([
+    expect(theirs.filter((s) => s.namespace === 'AWS/Lambda').sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { namespace: 'AWS/Lambda', name: 'Errors', dimensions: { FunctionName: `(ref ${sweepId})` } },
+      // A sweep that never runs writes nothing: its absence is told by its invocations (missing data breaching).
+      { namespace: 'AWS/Lambda', name: 'Invocations', dimensions: { FunctionName: `(ref ${sweepId})` } },
     ]);
   });
 

@@ -1,11 +1,11 @@
-import { App } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
 import { METRIC } from '../../lambdas/contract/observability';
 import { ACK_TEXT, OVERSIZE_ACK } from '../../lambdas/protocol/ack';
 import { defineApp } from '../../lib/app';
-import { FLEET_PARAMETERS } from '../../lib/fleet-stack';
+import { FLEET_PARAMETERS, TICK_TOPIC_NAME } from '../../lib/fleet-stack';
 import { SiteConfigError } from '../../lib/site-config';
 import { CDK_JSON, removeSyntheses, synthSites } from './synth';
 
@@ -51,7 +51,7 @@ describe('the fleet stack', () => {
     fleet.hasResourceProperties('AWS::SSM::Parameter', { Name: FLEET_PARAMETERS.webAclArn, Value: { 'Fn::GetAtt': [aclId, 'Arn'] } });
   });
 
-  it('ticks every minute with one rule into one topic, whose ARN the sites read from the parameter they subscribe by', () => {
+  it('ticks every minute with one rule into one topic that only that rule may publish to, which every site subscribes to by name', () => {
     fleet.resourceCountIs('AWS::Events::Rule', 1);
     fleet.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -59,18 +59,27 @@ describe('the fleet stack', () => {
     });
     const [rule] = Object.values(fleet.findResources('AWS::Events::Rule'));
     const topicId = (rule!.Properties.Targets[0].Arn as { Ref: string }).Ref;
-    fleet.hasResourceProperties('AWS::SSM::Parameter', { Name: FLEET_PARAMETERS.tickTopicArn, Value: { Ref: topicId } });
-    // EventBridge may publish to it; nothing but TLS.
-    fleet.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [{ Ref: topicId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish' })]),
-      },
-    });
-    // Every site subscribes its Sweep by that same parameter name, and has no schedule of its own.
+    const [ruleId] = Object.keys(fleet.findResources('AWS::Events::Rule'));
+    fleet.hasResourceProperties('AWS::SNS::Topic', { TopicName: TICK_TOPIC_NAME });
+    // EventBridge may publish to it for this one rule only (any other rule of the account could otherwise drive
+    // every site's Sweep); nothing but TLS.
+    const [policy] = Object.values(fleet.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: topicId }] } }));
+    const publishers = (policy!.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>).filter(
+      (statement) => statement.Effect === 'Allow',
+    );
+    expect(publishers).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sns:Publish',
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+      }),
+    ]);
+    // Every site subscribes its Sweep to that name in its own account and region, and has no schedule of its own.
     for (const site of sites) {
+      const [subscription] = Object.values(site.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'lambda' } }));
+      expect(JSON.stringify(subscription!.Properties.TopicArn)).toContain(`:${TICK_TOPIC_NAME}"`);
       const parameters = Object.values(site.toJSON().Parameters as Record<string, { Default?: string }>).map((p) => p.Default);
-      expect(parameters).toEqual(expect.arrayContaining([FLEET_PARAMETERS.tickTopicArn, FLEET_PARAMETERS.webAclArn]));
+      expect(parameters).toEqual(expect.arrayContaining([FLEET_PARAMETERS.webAclArn]));
       site.resourceCountIs('AWS::Events::Rule', 0);
     }
   });
@@ -102,6 +111,10 @@ describe('the fleet stack', () => {
 
   it('has one dashboard whose Site selector lists every configured site and sets the site of every detail metric', () => {
     fleet.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // Dashboards are global to an account: a fleet in a second region needs another name.
+    fleet.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: { 'Fn::Join': ['', ['n3-callback-fleet-', { Ref: 'AWS::Region' }]] },
+    });
     const [dashboard] = Object.values(fleet.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.parse(
       (dashboard!.Properties.DashboardBody['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'X')).join(''),
@@ -130,6 +143,32 @@ describe('the fleet stack', () => {
 });
 
 describe('which stacks an app makes', () => {
+  it('deploys the fleet before any site (a dependency, no export), and protects it from deletion', () => {
+    const app = new App({ context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [] } });
+    const sitesMade = defineApp(app);
+    for (const site of sitesMade) expect(site.dependencies.map((d) => d.stackName)).toContain('N3Callback-fleet');
+    const fleetStack = app.node.findChild('N3Callback-fleet') as Stack;
+    expect(fleetStack.terminationProtection).toBe(true);
+    expect(JSON.stringify(app.synth().getStackByName('N3Callback-mo-city-hospital-1').template)).not.toContain('Fn::ImportValue');
+  });
+
+  it("tells every site's alarm e-mails about WAF refusals where the fleet names nobody", () => {
+    const { fleet: byDefault } = synthSites(CDK_JSON.context.sites);
+    const emails = (template: Template) =>
+      Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } }))
+        .map((r) => r.Properties.Endpoint as string)
+        .sort();
+    const expected = [...new Set(CDK_JSON.context.sites.flatMap((s) => (s.alarmEmails as string[] | undefined) ?? []))].sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(emails(byDefault)).toEqual(expected);
+    expect(emails(fleet)).toEqual(['noc@region.example']);
+  });
+
+  it('refuses a site named like a shared stack (fleet, account), which would replace it', () => {
+    const app = new App({ context: { ...CDK_JSON.context, sites: [{ ...CDK_JSON.context.sites[0], id: 'fleet' }] } });
+    expect(() => defineApp(app)).toThrow(/id: "fleet" and "account" name the shared stacks/);
+  });
+
   it('adds the fleet and account stacks only with the whole app, not with -c site', () => {
     const app = new App({ context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [], site: 'mo-oncology-center' } });
     defineApp(app);

@@ -234,15 +234,21 @@ describe('site stacks', () => {
       template.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
       expect(JSON.stringify(template.toJSON())).not.toContain('ReservedConcurrentExecutions');
     }
-    // The schedule is the fleet's tick (one rule for every site): a site subscribes its Sweep, and owns no rule.
+    // The schedule is the fleet's tick (one rule for every site): a site subscribes its Sweep to this account's
+    // topic of that name (built, not read from a parameter anyone could write), and owns no rule.
     for (const template of [site1!, site2!]) {
       template.resourceCountIs('AWS::Events::Rule', 0);
       template.resourceCountIs('AWS::Scheduler::Schedule', 0);
       const [tick] = Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'lambda' } }));
-      expect(tick!.Properties.TopicArn).toEqual({ Ref: expect.stringMatching(/^SsmParameterValuen3callbackfleetticktopicarn/) });
+      expect(JSON.stringify(tick!.Properties.TopicArn)).toBe(
+        JSON.stringify({
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':sns:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':n3-callback-fleet-tick'],
+          ],
+        }),
+      );
       expect(tick!.Properties.Endpoint).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FunctionsSweep/), 'Arn'] });
-      const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
-      expect(Object.values(parameters).map((p) => p.Default)).toEqual(expect.arrayContaining(['/n3-callback/fleet/tick-topic-arn']));
     }
   });
 
@@ -433,6 +439,7 @@ describe('site stacks', () => {
     const expected = [
       'Api5xx',
       'SweepErrors',
+      'SweepNotRunning',
       'DeadLetters',
       'ConsumerLag',
       'Pending',
