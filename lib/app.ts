@@ -37,7 +37,7 @@ export function defineApp(app: App): CallbackStack[] {
       siteIds: sites.map((site) => site.id),
     });
     // Order only (no export): `cdk deploy --all --concurrency N` deploys the fleet before any site that reads it.
-    for (const stack of stacks) stack.addDependency(fleet, 'reads the fleet web ACL and tick');
+    for (const stack of stacks) stack.addStackDependency(fleet, 'reads the fleet web ACL and tick');
   }
   // Acknowledgements (with their reasons) are also written into the templates, for auditors.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
