@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
  * Synth of a fleet, measured as a user runs it: `npm run synth` (`cdk synth --quiet`, Lambda bundling by esbuild
  * included) over N generated site files, copies of cdk.json's first example site with ids fleet-0001…, in a child
  * process tree. It runs in a temporary project folder whose cdk.json is ours without the example `sites` (so N
- * means N) and with `sitesDir` at the generated files; the app command is the same `tsx bin/app.ts` (our
- * node_modules/.bin/tsx, by path: `npx` would look for tsx in the temporary folder).
+ * means N) and with `sitesDir` at the generated files; the app command is cdk.json's `tsx [node options] bin/app.ts`
+ * (our node_modules/.bin/tsx and app by path: `npx` would look for tsx in the temporary folder).
  *
  *   npx tsx scripts/synth-fleet.ts --sites 500 [--keep] [-c key=value …]
  */
@@ -41,6 +41,7 @@ export interface SynthOptions {
 
 export async function measureSynth(options: SynthOptions): Promise<SynthMeasurement> {
   const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
+    app: string;
     context: Record<string, unknown> & { sites: Array<Record<string, unknown>> };
   };
   const { sites: examples, ...context } = cdkJson.context;
@@ -55,7 +56,7 @@ export async function measureSynth(options: SynthOptions): Promise<SynthMeasurem
   }
   writeFileSync(
     join(project, 'cdk.json'),
-    JSON.stringify({ ...cdkJson, app: `${join(BIN, 'tsx')} ${join(ROOT, 'bin', 'app.ts')}`, context: { ...context, sitesDir } }, null, 2),
+    JSON.stringify({ ...cdkJson, app: appCommand(cdkJson.app), context: { ...context, sitesDir } }, null, 2),
   );
   const outdir = join(work, 'cdk.out');
   const cdkArgs = [
@@ -109,6 +110,12 @@ export async function measureSynth(options: SynthOptions): Promise<SynthMeasurem
   } finally {
     if (!options.keep) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** cdk.json's app command (its node options included), with our tsx and app by path: it runs in another folder. */
+function appCommand(app: string): string {
+  if (!app.startsWith('npx tsx ') || !app.endsWith(' bin/app.ts')) throw new Error(`cdk.json app "${app}": expected npx tsx … bin/app.ts`);
+  return `${join(BIN, 'tsx')} ${app.slice('npx tsx '.length, -' bin/app.ts'.length)} ${join(ROOT, 'bin', 'app.ts')}`.replace(/ {2,}/g, ' ');
 }
 
 /** Sums the RSS of `root` and its descendants every 100 ms (Linux /proc); the peak sum in kB. */
