@@ -16,7 +16,7 @@ import { CloudFormationValidatePlugin, type IPolicyValidationContext, type Polic
  * 50-site synth: byte-identical). Each worker costs ~2.5 s of engine start and ~170 MB: below 2 × 20 templates
  * (`-c site=<id>`, tests) everything runs here, as before.
  */
-class ParallelCloudFormationValidatePlugin extends CloudFormationValidatePlugin {
+export class ParallelCloudFormationValidatePlugin extends CloudFormationValidatePlugin {
   constructor(
     /** Fewer templates than this are validated here alone: each worker pays ~2.5 s to compile the engine and rules. */
     private readonly minTemplatesPerWorker = 20,
