@@ -211,6 +211,18 @@ function measuredRows(r: BenchmarksResult, full: boolean): string[][] {
   return rows;
 }
 
+/** Why M9's synthesis misses its goal, where it does: the parts of the process tree this run measured. */
+function fleetMiss(r: BenchmarksResult): string {
+  const synth = r.measured.M9?.synth500;
+  if (!synth || (synth.seconds <= TARGETS.synth500Seconds && synth.peakMb <= TARGETS.synth500PeakMb)) return '';
+  const app = synth.largestProcessMb;
+  return ` M9's synthesis: ${trim(synth.seconds, 1)} s and ${thousands(synth.peakMb)} MB for the whole process tree${
+    app === null
+      ? ''
+      : `, of which the app process ${thousands(app)} MB (its main heap capped at 1 GB by cdk.json's \`app\`, plus code, the validation worker thread's own heap and the WebAssembly validation engines) and the CDK CLI process most of the rest`
+  }. One process holds every site's construct tree, which cdk-nag and CDK's synthesis walk whole.`;
+}
+
 /** M9: the synthesis is measured; the dollars and the first quota are `fleet plan`'s model, labelled so. */
 function fleetRows(r: BenchmarksResult): string[][] {
   const { M9 } = r.measured;
@@ -312,7 +324,7 @@ function missesParagraph(r: BenchmarksResult): string {
   const { M1, M2, M3, M4 } = r.measured;
   const sdkShare = M1.sdkFloor.bytes / M1.deployed.bytes;
   const cold = M2.bundles;
-  return `What the misses are made of: the SDK floor (three SDK clients and nothing else, same settings) is ${kb(M1.sdkFloor.bytes)} of the ${kb(M1.deployed.bytes)} (${pct(sdkShare)}) and starts in ${ms(cold.sdkFloor!.p50Ms)} of the ${ms(cold.ours!.p50Ms)}; per request the SDK (serialisation, middleware, signing) takes about ${ms(M3.p50Ms - M3.oursP50Ms, 2)} of the ${ms(M3.p50Ms, 2)}, our own code ${ms(M3.oursP50Ms, 3)}. One entry per function (measured, not deployed) would take a receiver from ${kb(M1.deployed.bytes)} to ${kb(M1.receiverOnly.bytes)} and its cold start from ${ms(cold.ours!.p50Ms)} to ${ms(cold.receiverOnly!.p50Ms)}: a receiver needs all three clients. \`Project\` would shrink to ${kb(M1.projectOnly.bytes)} with its own entry, to ${kb(M1.projectDynamoDbOnly.bytes)} with only the DynamoDB client it calls. M4's baseline answers a constant string; our path decodes, validates, hashes, logs and builds the proxy event; without the per-request log line the ratio is ${trim(M4.quietGatewayRps / M4.bareRps)}.`;
+  return `What the misses are made of: the SDK floor (three SDK clients and nothing else, same settings) is ${kb(M1.sdkFloor.bytes)} of the ${kb(M1.deployed.bytes)} (${pct(sdkShare)}) and starts in ${ms(cold.sdkFloor!.p50Ms)} of the ${ms(cold.ours!.p50Ms)}; per request the SDK (serialisation, middleware, signing) takes about ${ms(M3.p50Ms - M3.oursP50Ms, 2)} of the ${ms(M3.p50Ms, 2)}, our own code ${ms(M3.oursP50Ms, 3)}. One entry per function (measured, not deployed) would take a receiver from ${kb(M1.deployed.bytes)} to ${kb(M1.receiverOnly.bytes)} and its cold start from ${ms(cold.ours!.p50Ms)} to ${ms(cold.receiverOnly!.p50Ms)}: a receiver needs all three clients. \`Project\` would shrink to ${kb(M1.projectOnly.bytes)} with its own entry, to ${kb(M1.projectDynamoDbOnly.bytes)} with only the DynamoDB client it calls. M4's baseline answers a constant string; our path decodes, validates, hashes, logs and builds the proxy event; without the per-request log line the ratio is ${trim(M4.quietGatewayRps / M4.bareRps)}.${fleetMiss(r)}`;
 }
 
 // ---- the two documents ----
