@@ -120,6 +120,9 @@ export function render(p: FleetPlan): string {
       ? `Lambda concurrency: ${int(lambda.limit)} shared; receive time unknown (no M7)`
       : `Lambda concurrency: ${int(lambda.limit)} shared; receiving at every stage's throttle needs ≈ ${int(lambda.atFullThrottle!)}, at the mean load ≈ ${lambda.atVolumeMean!.toFixed(1)} (receive ${lambda.receiveMs.toFixed(1)} ms, measured on emulators)`,
   );
+  lines.push(
+    `Tick burst: the fleet's one-minute tick starts ${int(lambda.tickBurst)} Sweep invocations at once (${((100 * lambda.tickBurst) / lambda.limit).toFixed(0)} % of ${int(lambda.limit)}), each for a moment, beside the receivers`,
+  );
   lines.push('');
   const idle = p.cost.idleUsdPerSiteMonth;
   lines.push(

@@ -125,6 +125,11 @@ export interface Plan {
       readonly receiveMs: number | null;
       readonly atFullThrottle: number | null;
       readonly atVolumeMean: number | null;
+      /**
+       * Invocations the shared tick starts at the same moment, once a minute: every site's subscribed functions. They
+       * run for a moment only, but against the same concurrency as the receivers (as low as 10 on a new account).
+       */
+      readonly tickBurst: number;
       readonly how: string;
       readonly source: string;
     };
@@ -379,6 +384,7 @@ export function plan(input: PlanInput): Plan {
         receiveMs,
         atFullThrottle: receiveMs === null ? null : (sumRates * receiveMs) / 1000,
         atVolumeMean: receiveMs === null ? null : (meanRps * receiveMs) / 1000,
+        tickBurst: input.sites.reduce((sum, g) => sum + g.copies * g.counts.tickSubscriptions.length, 0),
         how: lambda.how,
         source: lambda.source,
       },

@@ -105,8 +105,18 @@ function readSiteFiles(sitesDir: string, cwd: string): SiteFile[] {
   return names.map((name) => {
     const label = join(sitesDir, name);
     const nameId = basename(name, '.json');
-    // An editor's byte-order mark is not the user's mistake.
-    const text = readFileSync(resolve(cwd, sitesDir, name), 'utf8').replace(/^\uFEFF/, '');
+    let text: string;
+    try {
+      // An editor's byte-order mark is not the user's mistake.
+      text = readFileSync(resolve(cwd, sitesDir, name), 'utf8').replace(/^\uFEFF/, '');
+    } catch (error) {
+      // A link to a folder, a file without read permission: one line naming it, like any other problem.
+      return {
+        label,
+        nameId,
+        problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): make it a readable file`,
+      };
+    }
     try {
       return { label, nameId, raw: JSON.parse(text) as unknown };
     } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -93,6 +93,15 @@ describe('site files', () => {
     const cwd = project({ 'mo-a.json': site('mo-b') });
     expect(problemOf(() => loadSites({ context: undefined, cwd }))).toBe(
       'invalid site definitions: sites/mo-a.json: id: "mo-b" differs from the file name: name the file mo-b.json or set "id": "mo-a"',
+    );
+  });
+
+  it('fails a site file that cannot be read (a link to a folder) in one line naming it, not with a stack', () => {
+    const cwd = project({ 'mo-a.json': site('mo-a') });
+    mkdirSync(join(cwd, 'elsewhere'));
+    symlinkSync(join(cwd, 'elsewhere'), join(cwd, 'sites', 'mo-b.json'));
+    expect(problemOf(() => loadSites({ context: undefined, cwd }))).toBe(
+      'invalid site definitions: sites/mo-b.json: cannot be read (EISDIR): make it a readable file',
     );
   });
 

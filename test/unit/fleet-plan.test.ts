@@ -137,6 +137,28 @@ describe('fleet plan: idle cost', () => {
     expect(p.cost.idleAtPlan.shared.scheduled).toBeCloseTo(runs * 0.5e-6, 10);
   });
 
+  it('counts the tick burst: every site’s subscribed functions start on the same minute', () => {
+    const fleet: Template = {
+      Resources: {
+        Tick: { Type: 'AWS::SNS::Topic' },
+        Every: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 minute)', Targets: [{ Arn: { Ref: 'Tick' } }] } },
+      },
+    };
+    const subscribed = site(0, {
+      Sweep: fn(512),
+      Sub: {
+        Type: 'AWS::SNS::Subscription',
+        Properties: {
+          Protocol: 'lambda',
+          TopicArn: 'arn:aws:sns:eu-central-1:1:n3-callback-fleet-tick',
+          Endpoint: { 'Fn::GetAtt': ['Sweep', 'Arn'] },
+        },
+      },
+    });
+    expect(plan(input(subscribed, 500, [fleet])).rates.lambdaConcurrency.tickBurst).toBe(500);
+    expect(plan(input(site(0), 500, [fleet])).rates.lambdaConcurrency.tickBurst).toBe(0);
+  });
+
   it('adds traffic and busy custom metrics at volume, WAF requests only where M7 left them out', () => {
     const withAcl = site(0, { Assoc: { Type: 'AWS::WAFv2::WebACLAssociation' } });
     const included = plan(input(withAcl, 1)).cost.atVolume;
