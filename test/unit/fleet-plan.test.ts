@@ -117,20 +117,25 @@ describe('fleet plan: idle cost', () => {
     expect(cost(large, 1)).toBeCloseTo(3, 10);
   });
 
-  it('prices a site’s subscription to the fleet tick at the shared rule’s rate', () => {
-    const fleet: Template = {
-      Resources: {
-        Tick: { Type: 'AWS::SNS::Topic' },
-        Every: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 minute)', Targets: [{ Arn: { Ref: 'Tick' } }] } },
-      },
-    };
-    const withSweep = site(0, {
-      Sweep: fn(1024),
+  /** The fleet stack's part that matters here: a rule every minute publishing to a topic. */
+  const fleet: Template = {
+    Resources: {
+      Tick: { Type: 'AWS::SNS::Topic' },
+      Every: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 minute)', Targets: [{ Arn: { Ref: 'Tick' } }] } },
+    },
+  };
+  /** A site whose Sweep subscribes to a topic outside its stack (the fleet's tick), by `topicArn`. */
+  const subscribed = (topicArn: unknown, memoryMb = 1024) =>
+    site(0, {
+      Sweep: fn(memoryMb),
       Sub: {
         Type: 'AWS::SNS::Subscription',
-        Properties: { Protocol: 'lambda', TopicArn: { Ref: 'TickParameter' }, Endpoint: { 'Fn::GetAtt': ['Sweep', 'Arn'] } },
+        Properties: { Protocol: 'lambda', TopicArn: topicArn, Endpoint: { 'Fn::GetAtt': ['Sweep', 'Arn'] } },
       },
     });
+
+  it('prices a site’s subscription to the fleet tick at the shared rule’s rate', () => {
+    const withSweep = subscribed({ Ref: 'TickParameter' });
     const p = plan(input(withSweep, 1, [fleet], { model: { scheduledRunMs: 100, scheduledRunReadUnits: 0, scheduledRunLogBytes: 0 } }));
     const runs = 730 * 60;
     expect(p.cost.idleAtPlan.perSite.scheduled).toBeCloseTo(runs * (0.2e-6 + 1 * 0.1 * FLEET_PRICES.lambdaArmPerGbSecond), 10);
@@ -138,12 +143,6 @@ describe('fleet plan: idle cost', () => {
   });
 
   it('counts the tick burst: every site’s subscribed functions start on the same minute', () => {
-    const fleet: Template = {
-      Resources: {
-        Tick: { Type: 'AWS::SNS::Topic' },
-        Every: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 minute)', Targets: [{ Arn: { Ref: 'Tick' } }] } },
-      },
-    };
     const subscribed = site(0, {
       Sweep: fn(512),
       Sub: {
