@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generatedSite } from '../fleet/count';
 
 /*
  * Synth of a fleet, measured as a user runs it: `npm run synth` (`cdk synth --quiet`, Lambda bundling by esbuild
@@ -50,9 +51,10 @@ export async function measureSynth(options: SynthOptions): Promise<SynthMeasurem
   const project = join(work, 'project');
   mkdirSync(sitesDir);
   mkdirSync(project);
+  // The same generated sites `fleet plan --sites N` stands for (fleet/count.ts), one file each.
   for (let index = 1; index <= options.sites; index++) {
-    const id = `fleet-${String(index).padStart(4, '0')}`;
-    writeFileSync(join(sitesDir, `${id}.json`), JSON.stringify({ ...examples[0], id }, null, 2));
+    const site = generatedSite(examples[0]!, index);
+    writeFileSync(join(sitesDir, `${String(site.id)}.json`), JSON.stringify(site, null, 2));
   }
   writeFileSync(
     join(project, 'cdk.json'),
