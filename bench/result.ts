@@ -10,7 +10,7 @@ import type { UnitsReport } from './units';
 /*
  * docs/benchmarks.json: what one `npm run bench` run measured (`measured`), what was computed from
  * those measurements and stated inputs (`models`, each with its `inputs`), and which code it was
- * (`run`). The README's performance and capacity sections and docs/benchmarks.md are generated from
+ * (`run`). docs/performance.md (performance, capacity) and docs/benchmarks.md are generated from
  * it (scripts/benchmarks-doc.ts); nothing there is typed by hand.
  */
 

@@ -18,7 +18,7 @@ import { measureUnits } from './units';
 
 /*
  * `npm run bench [-- --allow-dirty]`: every metric, measured in one run at one commit, written to
- * docs/benchmarks.json (measurements apart from models); docs/benchmarks.md and the README's
+ * docs/benchmarks.json (measurements apart from models); docs/benchmarks.md and docs/performance.md's
  * performance and capacity sections are then generated from that file. Numbers are of this machine;
  * ratios travel better. BENCH_SECONDS (M4, M6), BENCH_REQUESTS (M3) and BENCH_COLD_RUNS (M2) shorten a run:
  * such a run, or one from a tree with uncommitted changes, is marked provisional.

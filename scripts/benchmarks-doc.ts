@@ -5,17 +5,17 @@ import type { Cost } from '../bench/models';
 import { MEASURED_PATHS } from '../bench/provenance';
 
 /*
- * docs/benchmarks.json → docs/benchmarks.md and the README's performance and capacity sections (between
+ * docs/benchmarks.json → docs/benchmarks.md and docs/performance.md's generated part (between
  * the bench markers). Every figure in them comes from the json; the targets are the only numbers here.
  * `npm run bench` calls this after a run; `npm run bench:doc` after editing this file. A test checks
- * that the committed README and docs/benchmarks.md are what this makes of the committed json.
+ * that the committed docs/performance.md and docs/benchmarks.md are what this makes of the committed json.
  */
 
-export const README_START =
+export const PERFORMANCE_START =
   '<!-- bench:start: generated from docs/benchmarks.json by `npm run bench:doc` (scripts/benchmarks-doc.ts); edit there, not here -->';
-export const README_END = '<!-- bench:end -->';
+export const PERFORMANCE_END = '<!-- bench:end -->';
 
-/** The goals each metric is held to (README, Performance). */
+/** The goals each metric is held to (docs/performance.md). */
 export const TARGETS = {
   bundleKb: 300,
   coldStartP50Ms: 50,
@@ -329,13 +329,13 @@ function missesParagraph(r: BenchmarksResult): string {
 
 // ---- the two documents ----
 
-export function renderReadmeSection(r: BenchmarksResult): string {
-  return `${README_START}
+export function renderPerformanceSection(r: BenchmarksResult): string {
+  return `${PERFORMANCE_START}
 
 ## Performance
 
 \`npm run bench\` measured everything below in one run (${runLine(r)}) and wrote
-[\`docs/benchmarks.json\`](docs/benchmarks.json); this section and [\`docs/benchmarks.md\`](docs/benchmarks.md)
+[\`docs/benchmarks.json\`](benchmarks.json); this section and [\`docs/benchmarks.md\`](benchmarks.md)
 (the full tables) are generated from it. A test fails when ${MEASURED_PATHS.map((p) => `\`${p.includes('.') ? p : `${p}/`}\``).join(', ')} differ from
 the commit the run names: rerun \`npm run bench\` after changing them.
 Times are this machine's (the emulators included); ratios travel better.
@@ -366,7 +366,7 @@ ${capacityTable(r)}
 
 ${capacityParagraph(r)}
 
-${README_END}`;
+${PERFORMANCE_END}`;
 }
 
 export function renderMarkdown(r: BenchmarksResult): string {
@@ -415,7 +415,7 @@ export function renderMarkdown(r: BenchmarksResult): string {
   return `# Benchmarks
 
 Generated from [\`benchmarks.json\`](benchmarks.json) (\`npm run bench\` measures and writes both; \`npm run bench:doc\`
-regenerates this file and the README's sections). Run: ${runLine(r)}. DynamoDB emulator for M6 and M7:
+regenerates this file and docs/performance.md). Run: ${runLine(r)}. DynamoDB emulator for M6 and M7:
 ${r.measured.M6.dynamodbLocal.emulator}.
 
 ## Measured
@@ -509,26 +509,26 @@ existing item's size).
 `;
 }
 
-/** Replaces the README's generated part; fails when its markers are missing. */
-export function spliceReadme(readme: string, section: string): string {
-  const start = readme.indexOf(README_START);
-  const end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END} block`);
-  return readme.slice(0, start) + section + readme.slice(end + README_END.length);
+/** Replaces docs/performance.md's generated part; fails when its markers are missing. */
+export function splicePerformancePage(page: string, section: string): string {
+  const start = page.indexOf(PERFORMANCE_START);
+  const end = page.indexOf(PERFORMANCE_END);
+  if (start < 0 || end < start) throw new Error(`docs/performance.md has no ${PERFORMANCE_START} … ${PERFORMANCE_END} block`);
+  return page.slice(0, start) + section + page.slice(end + PERFORMANCE_END.length);
 }
 
 const paths = {
   json: new URL('../docs/benchmarks.json', import.meta.url),
   markdown: new URL('../docs/benchmarks.md', import.meta.url),
-  readme: new URL('../README.md', import.meta.url),
+  performance: new URL('../docs/performance.md', import.meta.url),
 };
 
 export const readBenchmarks = (): BenchmarksResult => JSON.parse(readFileSync(paths.json, 'utf8')) as BenchmarksResult;
 
-/** Writes docs/benchmarks.md and the README's section from docs/benchmarks.json; returns what it wrote. */
+/** Writes docs/benchmarks.md and docs/performance.md's section from docs/benchmarks.json; returns what it wrote. */
 export function writeBenchmarkDocs(): string[] {
   const result = readBenchmarks();
   writeFileSync(paths.markdown, renderMarkdown(result));
-  writeFileSync(paths.readme, spliceReadme(readFileSync(paths.readme, 'utf8'), renderReadmeSection(result)));
-  return ['docs/benchmarks.md', 'README.md'];
+  writeFileSync(paths.performance, splicePerformancePage(readFileSync(paths.performance, 'utf8'), renderPerformanceSection(result)));
+  return ['docs/benchmarks.md', 'docs/performance.md'];
 }

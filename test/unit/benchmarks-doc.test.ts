@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { changedSince, MEASURED_PATHS } from '../../bench/provenance';
-import { README_END, README_START, readBenchmarks, renderMarkdown, renderReadmeSection } from '../../scripts/benchmarks-doc';
+import { PERFORMANCE_END, PERFORMANCE_START, readBenchmarks, renderMarkdown, renderPerformanceSection } from '../../scripts/benchmarks-doc';
 
 /*
  * The published figures describe the code at HEAD: docs/benchmarks.json names the commit it measured,
- * and the README's performance and capacity sections and docs/benchmarks.md are generated from it.
+ * and docs/performance.md's performance and capacity sections and docs/benchmarks.md are generated from it.
  * This fails on every commit that changes the measured paths after that run: the last commit touching
  * them is followed by `npm run bench` (and its docs committed).
  */
@@ -14,12 +14,12 @@ const text = (path: string) => readFileSync(new URL(`../../${path}`, import.meta
 const result = readBenchmarks();
 
 describe('published benchmarks', () => {
-  it('the README performance and capacity sections are what docs/benchmarks.json generates (`npm run bench:doc`)', () => {
-    const readme = text('README.md');
-    const start = readme.indexOf(README_START);
-    const end = readme.indexOf(README_END);
-    expect(start, 'README.md has no bench:start marker').toBeGreaterThanOrEqual(0);
-    expect(readme.slice(start, end + README_END.length)).toBe(renderReadmeSection(result));
+  it('the performance page (docs/performance.md) is what docs/benchmarks.json generates (`npm run bench:doc`)', () => {
+    const page = text('docs/performance.md');
+    const start = page.indexOf(PERFORMANCE_START);
+    const end = page.indexOf(PERFORMANCE_END);
+    expect(start, 'docs/performance.md has no bench:start marker').toBeGreaterThanOrEqual(0);
+    expect(page.slice(start, end + PERFORMANCE_END.length)).toBe(renderPerformanceSection(result));
   });
 
   it('docs/benchmarks.md is what docs/benchmarks.json generates (`npm run bench:doc`)', () => {
