@@ -10,7 +10,13 @@ import { describe, expect, it } from 'vitest';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PAGES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), 'sites/README.md'];
+const PAGES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+  'sites/README.md',
+];
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
