@@ -1,5 +1,5 @@
 import { PRICES } from '../fleet/prices';
-import { TABLE } from '../lambdas/adapters/shapes';
+import { TABLE } from '../contract/shapes';
 import { siteFields } from '../lib/site-config';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDocumentStore, scanStoredMessages } from '../lambdas/adapters/dynamodb-documents';
+import { DynamoDbDocumentStore, type ReprojectProgress, reproject, scanStoredMessages } from '../lambdas/adapters';
 import {
   DOCUMENT_LIMITS,
   type DocumentFilter,
@@ -8,8 +8,7 @@ import {
   parseDuration,
   type SilentDocument,
   STAGES,
-} from '../lambdas/contract/documents';
-import { type ReprojectProgress, reproject } from '../lambdas/documents/service';
+} from '../contract/documents';
 import { paint, table } from './ui';
 import { UsageError } from './target';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Ack } from '../lambdas/protocol/ack';
-import { findMessageType, MESSAGE_TYPES } from '../lambdas/protocol/catalog';
+import type { Ack } from '../contract/ack';
+import { findMessageType, MESSAGE_TYPES } from '../contract/catalog';
 import { createDocumentsClient } from '../consumer/documents';
-import { STAGES } from '../lambdas/contract/documents';
+import { STAGES } from '../contract/documents';
 import { documentFilter, formatDocument, formatDocuments, formatSilent, reprojectDocuments, stageAndWithin } from './documents';
 import { redrive } from './redrive';
 import { formatRejected, listRejected, showRejected } from './rejected';

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { listRejected, type RejectedEntry, readRejected } from '../lambdas/adapters/inspection';
+import { listRejected, type RejectedEntry, readRejected } from '../lambdas/adapters';
 import { paint, printable, printableJson, printableStrings, table } from './ui';
 
 /*

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as requestTls } from 'node:https';
-import type { Ack } from '../lambdas/protocol/ack';
-import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+import type { Ack } from '../contract/ack';
+import { MESSAGE_TYPES, type MessageType } from '../contract/catalog';
 import { Progress, paint, printable, table } from './ui';
 
 /*

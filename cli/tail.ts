@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type Arrival, arrivalsSince } from '../lambdas/adapters/inspection';
+import { type Arrival, arrivalsSince } from '../lambdas/adapters';
 import { paint, printableJson, printableStrings, table } from './ui';
 
 /*

@@ -2,7 +2,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { DocumentFilter, DocumentView, SilentDocument, Stage } from '../lambdas/contract/documents';
+import type { DocumentFilter, DocumentView, SilentDocument, Stage } from '../contract/documents';
 
 /*
  * The document API for an MIS in Node.js (the CLI uses it too): one document's state, lists by stage

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import { ENVELOPE_VERSION, type Envelope, type PayloadRef } from '../lambdas/contract/envelope';
-import { MESSAGE_TYPES, type MessageType, type Payload } from '../lambdas/protocol/catalog';
+import { ENVELOPE_VERSION, type Envelope, type PayloadRef } from '../contract/envelope';
+import { MESSAGE_TYPES, type MessageType, type Payload } from '../contract/catalog';
 
 /*
  * The MIS side of the queue: typed handlers per MessageType on top of sqs-consumer

@@ -1,7 +1,7 @@
-import { TABLE } from '../lambdas/adapters/shapes';
-import { STAGE_STATES } from '../lambdas/contract/documents';
-import { DIMENSIONS_OF, type MetricName } from '../lambdas/contract/observability';
-import { MESSAGE_TYPES } from '../lambdas/protocol/catalog';
+import { TABLE } from '../contract/shapes';
+import { STAGE_STATES } from '../contract/documents';
+import { DIMENSIONS_OF, type MetricName } from '../contract/observability';
+import { MESSAGE_TYPES } from '../contract/catalog';
 import type { StackCounts } from './count';
 import { FLEET_PRICES, type FleetPrices, PRICE_DATE, PRICE_REGION, PRICES } from './prices';
 import { type CountKey, QUOTAS, RATE_QUOTAS } from './quotas';

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from './contract/limits';
-import { ConfigError } from './errors';
+import { MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from '../contract/limits';
+import { ConfigError } from '../contract/errors';
+import { DEFAULT_RETENTION_DAYS, FUNCTION_ENV as ENV, type FunctionEnvName, SITE_ID_PATTERN, SITE_ID_RULE } from '../contract/names';
 
 /*
  * Read and checked once, at cold start: a function with a wrong environment fails its
@@ -23,22 +24,22 @@ const integer = (min: number, max: number, fallback: number) =>
   );
 
 const schema = z.object({
-  SITE_ID: z.string({ error: 'required' }).check(z.regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'letters, digits and dashes, 1-64' })),
-  TABLE_NAME: z.string({ error: 'required' }).check(z.minLength(1, { error: 'required' })),
+  [ENV.siteId]: z.string({ error: 'required' }).check(z.regex(SITE_ID_PATTERN, { error: SITE_ID_RULE })),
+  [ENV.tableName]: z.string({ error: 'required' }).check(z.minLength(1, { error: 'required' })),
   /** The document projection's table (the projector, the document API and the silence sweep use it). */
-  DOCUMENTS_TABLE_NAME: z.optional(z.string().check(z.minLength(1, { error: 'a table name' }))),
-  QUEUE_URL: z.url({ error: 'an SQS queue URL' }),
+  [ENV.documentsTableName]: z.optional(z.string().check(z.minLength(1, { error: 'a table name' }))),
+  [ENV.queueUrl]: z.url({ error: 'an SQS queue URL' }),
   /** Claim-check payloads and rejected requests. */
-  BUCKET_NAME: z.string({ error: 'required' }).check(z.minLength(3, { error: 'a bucket name' })),
+  [ENV.bucketName]: z.string({ error: 'required' }).check(z.minLength(3, { error: 'a bucket name' })),
   /** Emulators serve buckets by path; AWS by host name. */
-  S3_FORCE_PATH_STYLE: z._default(z.stringbool({ error: 'true or false' }), false),
-  RETENTION_DAYS: integer(1, 3650, 30),
+  [ENV.s3ForcePathStyle]: z._default(z.stringbool({ error: 'true or false' }), false),
+  [ENV.retentionDays]: integer(1, 3650, DEFAULT_RETENTION_DAYS),
   /** Largest body accepted (see contract/limits.ts: why 4 MiB, and who else enforces it). */
-  MAX_BODY_BYTES: integer(1, 6 * KiB * KiB, MAX_BODY_BYTES),
+  [ENV.maxBodyBytes]: integer(1, 6 * KiB * KiB, MAX_BODY_BYTES),
   /** Largest canonical payload stored inline (see contract/limits.ts: why 4 KiB); at most 240 KiB. */
-  MAX_INLINE_PAYLOAD_BYTES: integer(1, 240 * KiB, MAX_INLINE_PAYLOAD_BYTES),
+  [ENV.maxInlinePayloadBytes]: integer(1, 240 * KiB, MAX_INLINE_PAYLOAD_BYTES),
   /** Comma-separated `Lpu` ids this site serves (any letter case); empty: any. */
-  LPU_ALLOWLIST: z.pipe(
+  [ENV.lpuAllowlist]: z.pipe(
     z._default(z.string(), ''),
     z.transform(
       (list) =>
@@ -51,9 +52,9 @@ const schema = z.object({
     ),
   ),
   /** The reconciler leaves a pending message alone this long: its own delivery may still be running. */
-  RECONCILE_GRACE_SECONDS: integer(0, 86_400, 60),
+  [ENV.reconcileGraceSeconds]: integer(0, 86_400, 60),
   /** Pending messages forwarded per reconciler run, at most. */
-  RECONCILE_BATCH: integer(1, 100, 100),
+  [ENV.reconcileBatch]: integer(1, 100, 100),
 });
 
 export type Config = z.output<typeof schema>;
@@ -66,3 +67,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return result.data;
 }
+
+// Every name the schema reads is one of the contract's, and every contract name is read: a compile-time check.
+type Missing = Exclude<FunctionEnvName, keyof Config>;
+const allNamesRead: [Missing] extends [never] ? true : Missing = true;
+void allNamesRead;

@@ -3,8 +3,6 @@ import { CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
-export const ACCOUNT_STACK_NAME = 'N3Callback-account';
-
 /**
  * What API Gateway needs once per account and region, not once per site: the role it writes
  * execution logs with. It is a single account-wide setting, so it lives in its own small stack,

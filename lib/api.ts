@@ -20,8 +20,9 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { retentionFor } from './logs';
-import { ACK_TEXT, fixedAck } from '../lambdas/protocol/ack';
-import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+import { ACK_TEXT, fixedAck } from '../contract/ack';
+import type { MessageType } from '../contract/catalog';
+import { apiName, CALLBACK_ROUTES, DOCUMENT_ROUTES, DOCUMENTS_SEGMENT, STAGE } from '../contract/names';
 
 export interface CallbackApiProps {
   readonly siteId: string;
@@ -44,7 +45,7 @@ export interface CallbackApiProps {
   /**
    * The ARN of the fleet's shared WAF web ACL (lib/oversize-guard.ts) to associate with the stage: it answers
    * a declared body over the functions' limit with an ack-shaped 413 before Lambda is invoked (Lambda could
-   * not take it: see lambdas/contract/limits.ts).
+   * not take it: see contract/limits.ts).
    * @default - no web ACL (the site turned the guard off)
    */
   readonly oversizeGuardArn?: string;
@@ -72,8 +73,6 @@ export const TLS_POLICY = {
   securityPolicy: SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09,
   endpointAccessMode: EndpointAccessMode.STRICT,
 } as const;
-
-export const STAGE = 'n3';
 
 /**
  * The site's callback URL: `POST https://…/n3[/<secret>]/<MessageType>`, one route and one
@@ -104,7 +103,7 @@ export class CallbackApi extends Construct {
       metricsEnabled: true,
     };
     this.api = new RestApi(this, 'Api', {
-      restApiName: `n3-callback-${props.siteId}`,
+      restApiName: apiName(props.siteId),
       description: `N3.Health callback endpoint: ${props.displayName}`,
       endpointTypes: [EndpointType.REGIONAL],
       binaryMediaTypes: ['*/*'],
@@ -139,7 +138,7 @@ export class CallbackApi extends Construct {
     Object.assign(this.api.node.defaultChild as CfnRestApi, TLS_POLICY);
 
     const base: IResource = props.secretPathSegment ? this.api.root.addResource(props.secretPathSegment) : this.api.root;
-    for (const type of MESSAGE_TYPES) {
+    for (const type of CALLBACK_ROUTES) {
       base.addResource(type).addMethod('POST', new LambdaIntegration(props.receivers[type]));
     }
     // Any other path or method still gets an ack (404/405) and is kept under rejected/ in the bucket.
@@ -148,17 +147,10 @@ export class CallbackApi extends Construct {
     // The document API, for the MIS (not the sender): at the stage root, whatever the secret segment; IAM only.
     const documentsIntegration = new LambdaIntegration(props.documents);
     const iam = { authorizationType: AuthorizationType.IAM };
-    const documents = this.api.root.addResource('documents');
-    documents.addMethod('GET', documentsIntegration, iam);
-    const document = documents.addResource('{documentId}');
-    document.addMethod('GET', documentsIntegration, iam);
-    document.addResource('expectations').addResource('{stage}').addMethod('PUT', documentsIntegration, iam);
-    // Every document method has its own throttle (methodOptions above): a new one must be listed there.
-    const documentMethods = this.api.methods
-      .filter((m) => m.resource.path.startsWith('/documents'))
-      .map((m) => `${m.resource.path}/${m.httpMethod}`);
-    if (documentMethods.sort().join() !== [...DOCUMENT_METHODS].sort().join()) {
-      throw new Error(`DOCUMENT_METHODS (lib/api.ts) must list exactly the document routes: ${documentMethods.join(', ')}`);
+    // From the route table npm start's gateway routes by too (contract/names.ts); each method gets its own
+    // throttle (methodOptions above).
+    for (const route of DOCUMENT_ROUTES) {
+      this.api.root.resourceForPath(route.path).addMethod(route.method, documentsIntegration, iam);
     }
     this.documentsUrl = this.api.url;
 
@@ -185,14 +177,10 @@ export class CallbackApi extends Construct {
 }
 
 /** The document methods (stage method-settings keys): their own, lower throttle. */
-export const DOCUMENT_METHODS = [
-  '/documents/GET',
-  '/documents/{documentId}/GET',
-  '/documents/{documentId}/expectations/{stage}/PUT',
-] as const;
+const DOCUMENT_METHODS = DOCUMENT_ROUTES.map((route) => `${route.path}/${route.method}`);
 
 /** The document routes, as resource-policy patterns (stage/method/path). */
-export const DOCUMENT_ROUTES = ['execute-api:/*/*/documents', 'execute-api:/*/*/documents/*'];
+const DOCUMENT_POLICY_RESOURCES = [`execute-api:/*/*/${DOCUMENTS_SEGMENT}`, `execute-api:/*/*/${DOCUMENTS_SEGMENT}/*`];
 
 /**
  * Only the regional platform's addresses may call the callback routes: an explicit deny for everyone
@@ -205,7 +193,7 @@ function resourcePolicy(cidrs: readonly string[]): PolicyDocument {
     effect: Effect.DENY,
     principals: [new AnyPrincipal()],
     actions: ['execute-api:Invoke'],
-    notResources: DOCUMENT_ROUTES,
+    notResources: DOCUMENT_POLICY_RESOURCES,
     conditions: { NotIpAddress: { 'aws:SourceIp': [...cidrs] } },
   });
   return new PolicyDocument({
@@ -214,13 +202,13 @@ function resourcePolicy(cidrs: readonly string[]): PolicyDocument {
         effect: Effect.ALLOW,
         principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        notResources: DOCUMENT_ROUTES,
+        notResources: DOCUMENT_POLICY_RESOURCES,
       }),
       new PolicyStatement({
         effect: Effect.ALLOW,
         principals: [new AccountRootPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: DOCUMENT_ROUTES,
+        resources: DOCUMENT_POLICY_RESOURCES,
       }),
       ...(cidrs.length > 0 ? [denyOthers] : []),
     ],

@@ -1,14 +1,13 @@
 import { getHeapStatistics } from 'node:v8';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ACCOUNT_STACK_NAME, AccountStack } from './account-stack';
+import { ACCOUNT_STACK_NAME, FLEET_STACK_NAME, stackName } from '../contract/names';
+import { AccountStack } from './account-stack';
 import { CallbackStack } from './callback-stack';
 import { useParallelCloudFormationValidation } from './cfn-validate-parallel';
-import { FLEET_STACK_NAME, FleetStack } from './fleet-stack';
+import { FleetStack } from './fleet-stack';
 import { parseFleet, SiteConfigError } from './site-config';
 import { loadSites } from './site-files';
-
-export const stackName = (siteId: string) => `N3Callback-${siteId}`;
 
 /**
  * One stack per configured site (cdk.json context `sites`, `sites/<id>.json`); `-c site=<id>` narrows to one;

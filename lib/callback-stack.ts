@@ -4,8 +4,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { CallbackApi, STAGE } from './api';
-import { FLEET_DASHBOARD_NAME, FLEET_PARAMETERS, FLEET_STACK_NAME, TICK_TOPIC_NAME } from './fleet-stack';
+import { CallbackApi } from './api';
+import { BUCKET_PREFIXES, FLEET_PARAMETERS, FLEET_STACK_NAME, STAGE, TICK_TOPIC_NAME } from '../contract/names';
+import { FLEET_DASHBOARD_NAME } from './fleet-stack';
 import { Functions } from './functions';
 import { Monitoring } from './monitoring';
 import { acknowledgeNagFindings } from './nag';
@@ -87,7 +88,7 @@ export class CallbackStack extends Stack {
         }),
         new PolicyStatement({
           actions: ['s3:GetObject'],
-          resources: [this.storage.bucket.arnForObjects(`${site.id}/*`)],
+          resources: [this.storage.bucket.arnForObjects(`${BUCKET_PREFIXES.payloads(site.id)}*`)],
         }),
         // The document API (SigV4): document states, lists, expectations, silent documents.
         new PolicyStatement({

@@ -22,29 +22,12 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../lambdas/contract/observability';
+import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../contract/observability';
+import { FLEET_PARAMETERS, TICK_TOPIC_NAME, RESOURCE_PREFIX } from '../contract/names';
 import { OversizeGuard } from './oversize-guard';
 
-export const FLEET_STACK_NAME = 'N3Callback-fleet';
-
-/**
- * What the fleet stack publishes for sites, by SSM parameter name. A site reads them when it deploys
- * (`valueForStringParameter`), not through CloudFormation exports: an export cannot change while any
- * stack imports it, and 500 sites would pin the fleet stack in place.
- */
-export const FLEET_PARAMETERS = {
-  /** The shared WAF web ACL every site's stage is associated with. */
-  webAclArn: '/n3-callback/fleet/web-acl-arn',
-} as const;
-
-/**
- * The tick's topic, by name: a site builds its ARN from its own partition, region and account, so no value
- * anyone can write (an SSM parameter) decides what a site's Sweep lets invoke it.
- */
-export const TICK_TOPIC_NAME = 'n3-callback-fleet-tick';
-
 /** The fleet dashboard's name: dashboards are global to an account, so one fleet per region needs its own. */
-export const FLEET_DASHBOARD_NAME = `n3-callback-fleet-${Aws.REGION}`;
+export const FLEET_DASHBOARD_NAME = `${RESOURCE_PREFIX}-fleet-${Aws.REGION}`;
 
 /** How often every site's Sweep runs (reconcile, silent documents). */
 export const TICK_RATE = Duration.minutes(1);
@@ -85,7 +68,7 @@ export class FleetStack extends Stack {
       ...props,
     });
 
-    this.guard = new OversizeGuard(this, 'OversizeGuard', { name: 'n3-callback-fleet' });
+    this.guard = new OversizeGuard(this, 'OversizeGuard', { name: `${RESOURCE_PREFIX}-fleet` });
     new StringParameter(this, 'WebAclArnParameter', {
       parameterName: FLEET_PARAMETERS.webAclArn,
       stringValue: this.guard.webAcl.attrArn,
@@ -194,7 +177,7 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       title: 'API 5xx, per site',
       left: [
         new MathExpression({
-          expression: `SEARCH('{AWS/ApiGateway,ApiName} MetricName="5XXError" "n3-callback"', 'Sum', 300)`,
+          expression: `SEARCH('{AWS/ApiGateway,ApiName} MetricName="5XXError" "${RESOURCE_PREFIX}"', 'Sum', 300)`,
           label: '',
           period: FIVE_MINUTES,
         }),

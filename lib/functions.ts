@@ -12,8 +12,9 @@ import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
-import { DOCUMENTS, TABLE } from '../lambdas/adapters/shapes';
+import { MESSAGE_TYPES, type MessageType } from '../contract/catalog';
+import { DOCUMENTS, TABLE } from '../contract/shapes';
+import { BUCKET_PREFIXES, FUNCTION_ENV, type FunctionEnvironment } from '../contract/names';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
 import { retentionFor } from './logs';
@@ -53,15 +54,15 @@ export class Functions extends Construct {
     const { storage, siteId } = props;
 
     const environment = {
-      SITE_ID: siteId,
-      TABLE_NAME: storage.table.tableName,
-      DOCUMENTS_TABLE_NAME: storage.documents.tableName,
-      QUEUE_URL: storage.queue.queueUrl,
-      BUCKET_NAME: storage.bucket.bucketName,
-      RETENTION_DAYS: String(props.retentionDays),
-      LPU_ALLOWLIST: props.lpuAllowlist.join(','),
+      [FUNCTION_ENV.siteId]: siteId,
+      [FUNCTION_ENV.tableName]: storage.table.tableName,
+      [FUNCTION_ENV.documentsTableName]: storage.documents.tableName,
+      [FUNCTION_ENV.queueUrl]: storage.queue.queueUrl,
+      [FUNCTION_ENV.bucketName]: storage.bucket.bucketName,
+      [FUNCTION_ENV.retentionDays]: String(props.retentionDays),
+      [FUNCTION_ENV.lpuAllowlist]: props.lpuAllowlist.join(','),
       NODE_OPTIONS: '--enable-source-maps',
-    };
+    } satisfies FunctionEnvironment & { NODE_OPTIONS: string };
 
     const lambdaRole = (name: string) => new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     const make = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}, role = lambdaRole(name)) => {
@@ -118,8 +119,8 @@ export class Functions extends Construct {
     const { table, queue, bucket } = storage;
     allow(ingestRole, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
     queue.grantSendMessages(ingestRole);
-    allow(ingestRole, ['s3:PutObject', 's3:DeleteObject'], [bucket.arnForObjects(`${siteId}/*`)]);
-    allow(ingestRole, ['s3:PutObject'], [bucket.arnForObjects('rejected/*')]);
+    allow(ingestRole, ['s3:PutObject', 's3:DeleteObject'], [bucket.arnForObjects(`${BUCKET_PREFIXES.payloads(siteId)}*`)]);
+    allow(ingestRole, ['s3:PutObject'], [bucket.arnForObjects(`${BUCKET_PREFIXES.rejected}*`)]);
     // Sweep, job one (reconcile): the pending index, the records it forwards, the queue.
     allow(this.sweep, ['dynamodb:Query'], [`${table.tableArn}/index/${TABLE.pendingIndex.name}`]);
     allow(this.sweep, ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [table.tableArn]);

@@ -17,8 +17,9 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { DIMENSIONS_OF, METRIC, METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE, type MetricName } from '../lambdas/contract/observability';
-import { MESSAGE_TYPES } from '../lambdas/protocol/catalog';
+import { DIMENSIONS_OF, METRIC, METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE, type MetricName } from '../contract/observability';
+import { MESSAGE_TYPES } from '../contract/catalog';
+import { siteDashboardName } from '../contract/names';
 import type { Storage } from './storage';
 
 /** Every value the receiving functions give the `MessageType` dimension: the six types and the catch-all's. */
@@ -243,7 +244,7 @@ export class Monitoring extends Construct {
 
     if (!props.dashboard) return;
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: `n3-callback-${siteId}`,
+      dashboardName: siteDashboardName(siteId),
       defaultInterval: Duration.hours(24),
     });
     const fnMetric = (pick: (fn: LambdaFunction) => IMetric) => props.functions.map(pick);

@@ -4,6 +4,7 @@ import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { BUCKET_PREFIXES } from '../contract/names';
 
 /*
  * Every cdk-nag AwsSolutions finding this stack keeps, each with the reason it is right here.
@@ -83,10 +84,10 @@ export function acknowledgeNagFindings(subjects: NagSubjects): void {
     'granted by prefix; the prefix is the tightest scope.';
   // The receiving functions share one role: acknowledged once on it.
   for (const role of new Set(subjects.bucketWriters.map((fn) => fn.role!))) {
-    ack(role, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
-    ack(role, `AwsSolutions-IAM5[Resource::${bucketArn}/rejected/*]`, objectPrefixes);
+    ack(role, `AwsSolutions-IAM5[Resource::${bucketArn}/${BUCKET_PREFIXES.payloads(siteId)}*]`, objectPrefixes);
+    ack(role, `AwsSolutions-IAM5[Resource::${bucketArn}/${BUCKET_PREFIXES.rejected}*]`, objectPrefixes);
   }
-  ack(subjects.consumerPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${siteId}/*]`, objectPrefixes);
+  ack(subjects.consumerPolicy, `AwsSolutions-IAM5[Resource::${bucketArn}/${BUCKET_PREFIXES.payloads(siteId)}*]`, objectPrefixes);
   const apiId = `<${Stack.of(api).getLogicalId(api.node.defaultChild as never)}>`;
   for (const method of ['GET', 'PUT']) {
     ack(

@@ -2,8 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { MathExpression, Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../lambdas/contract/limits';
-import { MALFORMED_LENGTH_ACK, OVERSIZE_ACK } from '../lambdas/protocol/ack';
+import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../contract/limits';
+import { MALFORMED_LENGTH_ACK, OVERSIZE_ACK } from '../contract/ack';
 
 export interface OversizeGuardProps {
   /** The web ACL's name: its WAF metrics carry it as the `WebACL` dimension. */
@@ -17,7 +17,7 @@ const MALFORMED_LENGTH_RULE = 'malformed-content-length';
  * One AWS WAF web ACL that refuses, with the protocol's 413 ack, any request that declares a body larger
  * than the functions take, and with a 400 ack any Content-Length that is not one plain decimal (which the
  * gateway could read otherwise than this rule does). WAF compares header values as text, hence the
- * patterns (lambdas/contract/limits.ts). A body sent chunked (no Content-Length) is not seen here: up to
+ * patterns (contract/limits.ts). A body sent chunked (no Content-Length) is not seen here: up to
  * ~4.7 MB the function itself answers 413; above that Lambda refuses the event and the gateway answers its
  * own 5xx (README: limits).
  *

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { QUEUE } from '../lambdas/adapters/shapes';
+import {
+  ACCOUNT_STACK_NAME,
+  DEFAULT_RETENTION_DAYS,
+  FLEET_STACK_NAME,
+  RESERVED_SITE_IDS,
+  SITE_ID_PATTERN,
+  SITE_ID_RULE,
+} from '../contract/names';
+import { QUEUE } from '../contract/shapes';
 
 /*
  * One MIS-MO site = one stack, its own URL, table, queue, bucket and dashboard (the spec
@@ -28,9 +36,6 @@ const cidr = z
 const QUEUE_DAYS = Math.ceil(QUEUE.retentionSeconds / 86_400);
 export const MIN_RETENTION_DAYS = 2 * QUEUE_DAYS + 1;
 
-/** Ids a site may not take: the shared stacks' names (`N3Callback-<id>`). */
-const RESERVED_IDS: readonly string[] = ['fleet', 'account'];
-
 /** The document routes' default steady rate: the MIS's reads, far below what the sender needs. */
 export const DEFAULT_DOCUMENT_REQUESTS_PER_SECOND = 10;
 
@@ -38,11 +43,11 @@ export const siteFields = z.strictObject({
   /** Stack `N3Callback-<id>`, resource names, the envelope's `site`. */
   id: z
     .string()
-    .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1-32, e.g. "mo-123"')
+    .regex(SITE_ID_PATTERN, SITE_ID_RULE)
     // N3Callback-fleet and N3Callback-account are the shared stacks: a site by that name would replace one.
     .refine(
-      (id) => !RESERVED_IDS.includes(id),
-      `"fleet" and "account" name the shared stacks (N3Callback-fleet, N3Callback-account): choose another id`,
+      (id) => !RESERVED_SITE_IDS.includes(id),
+      `"fleet" and "account" name the shared stacks (${FLEET_STACK_NAME}, ${ACCOUNT_STACK_NAME}): choose another id`,
     ),
   displayName: z.string().min(1, 'required'),
   /**
@@ -71,7 +76,7 @@ export const siteFields = z.strictObject({
       `at least ${MIN_RETENTION_DAYS}: a message can wait ${QUEUE_DAYS} days in the queue and ${QUEUE_DAYS} more in its dead-letter queue, and the payload it points to must outlive it`,
     )
     .max(3650)
-    .default(90),
+    .default(DEFAULT_RETENTION_DAYS),
   /** MO ids (`Lpu`) this site serves; others are rejected. Empty: any. */
   lpuAllowlist: z.array(z.string().min(1)).default([]),
   /**

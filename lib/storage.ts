@@ -4,7 +4,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DOCUMENTS, QUEUE, TABLE } from '../lambdas/adapters/shapes';
+import { DOCUMENTS, QUEUE, TABLE } from '../contract/shapes';
+import { BUCKET_PREFIXES } from '../contract/names';
 
 export interface StorageProps {
   readonly siteId: string;
@@ -138,8 +139,8 @@ export class Storage extends Construct {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'payloads/',
       lifecycleRules: [
-        { id: 'payloads', prefix: `${props.siteId}/`, expiration: Duration.days(props.retentionDays) },
-        { id: 'rejected', prefix: 'rejected/', expiration: Duration.days(props.retentionDays) },
+        { id: 'payloads', prefix: BUCKET_PREFIXES.payloads(props.siteId), expiration: Duration.days(props.retentionDays) },
+        { id: 'rejected', prefix: BUCKET_PREFIXES.rejected, expiration: Duration.days(props.retentionDays) },
         { id: 'uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

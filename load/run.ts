@@ -8,8 +8,8 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import { messageFrom, startChild, stopChild } from '../bench/child';
 import { openLoop } from '../bench/open-loop';
 import { Progress } from '../cli/ui';
-import type { Envelope } from '../lambdas/contract/envelope';
-import { ACK_TEXT } from '../lambdas/protocol/ack';
+import type { Envelope } from '../contract/envelope';
+import { ACK_TEXT } from '../contract/ack';
 import { localSqs } from '../local/clients';
 import type { LocalInfo } from '../local/stack';
 import { EXAMPLES } from '../test/support/messages';

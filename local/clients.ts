@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { ClientOverrides } from '../lambdas/adapters/aws';
+import type { ClientOverrides } from '../lambdas/adapters';
 
 /*
  * SDK clients pointed at the local emulators, in one place with their quirks: fauxqs names

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { arrivalsSince, listRejected, readRejected } from '../lambdas/adapters/inspection';
-import { MESSAGE_TYPES } from '../lambdas/protocol/catalog';
+import { arrivalsSince, listRejected, readRejected } from '../lambdas/adapters';
+import { MESSAGE_TYPES } from '../contract/catalog';
 import { localDynamoDb, localS3, localSqs } from './clients';
 import { type LocalEndpoint, NotFound } from './gateway';
 import type { Resources } from './provision';

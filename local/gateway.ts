@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { type AddressInfo, isIP } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { contentLengthVerdict, GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../lambdas/contract/limits';
-import { PayloadTooLargeError } from '../lambdas/errors';
-import { ACK_TEXT, ackForError, fixedAck, MALFORMED_LENGTH_ACK, OVERSIZE_ACK } from '../lambdas/protocol/ack';
-import { findMessageType, MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
+import { contentLengthVerdict, GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../contract/limits';
+import { PayloadTooLargeError } from '../contract/errors';
+import { ACK_TEXT, ackForError, fixedAck, MALFORMED_LENGTH_ACK, OVERSIZE_ACK } from '../contract/ack';
+import { findMessageType, type MessageType } from '../contract/catalog';
+import { CALLBACK_ROUTES, DOCUMENTS_SEGMENT, routeOf } from '../contract/names';
 
 /*
  * A stand-in for the API Gateway REST API: turns each HTTP request into the proxy event
@@ -48,7 +49,7 @@ export interface GatewayOptions {
 /** The deployed routing: one function per MessageType, the catch-all for everything else. */
 export function routesFor(functionFor: (type: MessageType | undefined) => LambdaHandler): Pick<GatewayOptions, 'routes' | 'fallback'> {
   return {
-    routes: Object.fromEntries(MESSAGE_TYPES.map((type) => [type, functionFor(type)])) as Record<MessageType, LambdaHandler>,
+    routes: Object.fromEntries(CALLBACK_ROUTES.map((type) => [type, functionFor(type)])) as Record<MessageType, LambdaHandler>,
     fallback: functionFor(undefined),
   };
 }
@@ -155,7 +156,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
 
   // A browser opening the console asks for an icon; it is not a callback to keep as rejected.
   if (path === '/favicon.ico') return send(res, { statusCode: 204, headers: {}, body: '' });
-  const readsStoredData = segments[0] === '_local' || segments[0] === 'documents';
+  const readsStoredData = segments[0] === '_local' || segments[0] === DOCUMENTS_SEGMENT;
   if (readsStoredData && !servesHost(req.headers.host, options.host ?? '127.0.0.1')) {
     req.resume();
     return send(
@@ -199,8 +200,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   if (body === 'too-large') return send(res, tooLarge(GATEWAY_MAX_BODY_BYTES + 1), { close: true });
 
   const type = segments.length === 1 ? findMessageType(segments[0]!) : undefined;
-  const isDocuments = segments[0] === 'documents' && options.documents !== undefined;
-  const handler = isDocuments ? options.documents! : type && segments[0] === type ? options.routes[type] : options.fallback;
+  // The same route table the API construct builds its resources from (contract/names.ts).
+  const route = routeOf(segments);
+  const isDocuments = route.kind === 'documents' && options.documents !== undefined;
+  const handler = isDocuments ? options.documents! : route.kind === 'callback' ? options.routes[route.type] : options.fallback;
   const requestId = randomUUID();
   const event = toEvent(req, path, query, body, requestId, type);
   // Lambda refuses a synchronous event over 6 MB; the gateway then answers its own 5xx (ack-shaped by our gateway responses).

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DOCUMENTS, QUEUE, TABLE } from '../lambdas/adapters/shapes';
+import { DOCUMENTS, QUEUE, TABLE } from '../contract/shapes';
 import { localDynamoDb, localS3, localSqs } from './clients';
 
 /*

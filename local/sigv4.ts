@@ -3,7 +3,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ACK_TEXT, fixedAck } from '../lambdas/protocol/ack';
+import { ACK_TEXT, fixedAck } from '../contract/ack';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './clients';
 import type { LambdaHandler } from './gateway';
 

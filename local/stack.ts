@@ -1,13 +1,14 @@
 import { lambdaContext, type RequestLogEntry, routesFor, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
 import { hasJava, startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './clients';
+import { LOCAL_REGION, localOverrides } from './clients';
 import { fileURLToPath } from 'node:url';
 import { consoleEndpoints } from './console-api';
 import { provision, type Resources } from './provision';
 import { type DocumentsAuth, withSigV4 } from './sigv4';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
-import type { MessageType } from '../lambdas/protocol/catalog';
-import { buildOpenApi } from '../lambdas/protocol/openapi';
+import { buildOpenApi } from '../contract/openapi';
+import { FUNCTION_ENV, siteResourcePrefix } from '../contract/names';
+import { type SiteFunctions, wireFunctions } from '../lambdas/handlers/wiring';
 
 /*
  * The whole product on one machine: emulators, resources, the deployed handler module
@@ -82,29 +83,24 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
     started.push(dynamo, fauxqs);
     const resources: Resources = await provision(
       { dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint },
-      { prefix: `n3-callback-${siteId}` },
+      { prefix: siteResourcePrefix(siteId) },
     );
 
-    // Exactly the environment the CDK stack gives the functions, plus the SDK's endpoint overrides.
-    Object.assign(process.env, {
-      SITE_ID: siteId,
-      TABLE_NAME: resources.tableName,
-      DOCUMENTS_TABLE_NAME: resources.documentsTableName,
-      QUEUE_URL: resources.queueUrl,
-      BUCKET_NAME: resources.bucket,
-      S3_FORCE_PATH_STYLE: 'true',
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
-      AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-    });
-    const functions = (await import('../lambdas/handlers/index')) as unknown as Record<
-      MessageType | 'Fallback' | 'Reconcile' | 'Documents' | 'Project' | 'Silence',
-      LambdaHandler
-    >;
+    // Exactly the environment the CDK stack gives the functions (contract/names.ts), through the deployed
+    // wiring, with the emulators' clients beside it. Nothing is written to process.env but Powertools' own
+    // switch (quiet metrics unless asked), which it reads there.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    const functions: Record<keyof SiteFunctions, LambdaHandler> = wireFunctions({
+      env: {
+        [FUNCTION_ENV.siteId]: siteId,
+        [FUNCTION_ENV.tableName]: resources.tableName,
+        [FUNCTION_ENV.documentsTableName]: resources.documentsTableName,
+        [FUNCTION_ENV.queueUrl]: resources.queueUrl,
+        [FUNCTION_ENV.bucketName]: resources.bucket,
+        [FUNCTION_ENV.s3ForcePathStyle]: 'true',
+      },
+      clients: localOverrides({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint }),
+    }) as never;
     // The deployed projector on the message table's stream, as Lambda's event source mapping runs it.
     const poller = resources.streamArn
       ? startStreamPoller({

@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { QUEUE } from '../lambdas/adapters/shapes';
-import { buildAsyncApi } from '../lambdas/protocol/asyncapi';
-import { buildOpenApi } from '../lambdas/protocol/openapi';
-import { buildJsonSchemas } from '../lambdas/protocol/schemas';
+import { QUEUE } from '../contract/shapes';
+import { buildAsyncApi } from '../contract/asyncapi';
+import { buildOpenApi } from '../contract/openapi';
+import { buildJsonSchemas } from '../contract/schemas';
 
 // `npm run contracts` (alias `npm run openapi`): regenerates the committed contracts from the catalog;
 // tests fail when one is stale. docs/openapi.json (HTTP), docs/schemas/*.json (the queue, JSON Schema 2020-12),

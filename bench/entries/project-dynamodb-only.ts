@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbDocumentStore } from '../../lambdas/adapters/dynamodb-documents';
 import { fromStreamImage } from '../../lambdas/adapters/record-item';
 import { loadConfig } from '../../lambdas/config';
-import { METRICS_NAMESPACE, SERVICE } from '../../lambdas/contract/observability';
+import { METRICS_NAMESPACE, SERVICE } from '../../contract/observability';
 import { asLambda } from '../../lambdas/handlers/middleware';
 import { createProjectHandler } from '../../lambdas/handlers/project-handler';
 

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { TimelineEntry, Stage } from '../contract/documents';
-import { StoreUnavailableError } from '../errors';
+import type { TimelineEntry, Stage } from '../../contract/documents';
+import { StoreUnavailableError } from '../../contract/errors';
 import type { DocumentQuery, DocumentStore, StoredMessages, VersionedDocument } from '../documents/ports';
 import {
   applyMessage,
@@ -15,7 +15,7 @@ import {
 import type { MessageRecord } from '../ingest/ports';
 import { batchGetAll, documentClient, queryAll } from './dynamodb-store';
 import { fromItem } from './record-item';
-import { DOCUMENTS, duePartitionOf, duePartitions, updatedPartitionOf, updatedPartitions, utcDays } from './shapes';
+import { DOCUMENTS, duePartitionOf, duePartitions, updatedPartitionOf, updatedPartitions, utcDays } from '../../contract/shapes';
 
 /*
  * The documents table: one item per document, of bounded size — the facts of the messages that decide

@@ -10,10 +10,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { RecordTooLargeError, StoreUnavailableError } from '../errors';
+import { RecordTooLargeError, StoreUnavailableError } from '../../contract/errors';
 import type { MessageRecord, MessageStore, PutResult } from '../ingest/ports';
 import { type Arrival, arrivalFromIndexItem, fromItem, itemBytes, type RecordItem, toItem } from './record-item';
-import { dayPartitions, pendingPartitions, TABLE } from './shapes';
+import { dayPartitions, pendingPartitions, TABLE } from '../../contract/shapes';
 
 /** The message table through the DocumentClient: plain values in and out, the item shape in record-item.ts. */
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {

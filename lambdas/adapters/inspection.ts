@@ -4,7 +4,7 @@ import type { RejectedRequest } from '../ingest/ports';
 import { DynamoDbMessageStore } from './dynamodb-store';
 import type { Arrival } from './record-item';
 import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from './s3-bucket';
-import { utcDays } from './shapes';
+import { utcDays } from '../../contract/shapes';
 
 /*
  * What operators read (never the functions): recent arrivals from the table's by-day index and the

@@ -1,9 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MessageRecord, PayloadRef } from '../ingest/ports';
-import type { MessageType } from '../protocol/catalog';
-import type { Status } from '../protocol/fields';
-import { dayPartitionOf, pendingPartitionOf, TABLE } from './shapes';
+import type { MessageType } from '../../contract/catalog';
+import type { Status } from '../../contract/fields';
+import { dayPartitionOf, pendingPartitionOf, TABLE } from '../../contract/shapes';
 
 /*
  * The one mapping between a MessageRecord and its DynamoDB item, as plain JavaScript values:

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { PayloadStoreUnavailableError } from '../errors';
+import { PayloadStoreUnavailableError } from '../../contract/errors';
+import { BUCKET_PREFIXES } from '../../contract/names';
 import type { PayloadRef, PayloadStore, RejectedStore, RejectedRequest } from '../ingest/ports';
 
 /*
@@ -60,7 +61,7 @@ export class S3PayloadStore implements PayloadStore {
   }
 }
 
-export const REJECTED_PREFIX = 'rejected/';
+export const REJECTED_PREFIX = BUCKET_PREFIXES.rejected;
 
 export class S3RejectedStore implements RejectedStore {
   constructor(

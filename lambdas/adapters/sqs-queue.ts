@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { QueueRefusedError, QueueUnavailableError } from '../errors';
+import { QueueRefusedError, QueueUnavailableError } from '../../contract/errors';
 import type { MessageQueue, QueueMessage } from '../ingest/ports';
 
 /*

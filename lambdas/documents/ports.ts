@@ -1,4 +1,4 @@
-import type { Stage } from '../contract/documents';
+import type { Stage } from '../../contract/documents';
 import type { MessageRecord } from '../ingest/ports';
 import type { DocumentState } from './projection';
 

@@ -11,10 +11,10 @@ import {
   type Stage,
   type TimelineEntry,
   type VimisAnswer,
-} from '../contract/documents';
+} from '../../contract/documents';
 import type { MessageRecord } from '../ingest/ports';
-import type { MessageType } from '../protocol/catalog';
-import type { Status } from '../protocol/fields';
+import type { MessageType } from '../../contract/catalog';
+import type { Status } from '../../contract/fields';
 
 /*
  * The document projection, pure: a document's state is a function of the *set* of stored messages

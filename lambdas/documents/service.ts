@@ -1,5 +1,5 @@
-import type { DocumentFilter, DocumentView, SilentDocument, Stage } from '../contract/documents';
-import { isDocumentId, parseDuration } from '../contract/documents';
+import type { DocumentFilter, DocumentView, SilentDocument, Stage } from '../../contract/documents';
+import { isDocumentId, parseDuration } from '../../contract/documents';
 import type { DocumentStore, StoredMessages } from './ports';
 import {
   applyMessage,

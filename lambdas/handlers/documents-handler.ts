@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DOCUMENT_LIMITS, isDocumentId, isStage, parseDuration, STAGE_STATES } from '../contract/documents';
+import { DOCUMENT_LIMITS, isDocumentId, isStage, parseDuration, STAGE_STATES } from '../../contract/documents';
 import type { DocumentStore } from '../documents/ports';
 import { earliestSince, expectStage, getDocument, listDocuments, listSilent, sinceTime } from '../documents/service';
 import type { Clock } from '../ingest/ports';

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { METRIC } from '../contract/observability';
+import { METRIC } from '../../contract/observability';
 import type { DocumentStore } from '../documents/ports';
 import { type DocumentMessage, storedMessageOf } from '../documents/projection';
 import { project } from '../documents/service';

@@ -1,14 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { CallbackError, MethodNotAllowedError, UnknownMessageTypeError, ValidationError } from '../errors';
+import { CallbackError, MethodNotAllowedError, UnknownMessageTypeError, ValidationError } from '../../contract/errors';
 import { ingest, type IngestOutcome, type IngestSettings } from '../ingest/ingest';
 import type { IngestPorts, RejectedStore } from '../ingest/ports';
-import { ackForError, ackForOutcome, echoId, type AckResponse, type StoredKind } from '../protocol/ack';
-import { findMessageType, parseMessage, type MessageType } from '../protocol/catalog';
+import { ackForError, ackForOutcome, echoId, type AckResponse, type StoredKind } from '../../contract/ack';
+import { findMessageType, parseMessage, type MessageType } from '../../contract/catalog';
 import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
-import { REASONS, UUID } from '../protocol/fields';
-import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../contract/observability';
+import { REASONS, UUID } from '../../contract/fields';
+import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../../contract/observability';
 
 export interface ReceiveDeps {
   readonly ports: IngestPorts;

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { METRIC } from '../contract/observability';
+import { METRIC } from '../../contract/observability';
 import type { IngestPorts } from '../ingest/ports';
 import { reconcile, type ReconcileReport, type ReconcileSettings } from '../ingest/reconcile';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { METRIC } from '../contract/observability';
+import { METRIC } from '../../contract/observability';
 import type { DocumentStore } from '../documents/ports';
 import { listSilent } from '../documents/service';
 import type { Clock } from '../ingest/ports';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ENVELOPE_VERSION, type Envelope, type EnvelopeHead } from '../contract/envelope';
+import { ENVELOPE_VERSION, type Envelope, type EnvelopeHead } from '../../contract/envelope';
 import type { MessageRecord, QueueMessage } from './ports';
 
 /*

@@ -1,5 +1,5 @@
-import { QueueRefusedError, QueueUnavailableError, RecordTooLargeError } from '../errors';
-import { knownFields, type MessageType, type ParsedMessage } from '../protocol/catalog';
+import { QueueRefusedError, QueueUnavailableError, RecordTooLargeError } from '../../contract/errors';
+import { knownFields, type MessageType, type ParsedMessage } from '../../contract/catalog';
 import { canonicalJson, payloadKey, sha256, toQueueMessage } from './envelope';
 import type { IngestPorts, MessageRecord, MessageStore, PayloadRef, PutResult } from './ports';
 

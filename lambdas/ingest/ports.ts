@@ -1,6 +1,6 @@
-import type { PayloadRef } from '../contract/envelope';
-import type { MessageType } from '../protocol/catalog';
-import type { Status } from '../protocol/fields';
+import type { PayloadRef } from '../../contract/envelope';
+import type { MessageType } from '../../contract/catalog';
+import type { Status } from '../../contract/fields';
 
 /*
  * What the ingest core needs from the outside world. Adapters in ../adapters implement

@@ -1,5 +1,5 @@
 import { TextDecoder } from 'node:util';
-import { InvalidBodyError, PayloadTooLargeError } from '../errors';
+import { InvalidBodyError, PayloadTooLargeError } from '../../contract/errors';
 
 /*
  * Turns the body as a gateway hands it over into a JSON object. The sender is a .NET

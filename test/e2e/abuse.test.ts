@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Ack } from '../../lambdas/protocol/ack';
+import type { Ack } from '../../contract/ack';
 import { type InMemoryQueue, inMemoryGateway } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 

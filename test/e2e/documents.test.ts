@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentsClient } from '../../consumer/documents';
-import type { DocumentView, SilentDocument } from '../../lambdas/contract/documents';
+import type { DocumentView, SilentDocument } from '../../contract/documents';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { dynamoClient } from '../support/aws';

@@ -25,11 +25,11 @@ describe('package', () => {
     expect(published).toEqual([
       'consumer/documents.d.ts',
       'consumer/index.d.ts',
-      'lambdas/contract/documents.d.ts',
-      'lambdas/contract/envelope.d.ts',
-      'lambdas/errors.d.ts',
-      'lambdas/protocol/catalog.d.ts',
-      'lambdas/protocol/fields.d.ts',
+      'contract/catalog.d.ts',
+      'contract/documents.d.ts',
+      'contract/envelope.d.ts',
+      'contract/errors.d.ts',
+      'contract/fields.d.ts',
     ]);
   });
 });

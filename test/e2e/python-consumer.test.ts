@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
+import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { drain, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { freshMessage } from '../support/messages';

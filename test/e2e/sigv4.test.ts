@@ -5,7 +5,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentsClient } from '../../consumer/documents';
-import type { DocumentView } from '../../lambdas/contract/documents';
+import type { DocumentView } from '../../contract/documents';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/clients';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { freshMessage } from '../support/messages';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
-import type { Envelope } from '../../lambdas/contract/envelope';
-import { RecordTooLargeError } from '../../lambdas/errors';
+import type { Envelope } from '../../contract/envelope';
+import { RecordTooLargeError } from '../../contract/errors';
 import type { MessageRecord } from '../../lambdas/ingest/ports';
 import { drain, getRecord, listKeys, queueDepth } from '../support/aws';
 import { freshMessage } from '../support/messages';

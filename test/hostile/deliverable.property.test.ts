@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope } from '../../lambdas/contract/envelope';
-import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
+import type { Envelope } from '../../contract/envelope';
+import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 import { drain, listKeys } from '../support/aws';
 import { receiveSite, type ReceiveSite } from '../support/receive-site';
 import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-fields';

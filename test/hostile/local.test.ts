@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Ack } from '../../lambdas/protocol/ack';
+import type { Ack } from '../../contract/ack';
 import { servesHost } from '../../local/gateway';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { inMemoryGateway } from '../support/fakes';

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { checkSync, type Diagnostics } from 'recheck';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
+import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../../contract/limits';
 
 /*
  * Every check on request data runs in linear time (issue 17, point 2). A backtracking pattern is the easy
@@ -31,11 +31,11 @@ const BUILT_AT_RUN_TIME: Readonly<Record<string, { readonly why: string; readonl
   "cli/main.ts: new RegExp(values.only, 'i')": {
     why: "the operator's own --only filter, matched against the simulator's dozen fixed scenario names: no request data",
   },
-  'lambdas/contract/limits.ts: new RegExp(greaterThanPattern(MAX_BODY_BYTES))': {
+  'contract/limits.ts: new RegExp(greaterThanPattern(MAX_BODY_BYTES))': {
     why: 'the WAF Content-Length rule, as npm start applies it: checked through its generator, for the limit deployed and for other shapes of limit',
     patterns: () => [MAX_BODY_BYTES, 0, 9, 10, 99, 1_000, 4_194_305, 9_999_999, 10 * 1024 * 1024].map(greaterThanPattern),
   },
-  'lambdas/contract/limits.ts: new RegExp(MALFORMED_LENGTH_PATTERN)': {
+  'contract/limits.ts: new RegExp(MALFORMED_LENGTH_PATTERN)': {
     why: 'the WAF rule for a Content-Length that is not one canonical number, as npm start applies it: a constant, checked here',
     patterns: () => [MALFORMED_LENGTH_PATTERN],
   },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACK_TEXT } from '../../lambdas/protocol/ack';
+import { ACK_TEXT } from '../../contract/ack';
 import { drain, getRecord, listKeys } from '../support/aws';
 import { freshMessage } from '../support/messages';
 import { receiveSite, type ReceiveSite } from '../support/receive-site';

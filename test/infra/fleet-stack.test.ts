@@ -1,11 +1,11 @@
 import { App, type Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../../lambdas/contract/limits';
-import { METRIC } from '../../lambdas/contract/observability';
-import { ACK_TEXT, OVERSIZE_ACK } from '../../lambdas/protocol/ack';
+import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '../../contract/limits';
+import { METRIC } from '../../contract/observability';
+import { ACK_TEXT, OVERSIZE_ACK } from '../../contract/ack';
 import { defineApp } from '../../lib/app';
-import { FLEET_PARAMETERS, TICK_TOPIC_NAME } from '../../lib/fleet-stack';
+import { FLEET_PARAMETERS, TICK_TOPIC_NAME } from '../../contract/names';
 import { SiteConfigError } from '../../lib/site-config';
 import { CDK_JSON, removeSyntheses, synthSites } from './synth';
 

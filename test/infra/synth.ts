@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { defineApp } from '../../lib/app';
 import type { CallbackStack } from '../../lib/callback-stack';
-import { FLEET_STACK_NAME } from '../../lib/fleet-stack';
+import { FLEET_STACK_NAME } from '../../contract/names';
 
 /*
  * Synthesis for tests that read templates: cdk.json's feature flags with the test's own sites, bundling

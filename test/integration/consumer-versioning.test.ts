@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createCallbackConsumer, EnvelopeError, type CallbackConsumer, type CallbackMessage } from '../../consumer/index';
-import { ENVELOPE_VERSION } from '../../lambdas/contract/envelope';
+import { ENVELOPE_VERSION } from '../../contract/envelope';
 import { provision, type Resources } from '../../local/provision';
 import { queueDepth, s3Client, sqsClient } from '../support/aws';
 import { freshMessage } from '../support/messages';

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { createCallbackConsumer, PayloadIntegrityError, type CallbackConsumer, type CallbackMessage } from '../../consumer/index';
 import { createAwsAdapters } from '../../lambdas/adapters/aws';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
-import type { Envelope } from '../../lambdas/contract/envelope';
-import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
+import type { Envelope } from '../../contract/envelope';
+import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { drain, queueDepth, s3Client, sqsClient } from '../support/aws';

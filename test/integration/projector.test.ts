@@ -8,7 +8,7 @@ import type { DocumentStore } from '../../lambdas/documents/ports';
 import { getDocument } from '../../lambdas/documents/service';
 import { createProjectHandler } from '../../lambdas/handlers/project-handler';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
-import { MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from '../../lambdas/contract/limits';
+import { MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from '../../contract/limits';
 import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';

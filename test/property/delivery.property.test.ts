@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
-import type { Envelope } from '../../lambdas/contract/envelope';
-import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
-import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
+import type { Envelope } from '../../contract/envelope';
+import { ACK_TEXT, type Ack } from '../../contract/ack';
+import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 import { inMemoryPorts, inMemoryReceiveDeps, fixedClock } from '../support/fakes';
 import { proxyEvent } from '../support/events';
 import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-fields';

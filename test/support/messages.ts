@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
+import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 
 /** The spec's examples (examples/*.json), made valid JSON with distinct MessageIds. */
 export const EXAMPLES: Readonly<Record<MessageType, Record<string, unknown>>> = Object.fromEntries(

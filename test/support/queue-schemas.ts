@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { ENVELOPE_VERSION } from '../../lambdas/contract/envelope';
-import { MESSAGE_TYPES, type MessageType } from '../../lambdas/protocol/catalog';
-import { envelopeFileName } from '../../lambdas/protocol/schemas';
+import { ENVELOPE_VERSION } from '../../contract/envelope';
+import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
+import { envelopeFileName } from '../../contract/schemas';
 
 /*
  * The published queue contract (docs/schemas/*.json, as committed: what an MIS team downloads), compiled

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, SNSEventRecord, SNSMessage } from 'aws-lambda';
-import { FLEET_STACK_NAME } from '../../lib/fleet-stack';
-import { STAGE } from '../../lib/api';
-import { findMessageType } from '../../lambdas/protocol/catalog';
+import { FLEET_STACK_NAME, STAGE } from '../../contract/names';
+import { findMessageType } from '../../contract/catalog';
 
 /*
  * A REST (v1) proxy event shaped like a captured real one (test/fixtures/apigw-rest/README.md names

@@ -1,4 +1,4 @@
-import type { MessageType } from '../../lambdas/protocol/catalog';
+import type { MessageType } from '../../contract/catalog';
 
 /*
  * The spec's tables (§5), re-read independently of the catalog code, as data for the

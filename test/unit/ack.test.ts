@@ -8,8 +8,8 @@ import {
   StoreUnavailableError,
   UnknownMessageTypeError,
   ValidationError,
-} from '../../lambdas/errors';
-import { ACK_TEXT, ackForError, ackForOutcome, echoId } from '../../lambdas/protocol/ack';
+} from '../../contract/errors';
+import { ACK_TEXT, ackForError, ackForOutcome, echoId } from '../../contract/ack';
 
 const id = 'b097fea5-e6f6-4417-9829-53ab6a562719';
 

@@ -3,12 +3,12 @@ import { Parser, type AsyncAPIDocumentInterface } from '@asyncapi/parser';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE } from '../../lambdas/adapters/shapes';
-import { ENVELOPE_VERSION } from '../../lambdas/contract/envelope';
+import { QUEUE } from '../../contract/shapes';
+import { ENVELOPE_VERSION } from '../../contract/envelope';
 import { ingest } from '../../lambdas/ingest/ingest';
 import type { QueueMessage } from '../../lambdas/ingest/ports';
-import { buildAsyncApi } from '../../lambdas/protocol/asyncapi';
-import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../lambdas/protocol/catalog';
+import { buildAsyncApi } from '../../contract/asyncapi';
+import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../contract/catalog';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 

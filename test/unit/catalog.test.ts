@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_TYPES, findMessageType, messageSpec, parseMessage, type MessageType } from '../../lambdas/protocol/catalog';
-import { REASONS } from '../../lambdas/protocol/fields';
+import { MESSAGE_TYPES, findMessageType, messageSpec, parseMessage, type MessageType } from '../../contract/catalog';
+import { REASONS } from '../../contract/fields';
 import { EXAMPLES, INTEGERS, REQUIRED, freshMessage } from '../support/messages';
 
 const issuesOf = (type: MessageType, body: Record<string, unknown>) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambdas/config';
-import { ConfigError } from '../../lambdas/errors';
+import { ConfigError } from '../../contract/errors';
+import { DEFAULT_RETENTION_DAYS } from '../../contract/names';
 
 const env = {
   SITE_ID: 'mo-123',
@@ -13,7 +14,7 @@ describe('config', () => {
   it('reads the environment with defaults', () => {
     expect(loadConfig(env)).toEqual({
       ...env,
-      RETENTION_DAYS: 30,
+      RETENTION_DAYS: DEFAULT_RETENTION_DAYS,
       MAX_BODY_BYTES: 4 * 1024 * 1024,
       MAX_INLINE_PAYLOAD_BYTES: 4 * 1024,
       S3_FORCE_PATH_STYLE: false,

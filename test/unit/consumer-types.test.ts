@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { CallbackHandlers, CallbackMessage } from '../../consumer/index';
-import type { Payload } from '../../lambdas/protocol/catalog';
+import type { Payload } from '../../contract/catalog';
 
 /* What an MIS developer's editor sees: each handler gets its own type's payload, typed. */
 

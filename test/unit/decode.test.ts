@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidBodyError, PayloadTooLargeError } from '../../lambdas/errors';
+import { InvalidBodyError, PayloadTooLargeError } from '../../contract/errors';
 import { decodeBody, sniffMessageId } from '../../lambdas/protocol/decode';
 
 const json = '{"MessageId":"b097fea5-e6f6-4417-9829-53ab6a562719","Message":"СЭМД успешно загружен"}';

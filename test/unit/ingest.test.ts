@@ -1,4 +1,4 @@
-import { MAX_INLINE_PAYLOAD_BYTES } from '../../lambdas/contract/limits';
+import { MAX_INLINE_PAYLOAD_BYTES } from '../../contract/limits';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   PayloadStoreUnavailableError,
@@ -6,12 +6,12 @@ import {
   QueueUnavailableError,
   RecordTooLargeError,
   StoreUnavailableError,
-} from '../../lambdas/errors';
-import type { Envelope } from '../../lambdas/contract/envelope';
+} from '../../contract/errors';
+import type { Envelope } from '../../contract/envelope';
 import { canonicalJson, groupIdFor, toQueueMessage } from '../../lambdas/ingest/envelope';
 import { FACT_EXTRAS_MAX_BYTES, factsOf, ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import type { IngestPorts } from '../../lambdas/ingest/ports';
-import { parseMessage, type MessageType, type ParsedMessage } from '../../lambdas/protocol/catalog';
+import { parseMessage, type MessageType, type ParsedMessage } from '../../contract/catalog';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 

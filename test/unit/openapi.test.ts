@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { validate } from '@readme/openapi-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_TYPES } from '../../lambdas/protocol/catalog';
-import { buildOpenApi } from '../../lambdas/protocol/openapi';
+import { MESSAGE_TYPES } from '../../contract/catalog';
+import { buildOpenApi } from '../../contract/openapi';
 import { EXAMPLES, REQUIRED, freshMessage } from '../support/messages';
 
 type Doc = {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DOCUMENT_LIMITS } from '../../lambdas/contract/documents';
+import { DOCUMENT_LIMITS } from '../../contract/documents';
 import {
   applyMessage,
   applyMessageWithin,
@@ -15,7 +15,7 @@ import {
   stagesOf,
   viewOf,
 } from '../../lambdas/documents/projection';
-import type { MessageType } from '../../lambdas/protocol/catalog';
+import type { MessageType } from '../../contract/catalog';
 
 /* The document rules, on the pure projection: stage by stage, then as properties over any order. */
 

@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { METRIC } from '../../lambdas/contract/observability';
-import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
+import { METRIC } from '../../contract/observability';
+import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from '../../contract/errors';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
-import { ACK_TEXT, type Ack } from '../../lambdas/protocol/ack';
-import { REASONS } from '../../lambdas/protocol/fields';
+import { ACK_TEXT, type Ack } from '../../contract/ack';
+import { REASONS } from '../../contract/fields';
 import { InMemoryPayloads, InMemoryRejectedStore, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { proxyEvent } from '../support/events';
 import { freshMessage } from '../support/messages';

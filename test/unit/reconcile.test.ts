@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from '../../lambdas/errors';
+import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from '../../contract/errors';
 import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import type { IngestPorts } from '../../lambdas/ingest/ports';
 import { QUEUE_DOWN_AFTER, reconcile } from '../../lambdas/ingest/reconcile';
-import { parseMessage, type MessageType } from '../../lambdas/protocol/catalog';
+import { parseMessage, type MessageType } from '../../contract/catalog';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arrivalFromIndexItem, fromItem, itemBytes, MissingAttributeError, toItem } from '../../lambdas/adapters/record-item';
-import { shardOf, TABLE } from '../../lambdas/adapters/shapes';
+import { shardOf, TABLE } from '../../contract/shapes';
 import type { MessageRecord } from '../../lambdas/ingest/ports';
 
 const record: MessageRecord = {

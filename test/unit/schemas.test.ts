@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ENVELOPE_VERSION, type Envelope } from '../../lambdas/contract/envelope';
+import { ENVELOPE_VERSION, type Envelope } from '../../contract/envelope';
 import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
-import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../lambdas/protocol/catalog';
-import { buildJsonSchemas, envelopeFileName } from '../../lambdas/protocol/schemas';
+import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../contract/catalog';
+import { buildJsonSchemas, envelopeFileName } from '../../contract/schemas';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
 import { freshMessage } from '../support/messages';
 import { publishedSchemas, queueValidator } from '../support/queue-schemas';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TABLE, shardOf, updatedPartitions, utcDays } from '../../lambdas/adapters/shapes';
+import { TABLE, shardOf, updatedPartitions, utcDays } from '../../contract/shapes';
 
 describe('key shapes', () => {
   it('lists the UTC days between two times, oldest first, across a month end, and stops at the bound', () => {

@@ -4,7 +4,7 @@ import { readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { LAMBDA_MAX_EVENT_BYTES } from '../../../lambdas/contract/limits';
+import { LAMBDA_MAX_EVENT_BYTES } from '../../../contract/limits';
 import type { RuntimeClient } from './client';
 
 /*

@@ -1,4 +1,4 @@
-import { DOCUMENT_LIMITS, STAGE_STATES, STAGES } from '../contract/documents';
+import { DOCUMENT_LIMITS, STAGE_STATES, STAGES } from './documents';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec } from './catalog';
 import { STATUSES } from './fields';
@@ -7,7 +7,7 @@ import { envelopeSchema, type JsonSchema, payloadSchema } from './schemas';
 /*
  * The callback service as OpenAPI 3.1, generated from the one catalog: what the sender may
  * POST per type, what it gets back, and (for MIS teams) the queue envelope and payloads (the same
- * definitions as docs/schemas/ and the AsyncAPI document: lambdas/protocol/schemas.ts).
+ * definitions as docs/schemas/ and the AsyncAPI document: contract/schemas.ts).
  * `npm run openapi` writes docs/openapi.json; `npm start` serves it at /_local/openapi.json.
  */
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ENVELOPE_VERSION } from '../contract/envelope';
+import { ENVELOPE_VERSION } from './envelope';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
 
 /*

@@ -1,5 +1,5 @@
-import { MAX_BODY_BYTES } from '../contract/limits';
-import { CallbackError, PayloadTooLargeError, RecordTooLargeError, ValidationError } from '../errors';
+import { MAX_BODY_BYTES } from './limits';
+import { CallbackError, PayloadTooLargeError, RecordTooLargeError, ValidationError } from './errors';
 import type { Status } from './fields';
 
 /*

@@ -1,5 +1,5 @@
-import { ENVELOPE_VERSION } from '../contract/envelope';
-import { MAX_INLINE_PAYLOAD_BYTES } from '../contract/limits';
+import { ENVELOPE_VERSION } from './envelope';
+import { MAX_INLINE_PAYLOAD_BYTES } from './limits';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
 import { STATUSES } from './fields';
 import { envelopeSchema, type JsonSchema, payloadSchema } from './schemas';
@@ -13,7 +13,7 @@ import { envelopeSchema, type JsonSchema, payloadSchema } from './schemas';
  * `npm run contracts` writes docs/asyncapi.json.
  */
 
-/** The queue settings the stack deploys (lambdas/adapters/shapes.ts QUEUE). */
+/** The queue settings the stack deploys (contract/shapes.ts QUEUE). */
 export interface QueueSettings {
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;

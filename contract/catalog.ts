@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { FieldIssue } from '../errors';
+import type { FieldIssue } from './errors';
 import { REASONS, attributeId, id, int, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
 
 /*

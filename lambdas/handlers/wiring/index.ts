@@ -1,0 +1,16 @@
+import { wireDocumentsApi } from './documents';
+import { wireProjector } from './projector';
+import { wireReceivers } from './receivers';
+import { type WiringOptions, wireSite } from './site';
+import { wireSweep } from './sweep';
+
+export type { WiredSite, WiringOptions } from './site';
+export { wireDocumentsApi, wireProjector, wireReceivers, wireSite, wireSweep };
+
+/** Every function of a site, wired once: what the deployed entry exports and npm start serves. */
+export function wireFunctions(options: WiringOptions) {
+  const site = wireSite(options);
+  return { ...wireReceivers(site), ...wireSweep(site), ...wireProjector(site), ...wireDocumentsApi(site) };
+}
+
+export type SiteFunctions = ReturnType<typeof wireFunctions>;
