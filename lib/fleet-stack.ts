@@ -24,6 +24,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../lambdas/contract/observability';
 import { OversizeGuard } from './oversize-guard';
+import { refusedSearch } from './refusals';
 
 export const FLEET_STACK_NAME = 'N3Callback-fleet';
 
@@ -202,6 +203,8 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       width: 8,
     }),
     new GraphWidget({ title: 'Rejected by the WAF guard (all sites)', left: [oversizeRefused], width: 8 }),
+    // From each site's access log (lib/refusals.ts): policy 403, throttle 429, unknown path, WAF, too large.
+    new GraphWidget({ title: 'Refused by the gateway, per site and cause', left: [refusedSearch('', FIVE_MINUTES)], width: 8 }),
     new TextWidget({ markdown: '## The selected site', width: 24, height: 1 }),
     new GraphWidget({
       title: 'Rejected, pending, undeliverable',
