@@ -126,7 +126,11 @@ export class CallbackStack extends Stack {
     output('DocumentsTableName', this.storage.documents.tableName, "Each document's state, derived from the messages");
     if (this.monitoring.dashboard) output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
     else output('DashboardName', FLEET_DASHBOARD_NAME, `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`);
-    output('AccessLogGroupName', this.callbackApi.refusals.accessLogs.logGroupName, "The gateway's access log: every request, refusals included");
+    output(
+      'AccessLogGroupName',
+      this.callbackApi.refusals.accessLogs.logGroupName,
+      "The gateway's access log: every request, refusals included",
+    );
     output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
 
     acknowledgeNagFindings({

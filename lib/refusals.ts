@@ -170,7 +170,14 @@ export class GatewayRefusals extends Construct {
       });
     }
     const metric = (name: string, label: string) =>
-      new Metric({ namespace: GATEWAY_NAMESPACE, metricName: name, dimensionsMap: { site: siteId }, statistic: 'Sum', period: PERIOD, label });
+      new Metric({
+        namespace: GATEWAY_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { site: siteId },
+        statistic: 'Sum',
+        period: PERIOD,
+        label,
+      });
     this.senderRefused = metric(GATEWAY_METRIC.senderRefused, 'sender refused (POST, policy or unknown path)');
     this.callbacksAnswered = metric(GATEWAY_METRIC.callbacksAnswered, 'callbacks answered 200');
     this.senderLockedOut = new MathExpression({

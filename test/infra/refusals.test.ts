@@ -92,9 +92,10 @@ function filters(siteId: string): Filter[] {
 
 /** The stage's access-log format, as API Gateway receives it. */
 const accessLogFormat = (siteId: string) =>
-  JSON.parse(
-    (ofType(siteId, 'AWS::ApiGateway::Stage')[0]![1].Properties.AccessLogSetting as { Format: string }).Format,
-  ) as Record<string, string>;
+  JSON.parse((ofType(siteId, 'AWS::ApiGateway::Stage')[0]![1].Properties.AccessLogSetting as { Format: string }).Format) as Record<
+    string,
+    string
+  >;
 
 interface Request {
   ip: string;
@@ -300,20 +301,30 @@ describe('the SenderRefused alarm', () => {
   it('fires after three 5-minute periods in a row of the sender refused with no callback answered, to the site topic', () => {
     for (const siteId of ['mo-r', 'mo-any']) {
       const a = alarm(siteId);
-      expect(a).toMatchObject({ EvaluationPeriods: 3, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+      expect(a).toMatchObject({
+        EvaluationPeriods: 3,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
       expect(a.DatapointsToAlarm ?? a.EvaluationPeriods).toBe(3);
       expect(a.AlarmActions).toHaveLength(1);
       const [expression] = a.Metrics.filter((m) => m.Expression);
       expect(expression!.Expression).toMatch(/^IF\(FILL\((\w+), 0\) > 0 AND FILL\((\w+), 0\) == 0, 1, 0\)$/);
       const [, refusedId, answeredId] = expression!.Expression!.match(/FILL\((\w+), 0\) > 0 AND FILL\((\w+), 0\)/)!;
-      const stat = (id: string) => a.Metrics.find((m) => m.Id === id)!.MetricStat as { Metric: Record<string, unknown>; Period: number; Stat: string };
+      const stat = (id: string) =>
+        a.Metrics.find((m) => m.Id === id)!.MetricStat as { Metric: Record<string, unknown>; Period: number; Stat: string };
       expect(stat(refusedId!)).toEqual({
         Metric: { Namespace: GATEWAY_NAMESPACE, MetricName: GATEWAY_METRIC.senderRefused, Dimensions: [{ Name: 'site', Value: siteId }] },
         Period: 300,
         Stat: 'Sum',
       });
       expect(stat(answeredId!)).toEqual({
-        Metric: { Namespace: GATEWAY_NAMESPACE, MetricName: GATEWAY_METRIC.callbacksAnswered, Dimensions: [{ Name: 'site', Value: siteId }] },
+        Metric: {
+          Namespace: GATEWAY_NAMESPACE,
+          MetricName: GATEWAY_METRIC.callbacksAnswered,
+          Dimensions: [{ Name: 'site', Value: siteId }],
+        },
         Period: 300,
         Stat: 'Sum',
       });
@@ -338,7 +349,9 @@ describe('the SenderRefused alarm', () => {
     expect(description).toMatch(/^Больница: the gateway refused the sender's callbacks for 15 minutes and accepted none/);
     expect(description).toContain(`CloudWatch Logs Insights on (ref CallbackAccessLogs`);
     expect(description).toContain(SENDER_REFUSED_QUERY);
-    expect(description).toContain('ACCESS_DENIED = the sender\'s new egress address is not in senderCidrs: add it for site mo-r (sites/mo-r.json or cdk.json) and deploy');
+    expect(description).toContain(
+      "ACCESS_DENIED = the sender's new egress address is not in senderCidrs: add it for site mo-r (sites/mo-r.json or cdk.json) and deploy",
+    );
     expect(description).toContain('MISSING_AUTHENTICATION_TOKEN = the registered base URL lacks the current secretPathSegment');
     // CloudWatch's limit, with the log group's generated name at its longest plausible (stack + construct path + suffix).
     expect(description.replace(/\(ref [^)]*\)/g, 'x'.repeat(120)).length).toBeLessThanOrEqual(1024);
@@ -346,6 +359,18 @@ describe('the SenderRefused alarm', () => {
 });
 
 describe('the patterns', () => {
+  it('are read as the CloudWatch Logs user guide says (the test reader itself, on its examples)', () => {
+    const event = { eventType: 'UpdateTrail', sourceIPAddress: '111.111.111.111', a: 'x', b: 'n', c: 'n' };
+    expect(compileFilterPattern('{ $.eventType = "UpdateTrail" }')(event)).toBe(true);
+    expect(compileFilterPattern('{ $.sourceIPAddress != 123.123.* }')(event)).toBe(true);
+    expect(compileFilterPattern('{ $.sourceIPAddress = 111.111.* }')(event)).toBe(true);
+    expect(compileFilterPattern('{ $.eventType = *Trail }')(event)).toBe(true);
+    // && binds tighter than ||; parentheses regroup.
+    expect(compileFilterPattern('{ $.a = x || $.b = y && $.c = z }')(event)).toBe(true);
+    expect(compileFilterPattern('{ ($.a = x || $.b = y) && $.c = z }')(event)).toBe(false);
+    expect(() => compileFilterPattern('{ $.a = x && }')).toThrow(/expected more/);
+  });
+
   it('stay within CloudWatch’s 1,024 characters, widening to "any address" rather than failing with many sender ranges', () => {
     const ids = MESSAGE_TYPES.map((_, i) => `abcdefghi${i}`);
     const few = refusalPatterns({ siteId: 'mo-r', senderCidrs: ['198.51.100.0/24'], callbackResourceIds: ids });
@@ -356,7 +381,9 @@ describe('the patterns', () => {
     for (const pattern of [...Object.values(few), ...Object.values(wide)]) expect(pattern.length).toBeLessThanOrEqual(MAX_PATTERN_LENGTH);
     for (const siteId of ['mo-r', 'mo-any'])
       for (const [, r] of ofType(siteId, 'AWS::Logs::MetricFilter'))
-        expect(resolve(siteId, r.Properties.FilterPattern).replace(/r-\S+?"/g, 'abcdefghij"').length).toBeLessThanOrEqual(MAX_PATTERN_LENGTH);
+        expect(resolve(siteId, r.Properties.FilterPattern).replace(/r-\S+?"/g, 'abcdefghij"').length).toBeLessThanOrEqual(
+          MAX_PATTERN_LENGTH,
+        );
   });
 
   it('match sender addresses by whole octets (a filter pattern matches text, not CIDRs)', () => {
@@ -376,7 +403,9 @@ describe('the dashboards', () => {
       Object.values(template.findResources('AWS::CloudWatch::Dashboard'))
         .map((d) => JSON.stringify(d.Properties.DashboardBody))
         .join('');
-    expect(body(templates.get('mo-r')!)).toContain(`SEARCH('{${GATEWAY_NAMESPACE},cause,site} MetricName=\\\\\\"refused\\\\\\" site=\\\\\\"mo-r\\\\\\"'`);
+    expect(body(templates.get('mo-r')!)).toContain(
+      `SEARCH('{${GATEWAY_NAMESPACE},cause,site} MetricName=\\\\\\"refused\\\\\\" site=\\\\\\"mo-r\\\\\\"'`,
+    );
     expect(body(templates.get('mo-r')!)).toContain('Refused by the gateway, by cause');
     expect(body(fleet)).toContain(`SEARCH('{${GATEWAY_NAMESPACE},cause,site} MetricName=\\\\\\"refused\\\\\\"'`);
   });
@@ -403,7 +432,9 @@ describe('the secret path segment (finding 9)', () => {
         ([, r]) => r.Type === 'AWS::ApiGateway::Resource' && r.Properties.PathPart === secret,
       );
       expect(places, siteId).toEqual([`/Resources/${secretResource![0]}/Properties/PathPart`]);
-      expect(resolve(siteId, template.Outputs.CallbackBaseUrl!.Value)).toMatch(new RegExp(`\\(ref CallbackApiDeploymentStagen3\\w+\\)/${SECRET_PLACEHOLDER}/$`));
+      expect(resolve(siteId, template.Outputs.CallbackBaseUrl!.Value)).toMatch(
+        new RegExp(`\\(ref CallbackApiDeploymentStagen3\\w+\\)/${SECRET_PLACEHOLDER}/$`),
+      );
     }
   });
 
@@ -418,7 +449,9 @@ describe('the secret path segment (finding 9)', () => {
 
   it('tells the operator where the secret segment of CallbackBaseUrl is, and hands over the access log', () => {
     const outputs = templates.get('mo-r')!.toJSON().Outputs as Record<string, { Description: string }>;
-    expect(outputs.CallbackBaseUrl!.Description).toContain(`${SECRET_PLACEHOLDER} replaced by the site's secretPathSegment (sites/mo-r.json or cdk.json`);
+    expect(outputs.CallbackBaseUrl!.Description).toContain(
+      `${SECRET_PLACEHOLDER} replaced by the site's secretPathSegment (sites/mo-r.json or cdk.json`,
+    );
     expect(outputs).toHaveProperty('AccessLogGroupName');
   });
 });

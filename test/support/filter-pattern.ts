@@ -11,9 +11,7 @@
  * (both are AWS's behaviour; checked on a first deploy, README). Anything outside the subset throws.
  */
 
-type Node =
-  | { kind: 'or' | 'and'; left: Node; right: Node }
-  | { kind: 'cmp'; field: string; op: '=' | '!='; value: string };
+type Node = { kind: 'or' | 'and'; left: Node; right: Node } | { kind: 'cmp'; field: string; op: '=' | '!='; value: string };
 
 export function compileFilterPattern(pattern: string): (event: Record<string, unknown>) => boolean {
   const text = pattern.trim();
@@ -65,8 +63,10 @@ export function compileFilterPattern(pattern: string): (event: Record<string, un
 }
 
 function evaluate(node: Node, event: Record<string, unknown>): boolean {
-  if (node.kind === 'or') return evaluate(node.left, event) || evaluate(node.right, event);
-  if (node.kind === 'and') return evaluate(node.left, event) && evaluate(node.right, event);
+  if (node.kind !== 'cmp')
+    return node.kind === 'or'
+      ? evaluate(node.left, event) || evaluate(node.right, event)
+      : evaluate(node.left, event) && evaluate(node.right, event);
   const actual = event[node.field];
   if (typeof actual !== 'string') throw new Error(`sample log line has no string field ${node.field}`);
   const equal = wildcardEquals(node.value, actual);
