@@ -149,11 +149,13 @@ export class GatewayRefusals extends Construct {
   readonly senderLockedOut: IMetric;
   /** The site's refusals, one line per cause (a search: it costs nothing per metric on a dashboard). */
   readonly refusedByCause: IMetric;
+  private readonly restricted: boolean;
 
   constructor(scope: Construct, id: string, props: GatewayRefusalsProps) {
     super(scope, id);
     const { siteId } = props;
     this.accessLogs = props.accessLogs;
+    this.restricted = props.senderCidrs.length > 0;
     const patterns = refusalPatterns({
       siteId,
       senderCidrs: props.senderCidrs,
@@ -194,7 +196,13 @@ export class GatewayRefusals extends Construct {
     return [
       `the gateway refused the sender's callbacks for ${SENDER_REFUSED_MINUTES} minutes and accepted none (${SENDER_REFUSED_RULE}): N3 gives up after 5 tries.`,
       `Refused addresses: CloudWatch Logs Insights on ${this.accessLogs.logGroupName}: ${SENDER_REFUSED_QUERY}.`,
-      `Fix: ACCESS_DENIED = the sender's new egress address is not in senderCidrs: add it for site ${siteId} (sites/${siteId}.json or cdk.json) and deploy;`,
+      'Fix:',
+      // A site that allows any sender has no address rule: only the path can refuse it.
+      ...(this.restricted
+        ? [
+            `ACCESS_DENIED = the sender's new egress address is not in senderCidrs: add it for site ${siteId} (sites/${siteId}.json or cdk.json) and deploy;`,
+          ]
+        : []),
       'MISSING_AUTHENTICATION_TOKEN = the registered base URL lacks the current secretPathSegment: have the MIAC register CallbackBaseUrl with it.',
     ].join(' ');
   }

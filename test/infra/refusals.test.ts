@@ -353,6 +353,10 @@ describe('the SenderRefused alarm', () => {
       "ACCESS_DENIED = the sender's new egress address is not in senderCidrs: add it for site mo-r (sites/mo-r.json or cdk.json) and deploy",
     );
     expect(description).toContain('MISSING_AUTHENTICATION_TOKEN = the registered base URL lacks the current secretPathSegment');
+    // A site that allows any sender has no address to add: only the path can refuse it.
+    const anySender = resolve('mo-any', alarm('mo-any').AlarmDescription);
+    expect(anySender).not.toContain('senderCidrs');
+    expect(anySender).toContain('Fix: MISSING_AUTHENTICATION_TOKEN = the registered base URL lacks the current secretPathSegment');
     // CloudWatch's limit, with the log group's generated name at its longest plausible (stack + construct path + suffix).
     expect(description.replace(/\(ref [^)]*\)/g, 'x'.repeat(120)).length).toBeLessThanOrEqual(1024);
   });
