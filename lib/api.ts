@@ -1,6 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
-  AccessLogFormat,
   AuthorizationType,
   type CfnRestApi,
   EndpointAccessMode,
@@ -20,6 +19,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { retentionFor } from './logs';
+import { accessLogFormat, GatewayRefusals } from './refusals';
 import { ACK_TEXT, fixedAck } from '../contract/ack';
 import type { MessageType } from '../contract/catalog';
 import { apiName, CALLBACK_ROUTES, DOCUMENT_ROUTES, DOCUMENTS_SEGMENT, STAGE } from '../contract/names';
@@ -74,6 +74,9 @@ export const TLS_POLICY = {
   endpointAccessMode: EndpointAccessMode.STRICT,
 } as const;
 
+/** Where an output shows the site's secret path segment (the value itself stays in the site's definition). */
+export const SECRET_PLACEHOLDER = '<secretPathSegment>';
+
 /**
  * The site's callback URL: `POST https://…/n3[/<secret>]/<MessageType>`, one route and one
  * function per type, a catch-all for every other path. Bodies are taken as binary (base64
@@ -81,8 +84,13 @@ export const TLS_POLICY = {
  */
 export class CallbackApi extends Construct {
   readonly api: RestApi;
-  /** What the MIAC registers and what goes into `Reply-To`. */
+  /**
+   * What the MIAC registers and what goes into `Reply-To`, as an output may show it: with the site's secret
+   * segment as the placeholder `<secretPathSegment>` (outputs are readable by anyone who may describe the stack).
+   */
   readonly baseUrl: string;
+  /** The gateway's own refusals, counted from the access log (lib/refusals.ts). */
+  readonly refusals: GatewayRefusals;
   /** Where `/documents` lives (the stage root): for the CLI's `--api` and the consumer library. */
   readonly documentsUrl: string;
 
@@ -94,13 +102,17 @@ export class CallbackApi extends Construct {
     const rate = props.maxRequestsPerSecond ?? 100;
     const documentRate = props.documentRequestsPerSecond ?? Math.min(10, rate);
     const loggingLevel = props.executionLogs ? MethodLoggingLevel.ERROR : MethodLoggingLevel.OFF;
+    // Per-method (detailed) metrics are off: their `Resource` dimension is the resource path, which holds the
+    // secret segment, and each method's series would be billed as custom metrics. The API-wide ones (ApiName,
+    // Stage) are published anyway; the functions count each type's outcomes.
+    const metricsEnabled = false;
     // A method's own settings replace the stage's for it: repeat logging and metrics beside the throttle.
     const documentMethod: MethodDeploymentOptions = {
       throttlingRateLimit: documentRate,
       throttlingBurstLimit: 2 * documentRate,
       loggingLevel,
       dataTraceEnabled: false,
-      metricsEnabled: true,
+      metricsEnabled,
     };
     this.api = new RestApi(this, 'Api', {
       restApiName: apiName(props.siteId),
@@ -117,32 +129,33 @@ export class CallbackApi extends Construct {
         methodOptions: Object.fromEntries(DOCUMENT_METHODS.map((method) => [method, documentMethod])),
         loggingLevel,
         dataTraceEnabled: false, // it would log bodies: medical data
-        metricsEnabled: true,
+        metricsEnabled,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          // The resource path holds the secret segment, the only gate of a site open to any sender: kept out
-          // of the logs. Each function's own log line names the type.
-          resourcePath: false,
-          responseLength: true,
-          status: true,
-          user: false,
-        }),
+        // No resource path: it holds the secret segment, the only gate of a site open to any sender. Each
+        // function's own log line names the type; the gateway's refusals are counted from this log.
+        accessLogFormat: accessLogFormat(props.siteId),
       },
       policy: resourcePolicy(props.senderCidrs),
     });
     Object.assign(this.api.node.defaultChild as CfnRestApi, TLS_POLICY);
 
     const base: IResource = props.secretPathSegment ? this.api.root.addResource(props.secretPathSegment) : this.api.root;
-    for (const type of CALLBACK_ROUTES) {
-      base.addResource(type).addMethod('POST', new LambdaIntegration(props.receivers[type]));
-    }
+    // One invoke permission per function for this API, not one per method: a method-scoped one names the
+    // resource path (the secret segment) in the function's resource policy.
+    const integration = (fn: LambdaFunction) => new LambdaIntegration(fn, { scopePermissionToMethod: false });
+    const callbackResources = CALLBACK_ROUTES.map((type) => {
+      const resource = base.addResource(type);
+      resource.addMethod('POST', integration(props.receivers[type]));
+      return resource;
+    });
     // Any other path or method still gets an ack (404/405) and is kept under rejected/ in the bucket.
-    base.addProxy({ defaultIntegration: new LambdaIntegration(props.fallback), anyMethod: true });
+    base.addProxy({ defaultIntegration: integration(props.fallback), anyMethod: true });
+    this.refusals = new GatewayRefusals(this, 'Refusals', {
+      siteId: props.siteId,
+      accessLogs,
+      senderCidrs: props.senderCidrs,
+      callbackResources,
+    });
 
     // The document API, for the MIS (not the sender): at the stage root, whatever the secret segment; IAM only.
     const documentsIntegration = new LambdaIntegration(props.documents);
@@ -171,8 +184,7 @@ export class CallbackApi extends Construct {
     }
 
     addAckGatewayResponses(this.api);
-    const path = props.secretPathSegment ? `${props.secretPathSegment}/` : '';
-    this.baseUrl = `${this.api.url}${path}`;
+    this.baseUrl = `${this.api.url}${props.secretPathSegment ? `${SECRET_PLACEHOLDER}/` : ''}`;
   }
 }
 

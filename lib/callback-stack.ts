@@ -4,7 +4,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { CallbackApi } from './api';
+import { CallbackApi, SECRET_PLACEHOLDER } from './api';
 import { BUCKET_PREFIXES, FLEET_PARAMETERS, FLEET_STACK_NAME, STAGE, TICK_TOPIC_NAME } from '../contract/names';
 import { FLEET_DASHBOARD_NAME } from './fleet-stack';
 import { Functions } from './functions';
@@ -70,6 +70,7 @@ export class CallbackStack extends Stack {
       siteId: site.id,
       displayName: site.displayName,
       api: this.callbackApi.api,
+      refusals: this.callbackApi.refusals,
       functions: this.functions.all,
       sweep: this.functions.sweep,
       storage: this.storage,
@@ -105,7 +106,15 @@ export class CallbackStack extends Stack {
     });
 
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
-    output('CallbackBaseUrl', this.callbackApi.baseUrl, 'Give this to the MIAC (REMD/MSE callbacks) and put it in Reply-To (CDA/SEMD)');
+    // Outputs are readable by anyone who may describe the stack: the secret segment stays a placeholder here.
+    const secretNote = site.secretPathSegment
+      ? `, with ${SECRET_PLACEHOLDER} replaced by the site's secretPathSegment (sites/${site.id}.json or cdk.json; never in an output)`
+      : '';
+    output(
+      'CallbackBaseUrl',
+      this.callbackApi.baseUrl,
+      `Give this to the MIAC (REMD/MSE callbacks) and put it in Reply-To (CDA/SEMD)${secretNote}`,
+    );
     output('QueueUrl', this.storage.queue.queueUrl, 'The MIS consumes callbacks here (SQS FIFO)');
     output('DlqUrl', this.storage.deadLetterQueue.queueUrl, 'Messages the consumer failed 5 times');
     output('TableName', this.storage.table.tableName, 'Record of every callback, keyed by MessageId');
@@ -118,6 +127,11 @@ export class CallbackStack extends Stack {
     output('DocumentsTableName', this.storage.documents.tableName, "Each document's state, derived from the messages");
     if (this.monitoring.dashboard) output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
     else output('DashboardName', FLEET_DASHBOARD_NAME, `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`);
+    output(
+      'AccessLogGroupName',
+      this.callbackApi.refusals.accessLogs.logGroupName,
+      "The gateway's access log: every request, refusals included",
+    );
     output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
 
     acknowledgeNagFindings({

@@ -25,6 +25,7 @@ import type { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../contract/observability';
 import { FLEET_PARAMETERS, TICK_TOPIC_NAME, RESOURCE_PREFIX } from '../contract/names';
 import { OversizeGuard } from './oversize-guard';
+import { refusedSearch } from './refusals';
 
 /** The fleet dashboard's name: dashboards are global to an account, so one fleet per region needs its own. */
 export const FLEET_DASHBOARD_NAME = `${RESOURCE_PREFIX}-fleet-${Aws.REGION}`;
@@ -185,6 +186,8 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       width: 8,
     }),
     new GraphWidget({ title: 'Rejected by the WAF guard (all sites)', left: [oversizeRefused], width: 8 }),
+    // From each site's access log (lib/refusals.ts): policy 403, throttle 429, unknown path, WAF, too large.
+    new GraphWidget({ title: 'Refused by the gateway, per site and cause', left: [refusedSearch('', FIVE_MINUTES)], width: 8 }),
     new TextWidget({ markdown: '## The selected site', width: 24, height: 1 }),
     new GraphWidget({
       title: 'Rejected, pending, undeliverable',

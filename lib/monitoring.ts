@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { DIMENSIONS_OF, METRIC, METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE, type MetricName } from '../contract/observability';
 import { MESSAGE_TYPES } from '../contract/catalog';
 import { siteDashboardName } from '../contract/names';
+import type { GatewayRefusals } from './refusals';
 import type { Storage } from './storage';
 
 /** Every value the receiving functions give the `MessageType` dimension: the six types and the catch-all's. */
@@ -29,6 +30,8 @@ export interface MonitoringProps {
   readonly siteId: string;
   readonly displayName: string;
   readonly api: RestApi;
+  /** The gateway's own refusals (lib/refusals.ts): the SenderRefused alarm and the dashboard's widget. */
+  readonly refusals?: GatewayRefusals;
   /** Every function of the site: the dashboard's function graphs. */
   readonly functions: readonly LambdaFunction[];
   /** The one function whose failure no other alarm sees (see the alarms below). */
@@ -58,7 +61,9 @@ const FIVE_MINUTES = Duration.minutes(5);
  * - the projector failing ends, after its retries, in the ProjectionFailures queue;
  * - the sweep is the only function nothing else watches: its errors (SweepErrors), and its absence
  *   (SweepNotRunning: it is invoked by the fleet's tick, and writes nothing when there is nothing to count);
- * - rejections are counted site-wide for the alarms, by type for the dashboard.
+ * - rejections are counted site-wide for the alarms, by type for the dashboard;
+ * - what the gateway refuses before any function runs is counted from its access log (lib/refusals.ts); the
+ *   sender locked out (SenderRefused) alarms, reading two metrics; other refusals are on the dashboards only.
  */
 export class Monitoring extends Construct {
   readonly dashboard?: Dashboard;
@@ -196,6 +201,10 @@ export class Monitoring extends Construct {
       'a rejected callback could not be kept in the bucket: it is recorded nowhere else (check the bucket and the function role)',
     );
 
+    if (props.refusals) {
+      alarm('SenderRefused', props.refusals.senderLockedOut, 0, props.refusals.alarmDescription(siteId), 3);
+    }
+
     const silent = watch(
       new Metric({
         namespace: METRICS_NAMESPACE,
@@ -314,5 +323,12 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    if (props.refusals) {
+      const { refusedByCause, senderRefused, callbacksAnswered } = props.refusals;
+      this.dashboard.addWidgets(
+        new GraphWidget({ title: 'Refused by the gateway, by cause (access log)', left: [refusedByCause], stacked: true, width: 12 }),
+        new GraphWidget({ title: 'Sender refused; callbacks answered 200', left: [senderRefused], right: [callbacksAnswered], width: 12 }),
+      );
+    }
   }
 }

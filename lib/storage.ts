@@ -148,7 +148,7 @@ export class Storage extends Construct {
   }
 }
 
-/** String-keyed global indexes from the shared shapes (adapters/shapes.ts): keys only unless attributes are projected. */
+/** String-keyed global indexes from the shared shapes (contract/shapes.ts): keys only unless attributes are projected. */
 function addIndexes(
   table: Table,
   indexes: ReadonlyArray<{ name: string; partitionKey: string; sortKey: string; projected?: readonly string[] }>,

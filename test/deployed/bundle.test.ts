@@ -3,6 +3,7 @@ import { readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE } from '../../contract/observability';
+import { GATEWAY_NAMESPACE } from '../../lib/refusals';
 import { LAMBDA_MAX_EVENT_BYTES, MAX_BODY_BYTES } from '../../contract/limits';
 import { ACK_TEXT, type Ack } from '../../contract/ack';
 import { MESSAGE_TYPES } from '../../contract/catalog';
@@ -493,6 +494,8 @@ const AWS_PUBLISHED: Readonly<Record<string, string>> = {
   'AWS/Lambda':
     'Lambda publishes errors, throttles and duration of each function (the SweepErrors and SweepNotRunning alarms read the Sweep’s errors and invocations); no Lambda service runs here',
   'AWS/SQS': 'SQS publishes queue depth and age; fauxqs publishes no metrics',
+  [GATEWAY_NAMESPACE]:
+    "CloudWatch Logs publishes the gateway's refusals from the access log's metric filters (lib/refusals.ts; patterns checked against sample lines in test/infra/refusals.test.ts); no gateway runs here",
   // No AWS/WAFV2: the oversize guard's ACL, its metrics and its alarm are the fleet stack's now (lib/fleet-stack.ts).
 };
 /**
@@ -513,11 +516,12 @@ describe('the observability contract: every metric the alarms and the dashboard 
     await expectEmitted(watched, 'alarm metrics', { positive: true });
   });
 
-  it('has each alarm read one metric; those not of ours are published by AWS (AWS/Lambda: the Sweep’s errors and invocations only)', () => {
+  it('has each alarm read one metric (SenderRefused two); those not of ours are published by AWS (AWS/Lambda: the Sweep’s errors and invocations only)', () => {
     const { template } = deployed();
     const all = alarms(template);
-    expect(all).toHaveLength(11);
-    for (const alarm of all) expect(alarm.series, alarm.logicalId).toHaveLength(1);
+    expect(all).toHaveLength(12);
+    for (const alarm of all)
+      expect(alarm.series, alarm.logicalId).toHaveLength(/^MonitoringSenderRefused[0-9A-F]{8}$/.test(alarm.logicalId) ? 2 : 1);
     const theirs = all.flatMap((alarm) => alarm.series).filter((s) => s.namespace !== METRICS_NAMESPACE);
     for (const s of theirs) expect(Object.keys(AWS_PUBLISHED), `${s.namespace} ${s.name}: who publishes it?`).toContain(s.namespace);
     const [sweepId] = Object.entries(template.Resources).find(

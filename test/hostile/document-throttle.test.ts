@@ -54,7 +54,7 @@ describe('the document routes', () => {
     for (const setting of documents) {
       expect(setting).toMatchObject({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
       // A method's settings replace the stage's for it: logging and metrics stay as the stage has them, bodies unlogged.
-      expect(setting).toMatchObject({ LoggingLevel: stage.LoggingLevel, DataTraceEnabled: false, MetricsEnabled: true });
+      expect(setting).toMatchObject({ LoggingLevel: stage.LoggingLevel, DataTraceEnabled: false, MetricsEnabled: stage.MetricsEnabled });
     }
   });
 

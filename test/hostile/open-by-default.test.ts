@@ -88,6 +88,8 @@ describe('the synthesised sites', () => {
     const statements = restApi(template).Policy.Statement as Array<{ Effect: string }>;
     expect(statements.some((s) => s.Effect === 'Deny')).toBe(false);
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: SECRET });
-    expect(JSON.stringify(template.toJSON().Outputs.CallbackBaseUrl.Value)).toContain(`/${SECRET}/`);
+    // The URL to register shows where the secret goes, not the secret (test/infra/refusals.test.ts).
+    expect(JSON.stringify(template.toJSON().Outputs.CallbackBaseUrl.Value)).toContain('/<secretPathSegment>/');
+    expect(JSON.stringify(template.toJSON().Outputs)).not.toContain(SECRET);
   });
 });
