@@ -185,6 +185,16 @@ describe('fleet doctor: the templates it relies on', () => {
       expect(JSON.stringify(p.SourceArn)).toContain(`:${TICK_TOPIC_NAME}`);
     }
   });
+
+  it("names the doctor, for the site it fires for, in each site's SweepNotRunning alarm", () => {
+    for (const id of IDS) {
+      const alarms = Object.entries(templates.get(stackOf(id))!.Resources).filter(([logicalId]) =>
+        logicalId.startsWith('MonitoringSweepNotRunning'),
+      );
+      expect(alarms).toHaveLength(1);
+      expect(String(alarms[0]![1].Properties?.AlarmDescription)).toContain(`run "npm run fleet -- doctor --site ${id}"`);
+    }
+  });
 });
 
 describe('fleet doctor against the tick topic (fauxqs SNS) and the site templates', () => {
