@@ -135,7 +135,7 @@ export interface DoctorOptions {
 
 const HEALTHY_STATES: ReadonlySet<SiteState> = new Set(['healthy', 'resubscribed']);
 const REPAIR = 'npm run fleet -- doctor --repair';
-const FLEET_FIRST = `redeploy ${FLEET_STACK_NAME} first (npx cdk deploy ${FLEET_STACK_NAME}), then ${REPAIR}`;
+const FLEET_FIRST = `redeploy ${FLEET_STACK_NAME} first (npm run cdk -- deploy ${FLEET_STACK_NAME}), then ${REPAIR}`;
 
 /** `arn:aws:lambda:eu-central-1:123456789012:function:<name>` from a stack's ARN and the function's name. */
 export function functionArn(stackId: string, functionName: string): string {
@@ -211,7 +211,7 @@ export async function runDoctor(ports: DoctorPorts, options: DoctorOptions): Pro
     return summarise(
       options,
       topicArn,
-      `the tick topic ${TICK_TOPIC_NAME} does not exist though ${FLEET_STACK_NAME} lists it (deleted outside CloudFormation): every Sweep is stopped; ${FLEET_FIRST} (README, Operations: "SweepNotRunning")`,
+      `the tick topic ${TICK_TOPIC_NAME} does not exist though ${FLEET_STACK_NAME} lists it (deleted outside CloudFormation): every Sweep is stopped; redeploy ${FLEET_STACK_NAME} first, with --revert-drift since a plain deploy changes nothing (npm run cdk -- deploy ${FLEET_STACK_NAME} --revert-drift; README, "The tick stopped"), then ${REPAIR}`,
       [],
       [],
     );
@@ -237,7 +237,7 @@ export async function runDoctor(ports: DoctorPorts, options: DoctorOptions): Pro
           siteId,
           stack,
           state: 'not-deployed',
-          message: `${siteId}: ${stack} is not deployed (no Sweep in it): nothing to subscribe; deploy it (npx cdk deploy ${stack})`,
+          message: `${siteId}: ${stack} is not deployed (no Sweep in it): nothing to subscribe; deploy it (npm run cdk -- deploy -c site=${siteId})`,
         };
       }
       const sweepArn = functionArn(sweep.stackId, sweep.physicalId);

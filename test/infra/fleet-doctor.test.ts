@@ -239,7 +239,7 @@ describe('fleet doctor against the tick topic (fauxqs SNS) and the site template
     expect(run.code).toBe(1);
     expect(run.out.split('\n')).toHaveLength(1);
     expect(run.out).toMatch(
-      /^doctor: the tick topic n3-callback-fleet-tick does not exist .*: every Sweep is stopped; redeploy N3Callback-fleet first/,
+      /^doctor: the tick topic n3-callback-fleet-tick does not exist .*: every Sweep is stopped; redeploy N3Callback-fleet first, with --revert-drift .*\(npm run cdk -- deploy N3Callback-fleet --revert-drift;.*, then npm run fleet -- doctor --repair$/,
     );
     // Not made by the doctor: a topic outside the fleet stack would carry none of its policy.
     const topics = await sns.send(new ListTopicsCommand({}));
@@ -250,7 +250,7 @@ describe('fleet doctor against the tick topic (fauxqs SNS) and the site template
     const run = await doctor(['--repair'], { stacks: templateStacks(IDS.map(stackOf)) });
     expect(run.code).toBe(1);
     expect(run.out).toBe(
-      'doctor: N3Callback-fleet is not deployed (no tick topic in it): every Sweep is stopped; redeploy N3Callback-fleet first (npx cdk deploy N3Callback-fleet), then npm run fleet -- doctor --repair',
+      'doctor: N3Callback-fleet is not deployed (no tick topic in it): every Sweep is stopped; redeploy N3Callback-fleet first (npm run cdk -- deploy N3Callback-fleet), then npm run fleet -- doctor --repair',
     );
     expect(await endpoints()).toEqual([]);
   });
@@ -260,7 +260,7 @@ describe('fleet doctor against the tick topic (fauxqs SNS) and the site template
     const run = await doctor(['--repair', '--no-invocations'], { stacks: templateStacks(everything.filter((s) => s !== missing)) });
     expect(run.code).toBe(1);
     expect(run.out).toContain(
-      `${IDS[1]}: ${missing} is not deployed (no Sweep in it): nothing to subscribe; deploy it (npx cdk deploy ${missing})`,
+      `${IDS[1]}: ${missing} is not deployed (no Sweep in it): nothing to subscribe; deploy it (npm run cdk -- deploy -c site=${IDS[1]})`,
     );
     expect(await endpoints()).toEqual([IDS[0]!, IDS[2]!].map((id) => declaredSubscription(id).Endpoint).sort());
   });
