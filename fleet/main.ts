@@ -1,4 +1,7 @@
 import { SiteConfigError } from '../lib/site-config';
+import { loadSites } from '../lib/site-files';
+import { cdkContext } from './count';
+import { DOCTOR_USAGE, doctorCommand } from './doctor';
 import { type FleetPlan, FleetPlanError, planFleet } from './plan-fleet';
 import type { ModelInputs } from './plan';
 import { type CountKey, QUOTAS } from './quotas';
@@ -7,6 +10,7 @@ import { type CountKey, QUOTAS } from './quotas';
  * `npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N]
  *   [--idle-custom-metrics N] [--callbacks N]`: what a fleet of sites uses of the account's quotas and costs
  * idle, from synthesised templates and the committed price table. Progress goes to stderr, the plan to stdout.
+ * `npm run fleet -- doctor …`: is every site's Sweep on the fleet's tick, and --repair what is not (fleet/doctor.ts).
  */
 
 const USAGE =
@@ -21,7 +25,13 @@ export interface Args {
 
 export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
-  if (command !== 'plan') throw new FleetPlanError(command === undefined ? USAGE : `unknown command "${command}"; ${USAGE}`);
+  if (command !== 'plan') {
+    throw new FleetPlanError(
+      command === undefined
+        ? `${USAGE}; or ${DOCTOR_USAGE.slice(7)}`
+        : `unknown command "${command}"; ${USAGE}; or ${DOCTOR_USAGE.slice(7)}`,
+    );
+  }
   let sites: number | undefined;
   let json = false;
   const existing: Partial<Record<CountKey, number>> = {};
@@ -164,4 +174,28 @@ export function main(argv: readonly string[]): number {
   }
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) process.exitCode = main(process.argv.slice(2));
+/** The configured sites' ids, read as `cdk` reads them (cdk.json context `sites`, then `sites/<id>.json`). */
+function configuredSiteIds(): string[] {
+  const context = cdkContext();
+  return loadSites({ context: context.sites, sitesDir: context.sitesDir as string | undefined }).map((site) => site.id);
+}
+
+function doctor(argv: readonly string[]): Promise<number> {
+  return doctorCommand(
+    argv,
+    configuredSiteIds,
+    // Loaded here, not at the top: `fleet plan` stays offline and never loads the SDK.
+    async (args) => (await import('./doctor-aws')).awsDoctorPorts({ invocations: args.invocations }),
+    {
+      out: (text) => console.log(text),
+      err: (text) => console.error(text),
+      progress: process.stderr.isTTY ? (text) => process.stderr.write(text) : undefined,
+    },
+  );
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'doctor') doctor(argv.slice(1)).then((code) => (process.exitCode = code));
+  else process.exitCode = main(argv);
+}

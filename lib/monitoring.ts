@@ -172,7 +172,7 @@ export class Monitoring extends Construct {
       'SweepNotRunning',
       props.sweep.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
       1,
-      "the Sweep has not run for 15 minutes: stored messages are not forwarded and silent documents not counted; check the fleet stack's tick (N3Callback-fleet) and this site's subscription to it",
+      `the Sweep has not run for 15 minutes: stored messages are not forwarded and silent documents not counted; run "npm run fleet -- doctor --site ${props.siteId}" (it names what is wrong with the fleet's tick or this site's subscription to it; add --repair to subscribe the Sweep again)`,
       3,
       { comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD, treatMissingData: TreatMissingData.BREACHING },
     );
