@@ -257,7 +257,8 @@ function countApis(resources: Record<string, Resource>): { stageRatesPerSecond: 
       if (own.length === 0) return all?.ThrottlingRateLimit ?? ACCOUNT_RATE;
       let sum = 0;
       for (const m of own) {
-        const key = m.path === '/' ? '/' : `/${m.path.slice(1).replaceAll('/', '~1')}`;
+        // Method settings name a resource by its path with every "/" escaped: /documents/{id} → /~1documents~1{id}.
+        const key = `/${m.path.replaceAll('/', '~1')}`;
         const setting = settings.find((s) => s.ResourcePath === key && (s.HttpMethod === m.verb || s.HttpMethod === '*'));
         const rate = setting?.ThrottlingRateLimit ?? all?.ThrottlingRateLimit ?? ACCOUNT_RATE;
         const burst = setting?.ThrottlingBurstLimit ?? all?.ThrottlingBurstLimit ?? ACCOUNT_BURST;
