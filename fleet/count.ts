@@ -41,9 +41,48 @@ export interface StackCounts {
   readonly scheduled: readonly ScheduledWork[];
   /** Lambda subscriptions to a topic defined in no stack of the site's own: the fleet's tick. */
   readonly tickSubscriptions: ReadonlyArray<{ id: string; function: { id: string; memoryMb: number; arm: boolean } | null }>;
-  /** The stage-wide throttle (`/*` `/*`) of each REST API stage, requests a second. */
+  /**
+   * Each REST API stage's request bound, requests a second: the sum over its methods of each one's throttle, since
+   * API Gateway applies the stage's default throttle to every method separately (7 callback routes at 100 are 700).
+   */
   readonly stageRatesPerSecond: readonly number[];
+  readonly concurrency: StackConcurrency;
 }
+
+/** A function the stack's REST API invokes, and what it can hold of the account's concurrency. */
+export interface ApiFunction {
+  readonly id: string;
+  readonly timeoutSeconds: number;
+  /** Its reserved concurrency; null: none (it draws on the account's unreserved pool). */
+  readonly reserved: number | null;
+  /** The methods that invoke it, each with its throttle. */
+  readonly methods: ReadonlyArray<{ readonly method: string; readonly rate: number; readonly burst: number }>;
+  /**
+   * The most it can run at once without a reservation: over its methods, burst + rate × timeout (a token bucket lets
+   * at most that many requests in during one timeout, each of which may run that long).
+   */
+  readonly bound: number;
+}
+
+export interface StackConcurrency {
+  readonly apiFunctions: readonly ApiFunction[];
+  /** ReservedConcurrentExecutions summed over every function of the stack. */
+  readonly reserved: number;
+  /**
+   * The most of the account's concurrency the stack can hold at once: each reserved function its reservation, each
+   * other function the API invokes its bound. Functions run by a stream or the tick are not in it (their concurrency
+   * follows stream shards and ticks, not requests: the plan counts the tick burst apart).
+   */
+  readonly share: number;
+  /** Whether every function the API invokes is reserved, so that `share` is a cap and not a worst case. */
+  readonly capped: boolean;
+}
+
+/** API Gateway's account defaults where a stage sets no throttle (requests a second, burst). */
+const ACCOUNT_RATE = 10_000;
+const ACCOUNT_BURST = 5_000;
+/** CloudFormation's default Lambda timeout, seconds. */
+const DEFAULT_TIMEOUT_SECONDS = 3;
 
 const MINUTES_PER_MONTH = 730 * 60;
 
@@ -136,18 +175,7 @@ export function countTemplate(stack: string, template: Template, siteId?: string
       return { id, metrics: stats ? stats.length : 1, highResolution: periods.some((s) => s < 60), composite: false };
     });
 
-  const stageRatesPerSecond = entries
-    .filter(([, r]) => r.Type === 'AWS::ApiGateway::Stage')
-    .map(([, r]) => {
-      const settings = (props(r).MethodSettings ?? []) as Array<{
-        HttpMethod?: string;
-        ResourcePath?: string;
-        ThrottlingRateLimit?: number;
-      }>;
-      const all = settings.find((s) => s.HttpMethod === '*' && s.ResourcePath === '/*');
-      // No stage throttle: the account's whole rate is this stage's to take.
-      return all?.ThrottlingRateLimit ?? 10_000;
-    });
+  const { stageRatesPerSecond, concurrency } = countApis(resources);
 
   return {
     stack,
@@ -181,6 +209,85 @@ export function countTemplate(stack: string, template: Template, siteId?: string
     scheduled,
     tickSubscriptions,
     stageRatesPerSecond,
+    concurrency,
+  };
+}
+
+type MethodSetting = { HttpMethod?: string; ResourcePath?: string; ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number };
+
+/**
+ * Each stage's methods with their throttles, and the functions they invoke. A method's throttle is its own method
+ * setting (`/~1documents/GET`), else the stage's default (`/*` `*`), else the account's. An `ANY` method counts as
+ * one (unverified on AWS: should the gateway keep one bucket per verb, the catch-all takes up to 7 times its rate).
+ */
+function countApis(resources: Record<string, Resource>): { stageRatesPerSecond: number[]; concurrency: StackConcurrency } {
+  const entries = Object.entries(resources);
+  const props = (r: Resource) => r.Properties ?? {};
+  const paths = new Map<string, string>();
+  const pathOf = (ref: unknown): string => {
+    const id = target(ref);
+    const r = id === undefined ? undefined : resources[id];
+    if (id === undefined || r?.Type !== 'AWS::ApiGateway::Resource') return '/'; // the API's root resource
+    if (!paths.has(id)) {
+      const parent = pathOf(props(r).ParentId);
+      paths.set(id, `${parent === '/' ? '' : parent}/${String(props(r).PathPart)}`);
+    }
+    return paths.get(id)!;
+  };
+  const methods = entries
+    .filter(([, r]) => r.Type === 'AWS::ApiGateway::Method')
+    .map(([, r]) => {
+      const p = props(r) as { RestApiId?: unknown; ResourceId?: unknown; HttpMethod?: string; Integration?: { Uri?: unknown } };
+      const uri = p.Integration?.Uri as { 'Fn::Join'?: [string, unknown[]] } | undefined;
+      const fn = (uri?.['Fn::Join']?.[1] ?? [])
+        .map(target)
+        .find((id) => id !== undefined && resources[id]?.Type === 'AWS::Lambda::Function');
+      return { api: target(p.RestApiId), path: pathOf(p.ResourceId), verb: p.HttpMethod ?? 'ANY', fn };
+    });
+
+  const perFunction = new Map<string, Array<{ method: string; rate: number; burst: number }>>();
+  const stageRatesPerSecond = entries
+    .filter(([, r]) => r.Type === 'AWS::ApiGateway::Stage')
+    .map(([, r]) => {
+      const settings = (props(r).MethodSettings ?? []) as MethodSetting[];
+      const all = settings.find((s) => s.HttpMethod === '*' && s.ResourcePath === '/*');
+      const api = target(props(r).RestApiId);
+      const own = methods.filter((m) => m.api === api);
+      // A stage whose methods the template does not list (an OpenAPI body): its default once, as a floor.
+      if (own.length === 0) return all?.ThrottlingRateLimit ?? ACCOUNT_RATE;
+      let sum = 0;
+      for (const m of own) {
+        // Method settings name a resource by its path with every "/" escaped: /documents/{id} → /~1documents~1{id}.
+        const key = `/${m.path.replaceAll('/', '~1')}`;
+        const setting = settings.find((s) => s.ResourcePath === key && (s.HttpMethod === m.verb || s.HttpMethod === '*'));
+        const rate = setting?.ThrottlingRateLimit ?? all?.ThrottlingRateLimit ?? ACCOUNT_RATE;
+        const burst = setting?.ThrottlingBurstLimit ?? all?.ThrottlingBurstLimit ?? ACCOUNT_BURST;
+        sum += rate;
+        if (m.fn !== undefined) perFunction.set(m.fn, [...(perFunction.get(m.fn) ?? []), { method: `${m.verb} ${m.path}`, rate, burst }]);
+      }
+      return sum;
+    });
+
+  const functions = entries.filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+  const reservedOf = (r: Resource) => (props(r).ReservedConcurrentExecutions as number | undefined) ?? null;
+  const apiFunctions: ApiFunction[] = functions
+    .filter(([id]) => perFunction.has(id))
+    .map(([id, r]) => {
+      const timeoutSeconds = (props(r).Timeout as number | undefined) ?? DEFAULT_TIMEOUT_SECONDS;
+      const methodsOf = perFunction.get(id)!;
+      const bound = methodsOf.reduce((sum, m) => sum + m.burst + m.rate * timeoutSeconds, 0);
+      return { id, timeoutSeconds, reserved: reservedOf(r), methods: methodsOf, bound };
+    });
+  const reserved = functions.reduce((sum, [, r]) => sum + (reservedOf(r) ?? 0), 0);
+  const unreservedApi = apiFunctions.filter((f) => f.reserved === null);
+  return {
+    stageRatesPerSecond,
+    concurrency: {
+      apiFunctions,
+      reserved,
+      share: reserved + unreservedApi.reduce((sum, f) => sum + f.bound, 0),
+      capped: apiFunctions.length > 0 && unreservedApi.length === 0,
+    },
   };
 }
 

@@ -8,19 +8,22 @@ import { type CountKey, QUOTAS } from './quotas';
 
 /*
  * `npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N]
- *   [--idle-custom-metrics N] [--callbacks N]`: what a fleet of sites uses of the account's quotas and costs
- * idle, from synthesised templates and the committed price table. Progress goes to stderr, the plan to stdout.
+ *   [--idle-custom-metrics N] [--callbacks N] [--account-concurrency N]`: what a fleet of sites uses of the account's
+ * quotas and concurrency and costs idle, from synthesised templates and the committed price table. Progress goes
+ * to stderr, the plan to stdout.
  * `npm run fleet -- doctor …`: is every site's Sweep on the fleet's tick, and --repair what is not (fleet/doctor.ts).
  */
 
 const USAGE =
-  'usage: npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N] [--idle-custom-metrics N] [--callbacks N]';
+  'usage: npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N] [--idle-custom-metrics N] [--callbacks N] [--account-concurrency N]';
 
 export interface Args {
   readonly sites?: number;
   readonly json: boolean;
   readonly existing: Partial<Record<CountKey, number>>;
   readonly model: Partial<ModelInputs>;
+  /** The account's Lambda concurrent executions; undefined: cdk.json `fleet.accountConcurrency`, else 1,000. */
+  readonly accountConcurrency?: number;
 }
 
 export function parseArgs(argv: readonly string[]): Args {
@@ -34,6 +37,7 @@ export function parseArgs(argv: readonly string[]): Args {
   }
   let sites: number | undefined;
   let json = false;
+  let accountConcurrency: number | undefined;
   const existing: Partial<Record<CountKey, number>> = {};
   const model: Partial<Record<keyof ModelInputs, number>> = {};
   const count = (flag: string, value: string | undefined) => {
@@ -48,6 +52,7 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--existing-roles') existing.iamRoles = count(flag, rest[++i]);
     else if (flag === '--idle-custom-metrics') model.idleCustomMetricsPerSite = count(flag, rest[++i]);
     else if (flag === '--callbacks') model.callbacksPerSiteMonth = count(flag, rest[++i]);
+    else if (flag === '--account-concurrency') accountConcurrency = count(flag, rest[++i]);
     else if (flag === '--existing') {
       const [key, value] = (rest[++i] ?? '').split('=');
       if (!QUOTAS.some((q) => q.key === key)) {
@@ -57,7 +62,8 @@ export function parseArgs(argv: readonly string[]): Args {
     } else throw new FleetPlanError(`unknown option "${flag}"; ${USAGE}`);
   }
   if (sites === 0) throw new FleetPlanError('--sites needs at least 1 site');
-  return { sites, json, existing, model };
+  if (accountConcurrency === 0) throw new FleetPlanError('--account-concurrency needs the quota, at least 1 (AWS default 1000)');
+  return { sites, json, existing, model, ...(accountConcurrency === undefined ? {} : { accountConcurrency }) };
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -133,6 +139,7 @@ export function render(p: FleetPlan): string {
   lines.push(
     `Tick burst: the fleet's one-minute tick starts ${int(lambda.tickBurst)} Sweep invocations at once (${((100 * lambda.tickBurst) / lambda.limit).toFixed(0)} % of ${int(lambda.limit)}), each for a moment, beside the receivers`,
   );
+  lines.push(...renderConcurrency(p));
   lines.push('');
   const idle = p.cost.idleUsdPerSiteMonth;
   lines.push(
@@ -158,10 +165,41 @@ export function render(p: FleetPlan): string {
   return lines.join('\n');
 }
 
+/** Each site's share of the account's concurrency, the sum, what is left for a burst, and one line per warning. */
+export function renderConcurrency(p: FleetPlan): string[] {
+  const c = p.rates.lambdaConcurrency;
+  const lines = [`Concurrency shares (account: ${int(c.limit)} concurrent executions, ${c.limitSource}; --account-concurrency N):`];
+  for (const s of c.perSite) {
+    const what = s.capped
+      ? `capped: ${s.apiFunctions} functions reserve ${int(s.reserved)}`
+      : `uncapped: ${s.apiFunctions} functions behind ${s.apiMethods} throttled methods, each burst + rate × timeout`;
+    lines.push(`  ${s.siteId}${s.copies > 1 ? ` × ${int(s.copies)}` : ''}: ${int(s.share)} (${what})`);
+  }
+  const left = c.left >= 0 ? `${int(c.left)} left for a burst` : `none left for a burst (${int(-c.left)} over)`;
+  lines.push(`  sum ${int(c.sum)} of ${int(c.limit)}: ${left}`);
+  if (c.overQuota) {
+    lines.push(
+      `WARNING: the sites' concurrency shares (${int(c.sum)}) exceed the account's ${int(c.limit)}: one site's callers can throttle every other site; set reservedConcurrency (README, Capacity) or raise the quota`,
+    );
+  }
+  if (!c.reservationsFit) {
+    lines.push(
+      `WARNING: the sites reserve ${int(c.reserved)}, over the ${int(c.limit - 100)} an account of ${int(c.limit)} can reserve (Lambda keeps 100 unreserved): the deploy that crosses it fails`,
+    );
+  }
+  return lines;
+}
+
 export function main(argv: readonly string[]): number {
   try {
     const args = parseArgs(argv);
-    const result = planFleet({ sites: args.sites, existing: args.existing, model: args.model, progress: (line) => console.error(line) });
+    const result = planFleet({
+      sites: args.sites,
+      existing: args.existing,
+      model: args.model,
+      accountConcurrency: args.accountConcurrency,
+      progress: (line) => console.error(line),
+    });
     console.log(args.json ? JSON.stringify(result, null, 2) : render(result));
     return 0;
   } catch (error) {

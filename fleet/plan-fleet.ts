@@ -25,6 +25,8 @@ export interface PlanFleetOptions {
   readonly progress?: (line: string) => void;
   /** docs/benchmarks.json or another run's result. */
   readonly benchmarks?: URL | string;
+  /** The account's Lambda concurrent executions; undefined: cdk.json `fleet.accountConcurrency` where set, else 1,000. */
+  readonly accountConcurrency?: number;
 }
 
 export interface FleetPlan extends Plan {
@@ -106,6 +108,9 @@ export function planFleet(options: PlanFleetOptions = {}): FleetPlan {
     existing: options.existing,
     model: options.model,
     traffic,
+    // As given, else as cdk.json states it, else AWS's default (the plan says which).
+    // (The synthesis above has checked cdk.json's fleet settings.)
+    accountConcurrency: options.accountConcurrency ?? (context.fleet as { accountConcurrency?: number } | undefined)?.accountConcurrency,
   };
   const result = plan(input);
   const m9 =

@@ -2,6 +2,7 @@ import { TABLE } from '../contract/shapes';
 import { STAGE_STATES } from '../contract/documents';
 import { DIMENSIONS_OF, type MetricName } from '../contract/observability';
 import { MESSAGE_TYPES } from '../contract/catalog';
+import { LAMBDA_UNRESERVED_MINIMUM } from '../lib/site-config';
 import type { StackCounts } from './count';
 import { FLEET_PRICES, type FleetPrices, PRICE_DATE, PRICE_REGION, PRICES } from './prices';
 import { type CountKey, QUOTAS, RATE_QUOTAS } from './quotas';
@@ -64,6 +65,20 @@ export interface PlanInput {
   readonly traffic?: Traffic | null;
   /** Prices (default: fleet/prices.ts). */
   readonly prices?: FleetPrices;
+  /** The account's Lambda concurrent executions in the region (default: AWS's 1,000). */
+  readonly accountConcurrency?: number;
+}
+
+/** One site's hold on the account's concurrency (fleet/count.ts `StackConcurrency`). */
+export interface SiteShare {
+  readonly siteId: string;
+  readonly copies: number;
+  /** Reserved: its cap. Otherwise the most its API-invoked functions can run at once (burst + rate × timeout). */
+  readonly share: number;
+  readonly capped: boolean;
+  readonly reserved: number;
+  readonly apiFunctions: number;
+  readonly apiMethods: number;
 }
 
 export interface QuotaRow {
@@ -130,6 +145,16 @@ export interface Plan {
        * run for a moment only, but against the same concurrency as the receivers (as low as 10 on a new account).
        */
       readonly tickBurst: number;
+      /** Each site's share (its cap, or its uncapped worst case), the sum, and what is left of `limit` for a burst. */
+      readonly perSite: readonly SiteShare[];
+      readonly sum: number;
+      /** `limit − sum`; negative: the shares oversubscribe the account (no site is sure of its share). */
+      readonly left: number;
+      readonly overQuota: boolean;
+      /** Reserved over every site and shared stack, and whether Lambda can grant it (it keeps 100 unreserved). */
+      readonly reserved: number;
+      readonly reservationsFit: boolean;
+      readonly limitSource: string;
       readonly how: string;
       readonly source: string;
     };
@@ -339,6 +364,20 @@ export function plan(input: PlanInput): Plan {
   const meanRps = (model.callbacksPerSiteMonth / (HOURS_PER_MONTH * 3600)) * planned;
   const receiveMs = input.traffic?.receiveMs ?? null;
   const lambda = RATE_QUOTAS.lambdaConcurrency;
+  const concurrencyLimit = input.accountConcurrency ?? lambda.limit;
+  const perSite: SiteShare[] = input.sites.map((g) => ({
+    siteId: g.counts.siteId ?? g.counts.stack,
+    copies: g.copies,
+    share: g.counts.concurrency.share,
+    capped: g.counts.concurrency.capped,
+    reserved: g.counts.concurrency.reserved,
+    apiFunctions: g.counts.concurrency.apiFunctions.length,
+    apiMethods: g.counts.concurrency.apiFunctions.reduce((sum, f) => sum + f.methods.length, 0),
+  }));
+  const sharedShare = input.shared.reduce((sum, s) => sum + s.concurrency.share, 0);
+  const shareSum = sharedShare + perSite.reduce((sum, s) => sum + s.share * s.copies, 0);
+  const reservedSum =
+    input.shared.reduce((sum, s) => sum + s.concurrency.reserved, 0) + perSite.reduce((sum, s) => sum + s.reserved * s.copies, 0);
 
   const sizes = [...new Set([1, 50, 500, planned])].sort((a, b) => a - b);
   const idleUsdPerSiteMonth = Object.fromEntries(sizes.map((n) => [String(n), idleAt(input, model, p, n).perSite]));
@@ -380,11 +419,18 @@ export function plan(input: PlanInput): Plan {
         source: api.source,
       },
       lambdaConcurrency: {
-        limit: lambda.limit,
+        limit: concurrencyLimit,
         receiveMs,
         atFullThrottle: receiveMs === null ? null : (sumRates * receiveMs) / 1000,
         atVolumeMean: receiveMs === null ? null : (meanRps * receiveMs) / 1000,
         tickBurst: input.sites.reduce((sum, g) => sum + g.copies * g.counts.tickSubscriptions.length, 0),
+        perSite,
+        sum: shareSum,
+        left: concurrencyLimit - shareSum,
+        overQuota: shareSum > concurrencyLimit,
+        reserved: reservedSum,
+        reservationsFit: reservedSum <= concurrencyLimit - LAMBDA_UNRESERVED_MINIMUM,
+        limitSource: input.accountConcurrency === undefined ? "AWS's default" : 'as given',
         how: lambda.how,
         source: lambda.source,
       },

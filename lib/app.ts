@@ -6,7 +6,7 @@ import { AccountStack } from './account-stack';
 import { CallbackStack } from './callback-stack';
 import { useParallelCloudFormationValidation } from './cfn-validate-parallel';
 import { FleetStack } from './fleet-stack';
-import { parseFleet, SiteConfigError } from './site-config';
+import { checkReservations, parseFleet, senderRequestsPerSecond, SiteConfigError, withFleetDefaults } from './site-config';
 import { loadSites } from './site-files';
 
 /**
@@ -23,7 +23,12 @@ import { loadSites } from './site-files';
 export function defineApp(app: App): CallbackStack[] {
   // cdk.json context `sites` and the files in `sites/` (context `sitesDir`), all validated: that is cheap; only the
   // selected stacks are constructed, which is what costs (`-c site=<id>` builds one).
-  const sites = loadSites({ context: app.node.tryGetContext('sites'), sitesDir: app.node.tryGetContext('sitesDir') });
+  const fleetConfig = parseFleet(app.node.tryGetContext('fleet'));
+  const sites = loadSites({ context: app.node.tryGetContext('sites'), sitesDir: app.node.tryGetContext('sitesDir') }).map((site) =>
+    withFleetDefaults(site, fleetConfig),
+  );
+  // Over every configured site, whichever is selected: a reservation fails the deploy of whichever stack comes last.
+  checkReservations(sites, fleetConfig);
   const only = app.node.tryGetContext('site') as string | undefined;
   const selected = only === undefined ? sites : sites.filter((site) => site.id === only);
   if (selected.length === 0) {
@@ -33,10 +38,10 @@ export function defineApp(app: App): CallbackStack[] {
   const stacks = selected.map((site) => new CallbackStack(app, stackName(site.id), { site }));
   if (only === undefined) {
     new AccountStack(app, ACCOUNT_STACK_NAME);
-    const fleetConfig = parseFleet(app.node.tryGetContext('fleet'));
     const fleet = new FleetStack(app, FLEET_STACK_NAME, {
       alarmEmails: fleetConfig.alarmEmails ?? [...new Set(sites.flatMap((site) => site.alarmEmails))],
       siteIds: sites.map((site) => site.id),
+      senderRequestsPerSecond: senderRequestsPerSecond(sites, fleetConfig),
     });
     // Order only (no export): `cdk deploy --all --concurrency N` deploys the fleet before any site that reads it.
     for (const stack of stacks) stack.addStackDependency(fleet, 'reads the fleet web ACL and tick');

@@ -46,6 +46,7 @@ export class CallbackStack extends Stack {
       storage: this.storage,
       retentionDays: site.retentionDays,
       lpuAllowlist: site.lpuAllowlist,
+      reservedConcurrency: site.reservedConcurrency,
     });
     // The fleet's tick, every minute: no EventBridge rule (300 per bus) and no scheduler role of the site's own.
     // Its ARN is built, not read: only this account's topic of that name may invoke the Sweep.

@@ -41,6 +41,8 @@ export interface FleetStackProps extends StackProps {
   readonly alarmEmails: readonly string[];
   /** The configured sites, for the fleet dashboard's site selector. */
   readonly siteIds: readonly string[];
+  /** The WAF rate rule's limit per source address and site (site-config.ts `senderRequestsPerSecond`). */
+  readonly senderRequestsPerSecond: number;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -52,7 +54,7 @@ const FIVE_MINUTES = Duration.minutes(5);
  * - one schedule: an EventBridge rule every minute feeding an SNS topic every site's Sweep subscribes to,
  *   so a site uses no EventBridge rule (300 per bus) and no scheduler role (IAM roles: 1,000 per account);
  * - one dashboard with a site selector and a cross-site overview, instead of $3 a month per site;
- * - the one alarm a site cannot have: WAF counts per ACL, not per stage.
+ * - the alarms a site cannot have: WAF counts per ACL, not per stage.
  * It holds no data, no function and no IAM role. Deploy it after the account stack and before any site.
  */
 export class FleetStack extends Stack {
@@ -69,7 +71,10 @@ export class FleetStack extends Stack {
       ...props,
     });
 
-    this.guard = new OversizeGuard(this, 'OversizeGuard', { name: `${RESOURCE_PREFIX}-fleet` });
+    this.guard = new OversizeGuard(this, 'OversizeGuard', {
+      name: `${RESOURCE_PREFIX}-fleet`,
+      senderRequestsPerSecond: props.senderRequestsPerSecond,
+    });
     new StringParameter(this, 'WebAclArnParameter', {
       parameterName: FLEET_PARAMETERS.webAclArn,
       stringValue: this.guard.webAcl.attrArn,
@@ -110,8 +115,19 @@ export class FleetStack extends Stack {
     });
     oversize.addAlarmAction(new SnsAction(alarmTopic));
     this.alarms.push(oversize);
+    // A 429 is retried by the sender, but N3 gives up after 5 tries: if the address is the sender's, someone must know.
+    const rateLimited = new Alarm(this, 'RateLimited', {
+      alarmDescription: `N3 callback fleet: one source address sent one site more than ${props.senderRequestsPerSecond} requests a second (averaged over a minute) and got 429s from the WAF rate rule. If the address is in a site's senderCidrs, the sender is being held back (it retries; N3 gives up after 5 tries): raise fleet.senderRequestsPerSecond (cdk.json) and redeploy N3Callback-fleet; otherwise it is a flood the rule absorbed`,
+      metric: this.guard.rateLimited,
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    rateLimited.addAlarmAction(new SnsAction(alarmTopic));
+    this.alarms.push(rateLimited);
 
-    this.dashboard = fleetDashboard(this, props.siteIds, this.guard.refused);
+    this.dashboard = fleetDashboard(this, props.siteIds, this.guard.refused, this.guard.rateLimited);
   }
 }
 
@@ -120,7 +136,7 @@ export class FleetStack extends Stack {
  * cost nothing per metric) and one site's detail, picked with the `site` selector (a dashboard variable that
  * sets the `site` dimension of every detail metric).
  */
-function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefused: IMetric): Dashboard {
+function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefused: IMetric, rateLimited: IMetric): Dashboard {
   const [first] = siteIds;
   const dashboard = new Dashboard(stack, 'Dashboard', {
     dashboardName: FLEET_DASHBOARD_NAME,
@@ -185,7 +201,12 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       ],
       width: 8,
     }),
-    new GraphWidget({ title: 'Rejected by the WAF guard (all sites)', left: [oversizeRefused], width: 8 }),
+    new GraphWidget({
+      title: 'Rejected by the WAF guard (all sites)',
+      left: [oversizeRefused],
+      right: [rateLimited],
+      width: 8,
+    }),
     // From each site's access log (lib/refusals.ts): policy 403, throttle 429, unknown path, WAF, too large.
     new GraphWidget({ title: 'Refused by the gateway, per site and cause', left: [refusedSearch('', FIVE_MINUTES)], width: 8 }),
     new TextWidget({ markdown: '## The selected site', width: 24, height: 1 }),

@@ -25,6 +25,12 @@ export interface FunctionsProps {
   readonly storage: Storage;
   readonly retentionDays: number;
   readonly lpuAllowlist: readonly string[];
+  /**
+   * Reserved concurrency of each function the API invokes (the receivers, Fallback, Documents): the site's cap on
+   * the account's concurrency (site-config.ts `reservedConcurrency`).
+   * @default none: they draw on the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
 }
 
 const ENTRY = fileURLToPath(new URL(`../${LAMBDA_ENTRY}`, import.meta.url));
@@ -101,13 +107,17 @@ export class Functions extends Construct {
     };
 
     // The six types and the catch-all run the same code path with the same grants: one role, seven log groups.
+    // Each function the API invokes has the site's cap where it has one: API Gateway throttles each method on its
+    // own, so only Lambda's reservation bounds what the site can hold of the account's concurrency.
+    const capped: Partial<NodejsFunctionProps> =
+      props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency };
     const ingestRole = lambdaRole('Ingest');
-    const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, type, {}, ingestRole)])) as Record<
+    const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, type, capped, ingestRole)])) as Record<
       MessageType,
       LambdaFunction
     >;
     this.receivers = receivers;
-    this.fallback = make('Fallback', 'Fallback', {}, ingestRole);
+    this.fallback = make('Fallback', 'Fallback', capped, ingestRole);
     // No reserved concurrency: on a new account (concurrency quota 10 or 50) reserving even 1 fails the
     // stack. Nor is it needed: two overlapping sweeps send the same message with the same deduplication
     // id, so the FIFO queue keeps one (tested: test/integration/reconcile.test.ts).
@@ -142,7 +152,7 @@ export class Functions extends Construct {
     );
     allow(this.projector, ['dynamodb:GetItem', 'dynamodb:PutItem'], [documents.tableArn]);
 
-    this.documentsApi = make('Documents', 'Documents');
+    this.documentsApi = make('Documents', 'Documents', capped);
     allow(this.documentsApi, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem'], [documents.tableArn]);
     allow(
       this.documentsApi,

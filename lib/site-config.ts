@@ -8,6 +8,7 @@ import {
   SITE_ID_RULE,
 } from '../contract/names';
 import { QUEUE } from '../contract/shapes';
+import { MESSAGE_TYPES } from '../contract/catalog';
 
 /*
  * One MIS-MO site = one stack, its own URL, table, queue, bucket and dashboard (the spec
@@ -100,6 +101,15 @@ export const siteFields = z.strictObject({
    */
   documentRequestsPerSecond: z.number().int().min(1).max(10_000).optional(),
   /**
+   * Reserved concurrency of each function the site's API invokes (the six receivers, Fallback, Documents): each
+   * runs at most this many at once, so the site can never hold more than 8× it of the account's
+   * concurrent executions, and those stay kept for it. Why a setting and not a default: a reservation fails the
+   * deploy where it would leave the account under 100 unreserved (a new account's quota is 10), and it is taken
+   * from the account whether used or not. README, Capacity: how to choose it.
+   * @default the fleet's `reservedConcurrency`, else none: the site draws on the account's unreserved pool, uncapped
+   */
+  reservedConcurrency: z.number().int().min(1).max(10_000).optional(),
+  /**
    * `kms`: one customer-managed KMS key of the site's own (rotated yearly) encrypts the tables, the queues
    * and the bucket, usable only through the site's functions and its consumer policy; every use is in
    * CloudTrail. `aws-managed`: each service's own encryption (DynamoDB's AWS-managed key, SSE-SQS, SSE-S3).
@@ -164,10 +174,62 @@ export const fleetSchema = z
      * @default every site's `alarmEmails`: a refusal by WAF is kept nowhere else, so someone must hear of it
      */
     alarmEmails: z.array(z.email('an e-mail address')).optional(),
+    /**
+     * Every site's `reservedConcurrency` where the site sets none (see there).
+     * @default none: no site reserves concurrency (a new account's quota of 10 could not take any reservation)
+     */
+    reservedConcurrency: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * The account's Lambda concurrent executions in this region (Service Quotas, AWS Lambda, "Concurrent
+     * executions", L-B99A9384): synthesis refuses reservations that would leave under the 100 Lambda keeps
+     * unreserved, rather than letting the deploy fail half-way through a fleet.
+     * @default 1,000, AWS's default (a new account may be at 10: then reserve nothing)
+     */
+    accountConcurrency: z.number().int().min(10).max(1_000_000).default(1_000),
+    /**
+     * The WAF rate-based rule's limit: requests a second one source address may send to one site (its own host),
+     * averaged over a minute; beyond it WAF answers 429 with an ack and the sender retries. Per address and site,
+     * not per address: N3's sender is one egress range for every site of a region.
+     * @default the largest `maxRequestsPerSecond` of the sites: no site's own throttle is cut
+     */
+    senderRequestsPerSecond: z.number().int().min(1).max(100_000).optional(),
   })
-  .default({});
+  .prefault({});
 
 export type FleetConfig = z.output<typeof fleetSchema>;
+
+/** The functions of a site that its API invokes and that `reservedConcurrency` caps: the receivers, Fallback, Documents. */
+export const RESERVING_FUNCTIONS = MESSAGE_TYPES.length + 2;
+/** Lambda refuses a reservation that leaves fewer unreserved concurrent executions in the account and region. */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
+/** A site with the fleet's defaults applied where it sets none. */
+export function withFleetDefaults(site: SiteConfig, fleet: FleetConfig): SiteConfig {
+  return { ...site, reservedConcurrency: site.reservedConcurrency ?? fleet.reservedConcurrency };
+}
+
+/** The concurrent executions a site (fleet defaults applied) takes out of the account's pool by reservation. */
+export const siteReservation = (site: SiteConfig): number => RESERVING_FUNCTIONS * (site.reservedConcurrency ?? 0);
+
+/**
+ * Refuses, in one line, reservations the account cannot hold: Lambda keeps 100 unreserved, and a reservation beyond
+ * that fails the stack that asks for it (after the sites before it deployed). Sites: fleet defaults applied.
+ */
+export function checkReservations(sites: readonly SiteConfig[], fleet: FleetConfig): void {
+  const reserved = sites.reduce((sum, site) => sum + siteReservation(site), 0);
+  const room = fleet.accountConcurrency - LAMBDA_UNRESERVED_MINIMUM;
+  if (reserved <= room) return;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const capped = sites.filter((site) => site.reservedConcurrency !== undefined).length;
+  throw new SiteConfigError(
+    `reservedConcurrency: ${capped} sites reserve ${n(reserved)} concurrent executions (${RESERVING_FUNCTIONS} functions each), over the ${n(room)} an account of ${n(fleet.accountConcurrency)} (fleet.accountConcurrency) can reserve while Lambda keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved: lower reservedConcurrency, or raise the quota (Service Quotas L-B99A9384) and set fleet.accountConcurrency to it`,
+  );
+}
+
+/** The WAF rate rule's limit, requests a second per source address and site: the fleet's setting, else the sites' largest rate. */
+export function senderRequestsPerSecond(sites: readonly SiteConfig[], fleet: FleetConfig): number {
+  return fleet.senderRequestsPerSecond ?? Math.max(...sites.map((site) => site.maxRequestsPerSecond));
+}
 
 /** Reads the `fleet` context; fails naming the field. */
 export function parseFleet(context: unknown): FleetConfig {

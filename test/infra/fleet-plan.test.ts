@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cdkContext, synthesiseAndCount } from '../../fleet/count';
 import { render } from '../../fleet/main';
+import { plan } from '../../fleet/plan';
 import { type FleetPlan, planFleet } from '../../fleet/plan-fleet';
 import { FLEET_PRICES } from '../../fleet/prices';
 
@@ -59,4 +61,35 @@ describe('fleet plan --sites 500 (synthesised)', () => {
     // Rounded: dollars divided by a price in binary floating point (9.999999999999998 for 10 metrics).
     expect(Math.round(p.cost.idleAtPlan.perSite.alarms / FLEET_PRICES.alarmMetricPerMonth)).toBeGreaterThanOrEqual(row('alarms').perSite!);
   });
+
+  it("counts the stage's default throttle once per callback route: 7 at maxRequestsPerSecond, 3 document routes at theirs", () => {
+    // cdk.json's first site: the defaults, 100 and 10 a second.
+    expect(p.rates.apiGateway.perSiteRequestsPerSecond).toBe(7 * 100 + 3 * 10);
+  });
+
+  it("prints each uncapped site's worst case, the sum over 500 and what is left of the account's 1,000, with a warning", () => {
+    const c = p.rates.lambdaConcurrency;
+    const [site] = c.perSite;
+    expect(site).toMatchObject({ siteId: 'fleet-0001', copies: 500, capped: false, reserved: 0, apiFunctions: 8, apiMethods: 10 });
+    // 7 callback methods at burst 200 + 100 × 15 s, 3 document methods at 20 + 10 × 15 s.
+    expect(site!.share).toBe(7 * (200 + 100 * 15) + 3 * (20 + 10 * 15));
+    expect(c).toMatchObject({ limit: 1_000, sum: 500 * site!.share, left: 1_000 - 500 * site!.share, overQuota: true, reserved: 0 });
+    const text = render(p);
+    expect(text).toContain(`fleet-0001 × 500: ${site!.share.toLocaleString('en-US')} (uncapped: 8 functions behind 10 throttled methods`);
+    expect(text).toMatch(/^WARNING: the sites' concurrency shares \([\d,]+\) exceed the account's 1,000/m);
+  });
+
+  it('gives a capped site its reservation as its share, read from its template, and leaves the rest of the account for a burst', () => {
+    const first = (cdkContext().sites as Array<Record<string, unknown>>)[0]!;
+    const counted = synthesiseAndCount({ sites: [{ ...first, reservedConcurrency: 5 }] });
+    const capped = plan({
+      sites: [{ counts: counted.sites[0]!, copies: 20 }],
+      shared: counted.shared,
+      mode: 'generated',
+      bundleBytes: null,
+      bundleSource: 't',
+    });
+    expect(capped.rates.lambdaConcurrency).toMatchObject({ sum: 20 * 8 * 5, left: 1_000 - 800, overQuota: false, reservationsFit: true });
+    expect(capped.rates.lambdaConcurrency.perSite[0]).toMatchObject({ share: 40, capped: true, reserved: 40 });
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRICES as BENCH_PRICES } from '../../bench/models';
 import { countTemplate, type Template } from '../../fleet/count';
-import { parseArgs, render } from '../../fleet/main';
+import { parseArgs, render, renderConcurrency } from '../../fleet/main';
 import { type PlanInput, plan } from '../../fleet/plan';
 import { FleetPlanError } from '../../fleet/plan-fleet';
 import { FLEET_PRICES, PRICE_SOURCES, PRICES } from '../../fleet/prices';
@@ -80,6 +80,135 @@ describe('fleet plan: quotas', () => {
     const api = plan(input(site(), 500)).rates.apiGateway;
     expect(api).toMatchObject({ sumAtPlan: 50_000, firstOversubscribedSite: 101 });
     expect(api.oversubscription).toBe(5);
+  });
+});
+
+/**
+ * A site's REST API as the app builds it: six typed POST routes and a catch-all (`ANY {proxy+}`), each its own
+ * function, under the stage's default throttle (100/s, burst 200), and a document route with its own (10/s, burst
+ * 20); functions time out after 15 s; `reserved` on every function the API invokes. A Sweep outside the API.
+ */
+function apiSite(reserved?: number): Template {
+  const lambda = (timeout: number, cap?: number) => ({
+    Type: 'AWS::Lambda::Function',
+    Properties: { MemorySize: 512, Timeout: timeout, ...(cap === undefined ? {} : { ReservedConcurrentExecutions: cap }) },
+  });
+  const integration = (fn: string) => ({
+    Uri: {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:path/functions/', { 'Fn::GetAtt': [fn, 'Arn'] }, '/invocations']],
+    },
+  });
+  const resources: NonNullable<Template['Resources']> = {
+    Api: { Type: 'AWS::ApiGateway::RestApi' },
+    Stage: {
+      Type: 'AWS::ApiGateway::Stage',
+      Properties: {
+        RestApiId: { Ref: 'Api' },
+        MethodSettings: [
+          { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+          { HttpMethod: 'GET', ResourcePath: '/~1documents~1{documentId}', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        ],
+      },
+    },
+    Secret: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'secret' },
+    },
+    Docs: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'documents' },
+    },
+    Doc: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { Ref: 'Docs' }, PathPart: '{documentId}' } },
+    Documents: lambda(15, reserved),
+    DocGet: {
+      Type: 'AWS::ApiGateway::Method',
+      Properties: { RestApiId: { Ref: 'Api' }, ResourceId: { Ref: 'Doc' }, HttpMethod: 'GET', Integration: integration('Documents') },
+    },
+    Sweep: lambda(60),
+  };
+  for (const type of ['CDAStatus', 'SEMDStatus', 'REMDStatus', 'MseResult', 'MseResultData', 'VimisResult', '{proxy+}']) {
+    const name = type === '{proxy+}' ? 'Fallback' : type;
+    resources[`${name}Resource`] = { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { Ref: 'Secret' }, PathPart: type } };
+    resources[name] = lambda(15, reserved);
+    resources[`${name}Method`] = {
+      Type: 'AWS::ApiGateway::Method',
+      Properties: {
+        RestApiId: { Ref: 'Api' },
+        ResourceId: { Ref: `${name}Resource` },
+        HttpMethod: name === 'Fallback' ? 'ANY' : 'POST',
+        Integration: integration(name),
+      },
+    };
+  }
+  return { Resources: resources };
+}
+/** Seven callback functions at 200 + 100 × 15 each, the document function at 20 + 10 × 15. */
+const UNCAPPED_SHARE = 7 * (200 + 100 * 15) + (20 + 10 * 15);
+
+describe('fleet plan: the real bound of a site', () => {
+  it("counts the stage's default throttle once per method it applies to (API Gateway limits each method apart), a method's own throttle instead of it", () => {
+    expect(countTemplate('s', apiSite()).stageRatesPerSecond).toEqual([7 * 100 + 10]);
+    const api = plan(input(apiSite(), 500)).rates.apiGateway;
+    expect(api).toMatchObject({ perSiteRequestsPerSecond: 710, sumAtPlan: 355_000, firstOversubscribedSite: 15 });
+  });
+
+  it('gives an uncapped site its worst case, burst + rate × timeout over every method its functions take, and a capped one its reservation', () => {
+    const uncapped = countTemplate('s', apiSite()).concurrency;
+    expect(uncapped).toMatchObject({ share: UNCAPPED_SHARE, capped: false, reserved: 0 });
+    expect(uncapped.apiFunctions.map((f) => f.id).sort()).toEqual(
+      ['CDAStatus', 'Documents', 'Fallback', 'MseResult', 'MseResultData', 'REMDStatus', 'SEMDStatus', 'VimisResult'].sort(),
+    );
+    expect(uncapped.apiFunctions.find((f) => f.id === 'Fallback')!.methods).toEqual([
+      { method: 'ANY /secret/{proxy+}', rate: 100, burst: 200 },
+    ]);
+    // The Sweep is not invoked by the API: a reservation of its own would count, its ticks are the tick burst.
+    expect(countTemplate('s', apiSite(10)).concurrency).toMatchObject({ share: 80, capped: true, reserved: 80 });
+  });
+
+  it("prints each site's share, the sum and what is left of the account's concurrency, as --json carries them", () => {
+    const capped = {
+      ...plan(input(apiSite(10), 10, [account], { accountConcurrency: 1_000 })),
+      synthSeconds: 1,
+      bundle: { bytes: 1, source: 't' },
+    };
+    const c = JSON.parse(JSON.stringify(capped)).rates.lambdaConcurrency as typeof capped.rates.lambdaConcurrency;
+    expect(c).toMatchObject({
+      limit: 1_000,
+      sum: 800,
+      left: 200,
+      overQuota: false,
+      reserved: 800,
+      reservationsFit: true,
+      limitSource: 'as given',
+    });
+    expect(c.perSite).toEqual([{ siteId: 's', copies: 10, share: 80, capped: true, reserved: 80, apiFunctions: 8, apiMethods: 8 }]);
+    const text = render(capped);
+    expect(text).toContain('s × 10: 80 (capped: 8 functions reserve 80)');
+    expect(text).toContain('sum 800 of 1,000: 200 left for a burst');
+    expect(text).not.toContain('WARNING');
+  });
+
+  it('warns in one line when the shares exceed the account, and in another when Lambda could not grant the reservations', () => {
+    const uncapped = renderConcurrency({ ...plan(input(apiSite(), 2)), synthSeconds: 1, bundle: { bytes: 1, source: 't' } });
+    expect(uncapped).toContain(
+      `  sum ${(2 * UNCAPPED_SHARE).toLocaleString('en-US')} of 1,000: none left for a burst (${(2 * UNCAPPED_SHARE - 1_000).toLocaleString('en-US')} over)`,
+    );
+    expect(uncapped.filter((line) => line.startsWith('WARNING'))).toEqual([
+      `WARNING: the sites' concurrency shares (${(2 * UNCAPPED_SHARE).toLocaleString('en-US')}) exceed the account's 1,000: one site's callers can throttle every other site; set reservedConcurrency (README, Capacity) or raise the quota`,
+    ]);
+    // 12 sites × 80 = 960: within 1,000, but 60 over the 900 an account may reserve.
+    const tight = plan(input(apiSite(10), 12));
+    expect(tight.rates.lambdaConcurrency).toMatchObject({
+      overQuota: false,
+      reservationsFit: false,
+      left: 40,
+      limitSource: "AWS's default",
+    });
+    const warnings = renderConcurrency({ ...tight, synthSeconds: 1, bundle: { bytes: 1, source: 't' } }).filter((l) =>
+      l.startsWith('WARNING'),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^WARNING: the sites reserve 960, over the 900 an account of 1,000 can reserve/);
   });
 });
 
@@ -191,11 +320,15 @@ describe('fleet plan: prices and the command line', () => {
   it('refuses a bad argument with one line saying what to give', () => {
     expect(parseArgs(['plan', '--sites', '500', '--json'])).toMatchObject({ sites: 500, json: true });
     expect(parseArgs(['plan', '--existing', 'wafWebAcls=3'])).toMatchObject({ existing: { wafWebAcls: 3 } });
+    expect(parseArgs(['plan', '--account-concurrency', '5000'])).toMatchObject({ accountConcurrency: 5_000 });
+    expect(parseArgs(['plan']).accountConcurrency).toBeUndefined();
     for (const argv of [
       ['plan', '--sites', 'many'],
       ['plan', '--sites', '0'],
       ['plan', '--existing', 'roles=3'],
       ['plan', '--bogus'],
+      ['plan', '--account-concurrency', '0'],
+      ['plan', '--account-concurrency'],
       ['deploy'],
     ]) {
       expect(() => parseArgs(argv)).toThrow(FleetPlanError);
