@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidBodyError, PayloadTooLargeError } from '../../lambdas/errors';
-import { decodeBody, sniffMessageId } from '../../lambdas/protocol/decode';
+import { MAX_EXTRA_KEYS, MAX_JSON_TOKENS } from '../../lambdas/contract/limits';
+import { InvalidBodyError, ParseLimitError, PayloadTooLargeError } from '../../lambdas/errors';
+import { ownNames } from '../../lambdas/protocol/catalog';
+import { DEFAULT_PARSE_LIMITS, decodeBody, sniffMessageId, type ParseLimits } from '../../lambdas/protocol/decode';
+import { EXAMPLES } from '../support/messages';
 
 const json = '{"MessageId":"b097fea5-e6f6-4417-9829-53ab6a562719","Message":"СЭМД успешно загружен"}';
 const b64 = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64');
@@ -80,6 +83,83 @@ describe('decodeBody', () => {
   it('accepts a body of exactly the limit', () => {
     const body = `{"a":"${'x'.repeat(100)}"}`;
     expect(decodeBody({ body: b64(body), isBase64Encoded: true }, Buffer.byteLength(body)).bytes).toBe(Buffer.byteLength(body));
+  });
+});
+
+describe('decodeBody: parse cost bounded (issue 24, finding 3)', () => {
+  const remd: ParseLimits = { ...DEFAULT_PARSE_LIMITS, knownKeys: ownNames('REMDStatus') };
+  const decode = (body: string, limits = remd) => decodeBody({ body, isBase64Encoded: false }, 8 * MiB, limits);
+  /** The error decodeBody throws, or a failure naming what it returned instead. */
+  const refusal = (body: string, limits = remd) => {
+    try {
+      decode(body, limits);
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected a refusal');
+  };
+  const extras = (n: number, name = (i: number) => `x${i}`) => Array.from({ length: n }, (_, i) => `"${name(i)}":${i}`).join(',');
+  const message = (more: string) => JSON.stringify(EXAMPLES.REMDStatus).replace(/}$/, `,${more}}`);
+
+  it('caps at 200 extra keys per object and 20,000 tokens per body', () => {
+    expect([MAX_EXTRA_KEYS, MAX_JSON_TOKENS]).toEqual([200, 20_000]);
+  });
+
+  it("takes a message with the cap's number of extra keys beside every field of its table", () => {
+    expect(Object.keys(decode(message(extras(MAX_EXTRA_KEYS))).json)).toHaveLength(
+      Object.keys(EXAMPLES.REMDStatus).length + MAX_EXTRA_KEYS,
+    );
+  });
+
+  it('refuses one extra key more, saying which limit, the count and the cap', () => {
+    const error = refusal(message(extras(MAX_EXTRA_KEYS + 1)));
+    expect(error).toBeInstanceOf(ParseLimitError);
+    expect(error).toMatchObject({ status: 413, code: 'too_complex', limit: 'extraKeys', count: MAX_EXTRA_KEYS + 1, cap: MAX_EXTRA_KEYS });
+    expect((error as Error).message).toBe('201 extra keys in one object exceed 200');
+  });
+
+  it('refuses 300,000 extra keys (the 2.6 MB body that took 3 s of CPU) from the scan, reporting the whole count', () => {
+    expect(refusal(message(extras(300_000, (i) => i.toString(36))))).toMatchObject({ limit: 'extraKeys', count: 300_000 });
+  });
+
+  it('counts every member of a nested object as extra, and each object on its own', () => {
+    const nested = (n: number) => `{${extras(n)}}`;
+    expect(() => decode(message(`"a":${nested(MAX_EXTRA_KEYS)},"b":[${nested(MAX_EXTRA_KEYS)}]`))).not.toThrow();
+    expect(refusal(message(`"a":[1,{"b":${nested(MAX_EXTRA_KEYS + 1)}}]`))).toMatchObject({
+      limit: 'extraKeys',
+      count: MAX_EXTRA_KEYS + 1,
+    });
+  });
+
+  it('counts a repeated key each time it is written (each is parsed), and reads an escaped key as JSON does', () => {
+    const repeated = Array.from({ length: MAX_EXTRA_KEYS + 1 }, () => '"x":1').join(',');
+    expect(refusal(message(repeated))).toMatchObject({ limit: 'extraKeys', count: MAX_EXTRA_KEYS + 1 });
+    // `\u004Dessage` is `Message`, a field of the table: not extra.
+    const escaped = JSON.stringify(EXAMPLES.REMDStatus).replace('"Message"', '"\\u004Dessage"');
+    expect(() => decode(escaped.replace(/}$/, `,${extras(MAX_EXTRA_KEYS)}}`))).not.toThrow();
+  });
+
+  it('counts nothing inside strings: brackets, commas, colons, escaped quotes and key-like text are one token', () => {
+    const tricky = `"s":"${'{\\"k\\":1,[\\\\],'.repeat(50_000)}"`;
+    expect(String(decode(message(`${tricky},${extras(MAX_EXTRA_KEYS - 1)}`)).json.s).length).toBeGreaterThan(500_000);
+  });
+
+  it('takes a body of exactly the token cap and refuses one token more, before parsing', () => {
+    // {"a":[…]} is 3 tokens besides the array's values: 1s, literals, a fraction and a string are one each.
+    const values = (n: number) => ['true', 'null', '-1.5e3', '"t"', ...Array.from({ length: n - 4 }, () => '1')].join(',');
+    expect(() => decode(`{"a":[${values(MAX_JSON_TOKENS - 3)}]}`)).not.toThrow();
+    expect(refusal(`{"a":[${values(MAX_JSON_TOKENS - 2)}]}`)).toMatchObject({
+      limit: 'tokens',
+      count: MAX_JSON_TOKENS + 1,
+      cap: MAX_JSON_TOKENS,
+    });
+    // Not JSON at all (the last bracket missing), yet refused for its size first: the scan runs before JSON.parse.
+    expect(refusal(`{"a":[${values(MAX_JSON_TOKENS)}`)).toMatchObject({ limit: 'tokens' });
+  });
+
+  it('takes the limits it is given (the benchmark lifts them to measure what they bound)', () => {
+    const body = message(extras(MAX_EXTRA_KEYS + 1));
+    expect(() => decode(body, { ...remd, maxExtraKeys: Number.POSITIVE_INFINITY })).not.toThrow();
   });
 });
 
