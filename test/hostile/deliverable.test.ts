@@ -98,17 +98,20 @@ describe('text a strict JSON reader refuses (issue 24, finding 9)', () => {
     ['Message', 'SEMDStatus', { Message: 'ошибка \uD800' }, 'Message'],
     ['an extra field, nested', 'REMDStatus', { Детали: [{ текст: '\uDFFF' }] }, 'поле вне таблицы №1'],
     ['the name of an extra field', 'MseResult', { 'Поле\uDC00': 'значение' }, 'поле вне таблицы №1'],
-  ] as const)('refuses a lone surrogate in %s: 400 naming the field, kept, nothing stored or forwarded', async (_name, type, fields, field) => {
-    const body = freshMessage(type as MessageType, fields);
-    const before = await listKeys(site.s3, site.resources.bucket, 'rejected/');
-    const { status, ack } = await site.post(type as MessageType, body);
-    expect([status, ack.Status]).toEqual([400, 'Failed']);
-    expect(ack.Message).toMatch(new RegExp(`^Сообщение отклонено: ${field} — .*непарный суррогат`));
-    const added = (await listKeys(site.s3, site.resources.bucket, 'rejected/')).filter((key) => !before.includes(key));
-    expect(added).toEqual([expect.stringMatching(new RegExp(`-400-invalid_fields-${type}-`))]);
-    expect(await getRecord(site.dynamodb, site.resources.tableName, String(body.MessageId))).toBeUndefined();
-    expect(await queueDepth(site.sqs, site.resources.queueUrl)).toBe(0);
-  });
+  ] as const)(
+    'refuses a lone surrogate in %s: 400 naming the field, kept, nothing stored or forwarded',
+    async (_name, type, fields, field) => {
+      const body = freshMessage(type as MessageType, fields);
+      const before = await listKeys(site.s3, site.resources.bucket, 'rejected/');
+      const { status, ack } = await site.post(type as MessageType, body);
+      expect([status, ack.Status]).toEqual([400, 'Failed']);
+      expect(ack.Message).toMatch(new RegExp(`^Сообщение отклонено: ${field} — .*непарный суррогат`));
+      const added = (await listKeys(site.s3, site.resources.bucket, 'rejected/')).filter((key) => !before.includes(key));
+      expect(added).toEqual([expect.stringMatching(new RegExp(`-400-invalid_fields-${type}-`))]);
+      expect(await getRecord(site.dynamodb, site.resources.tableName, String(body.MessageId))).toBeUndefined();
+      expect(await queueDepth(site.sqs, site.resources.queueUrl)).toBe(0);
+    },
+  );
 
   it('takes a well-formed pair, written as two escapes, and queues the same character', async () => {
     const body = freshMessage('SEMDStatus', { Message: 'принято \uD83E\uDE7A' });
