@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_EXTRA_KEYS, MAX_JSON_TOKENS } from '../../lambdas/contract/limits';
 import { InvalidBodyError, ParseLimitError, PayloadTooLargeError } from '../../lambdas/errors';
@@ -155,6 +156,30 @@ describe('decodeBody: parse cost bounded (issue 24, finding 3)', () => {
     });
     // Not JSON at all (the last bracket missing), yet refused for its size first: the scan runs before JSON.parse.
     expect(refusal(`{"a":[${values(MAX_JSON_TOKENS)}`)).toMatchObject({ limit: 'tokens' });
+  });
+
+  it('counts, for any JSON, the tokens and the largest object that the parsed value has (strings of any content, any whitespace)', () => {
+    const tokensOf = (v: unknown): number =>
+      1 +
+      (Array.isArray(v)
+        ? v.reduce((sum: number, item) => sum + tokensOf(item), 0)
+        : v !== null && typeof v === 'object'
+          ? Object.values(v).reduce((sum: number, item) => sum + 1 + tokensOf(item), 0)
+          : 0);
+    const widestOf = (v: unknown): number =>
+      v === null || typeof v !== 'object' ? 0 : Math.max(Array.isArray(v) ? 0 : Object.keys(v).length, ...Object.values(v).map(widestOf));
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.constantFrom(undefined, 0, 1, '\t', ' \r\n'), (value, indent) => {
+        const body = JSON.stringify({ v: value }, null, indent);
+        const tokens = 2 + tokensOf(value);
+        const widest = Math.max(1, widestOf(value));
+        const exact = { knownKeys: new Set<string>(), maxExtraKeys: widest, maxTokens: tokens };
+        expect(() => decode(body, exact)).not.toThrow();
+        expect(refusal(body, { ...exact, maxTokens: tokens - 1 })).toMatchObject({ limit: 'tokens', count: tokens });
+        expect(refusal(body, { ...exact, maxExtraKeys: widest - 1 })).toMatchObject({ limit: 'extraKeys', count: widest });
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('takes the limits it is given (the benchmark lifts them to measure what they bound)', () => {
