@@ -3,6 +3,7 @@ import { TABLE } from '../contract/shapes';
 import { siteFields } from '../lib/site-config';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';
+import type { ParseCostReport } from './parse-cost';
 import { targetIn } from './meter';
 import type { MeasuredUnits, UnitsReport } from './units';
 import { median, percentile } from './stats';
@@ -438,5 +439,62 @@ export function memoryModel(
       cpuShare: 'assumed: memory ÷ 1,769 MB (AWS: 1,769 MB = one vCPU)',
     },
     rows,
+  };
+}
+
+/** A receiving function's timeout, as lib/functions.ts sets it. */
+export const RECEIVER_TIMEOUT_SECONDS = 15;
+
+/** Lambda's memory at which a function gets one full vCPU (AWS: CPU follows memory). */
+export const FULL_CORE_MB = 1769;
+
+export interface ParseCostModel {
+  readonly inputs: {
+    readonly cpu: string;
+    readonly node: string;
+    readonly lambdaMemoryMb: number;
+    readonly fullCoreMb: number;
+    readonly cpuShare: string;
+    readonly timeoutSeconds: number;
+    /** M10: the worst run of the slowest shape at the caps, and of the 300,000-key body with the caps lifted. */
+    readonly slowestCpuMsOnFullCore: number;
+    readonly beforeCapsCpuMsOnFullCore: number;
+    readonly leftOut: string;
+  };
+  readonly slowest: string;
+  readonly slowestSeconds: number;
+  readonly beforeCapsSeconds: number;
+  /** Of the function's timeout. */
+  readonly slowestShare: number;
+  readonly beforeCapsShare: number;
+}
+
+/**
+ * Parse cost at a Lambda's CPU share: CPU time on this machine's full core × 1,769 ÷ 512. CPU only (the
+ * canned transport answers at once, so AWS's I/O for a 4 MiB claim check is not in it), this machine's CPU
+ * and Node, and the share an assumption: a model, not a measurement of Lambda. Held against the timeout.
+ */
+export function parseCostModel(report: ParseCostReport, machine: { cpu: string; node: string }): ParseCostModel {
+  const slowest = report.shapes.find((shape) => shape.name === report.slowest)!;
+  const slowestCpu = Math.max(...slowest.cpuMs);
+  const beforeCpu = Math.max(...report.beforeCaps.cpuMs);
+  const atLambda = (cpuMs: number) => (cpuMs * FULL_CORE_MB) / LAMBDA_MEMORY_MB / 1000;
+  return {
+    inputs: {
+      cpu: machine.cpu,
+      node: machine.node,
+      lambdaMemoryMb: LAMBDA_MEMORY_MB,
+      fullCoreMb: FULL_CORE_MB,
+      cpuShare: `assumed: ${LAMBDA_MEMORY_MB} MB ÷ ${thousands(FULL_CORE_MB)} MB of a vCPU (AWS: ${thousands(FULL_CORE_MB)} MB = one vCPU)`,
+      timeoutSeconds: RECEIVER_TIMEOUT_SECONDS,
+      slowestCpuMsOnFullCore: slowestCpu,
+      beforeCapsCpuMsOnFullCore: beforeCpu,
+      leftOut: 'I/O wait (the canned transport answers at once): a 4 MiB claim check adds an S3 PUT',
+    },
+    slowest: slowest.name,
+    slowestSeconds: atLambda(slowestCpu),
+    beforeCapsSeconds: atLambda(beforeCpu),
+    slowestShare: atLambda(slowestCpu) / RECEIVER_TIMEOUT_SECONDS,
+    beforeCapsShare: atLambda(beforeCpu) / RECEIVER_TIMEOUT_SECONDS,
   };
 }

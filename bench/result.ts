@@ -2,8 +2,9 @@ import type { FleetReport } from './fleet';
 import type { BundleReport } from './bundle-size';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';
-import type { CapacityModel, CostModel, MemoryModel } from './models';
+import type { CapacityModel, CostModel, MemoryModel, ParseCostModel } from './models';
 import type { OpenLoopReport } from './open-loop';
+import type { ParseCostReport } from './parse-cost';
 import type { ThroughputReport } from './throughput';
 import type { UnitsReport } from './units';
 
@@ -65,6 +66,8 @@ export interface BenchmarksResult {
     readonly M7: UnitsReport;
     /** The fleet: `cdk synth` of 500 sites (measured), and `fleet plan`'s idle and at-volume cost and first quota (a model). */
     readonly M9: FleetReport;
+    /** Parse cost: the slowest valid body at the caps (contract/limits.ts), and the 300,000-key body without them. Absent from runs before it existed. */
+    readonly M10?: ParseCostReport;
   };
   readonly models: {
     readonly cost: CostModel;
@@ -78,6 +81,8 @@ export interface BenchmarksResult {
       };
     };
     readonly capacity: CapacityModel;
+    /** M10 at a 512 MB Lambda's CPU share, against the receiver's timeout. Absent where M10 is. */
+    readonly parseCost?: ParseCostModel;
   };
 }
 

@@ -10,7 +10,8 @@ import { measureColdStart } from './cold-start';
 import { measureEmulatorLatency } from './emulator-latency';
 import { measureFleet } from './fleet';
 import type { HandlerReport } from './handler-cpu';
-import { capacityModel, costModel, memoryModel } from './models';
+import { capacityModel, costModel, memoryModel, parseCostModel } from './models';
+import type { ParseCostReport } from './parse-cost';
 import { provenance } from './provenance';
 import type { BenchmarksResult } from './result';
 import { measureThroughput } from './throughput';
@@ -20,7 +21,7 @@ import { measureUnits } from './units';
  * `npm run bench [-- --allow-dirty]`: every metric, measured in one run at one commit, written to
  * docs/benchmarks.json (measurements apart from models); docs/benchmarks.md and docs/performance.md's
  * performance and capacity sections are then generated from that file. Numbers are of this machine;
- * ratios travel better. BENCH_SECONDS (M4, M6), BENCH_REQUESTS (M3) and BENCH_COLD_RUNS (M2) shorten a run:
+ * ratios travel better. BENCH_SECONDS (M4, M6), BENCH_REQUESTS (M3), BENCH_COLD_RUNS (M2) and BENCH_PARSE_RUNS (M10) shorten a run:
  * such a run, or one from a tree with uncommitted changes, is marked provisional.
  */
 
@@ -43,7 +44,7 @@ if (!hasJava())
   );
 
 /** What shortens a run (and makes it provisional). */
-const SHORTENING = ['BENCH_SECONDS', 'BENCH_REQUESTS', 'BENCH_COLD_RUNS'];
+const SHORTENING = ['BENCH_SECONDS', 'BENCH_REQUESTS', 'BENCH_COLD_RUNS', 'BENCH_PARSE_RUNS'];
 const shortened = SHORTENING.filter((name) => process.env[name] !== undefined);
 const quickSeconds = process.env.BENCH_SECONDS ? Number(process.env.BENCH_SECONDS) : undefined;
 const m3Requests = Number(process.env.BENCH_REQUESTS ?? 5000);
@@ -74,6 +75,10 @@ try {
   const cpuChild = startChild('bench/handler-cpu.ts', [], { BENCH_REQUESTS: String(m3Requests) });
   const handler = await messageFrom<HandlerReport>(cpuChild, 'report');
   await stopChild(cpuChild);
+  log('M10 parse cost: the slowest valid body at the caps, and the 300,000-key body without them…');
+  const parseChild = startChild('bench/parse-cost.ts');
+  const parseCost = await messageFrom<ParseCostReport>(parseChild, 'report');
+  await stopChild(parseChild);
   log('M4 throughput: bare node:http vs the local adapter (autocannon)…');
   const throughput = await measureThroughput(settings.m4Seconds);
   log(`M6 ack latency on the emulators, open loop ${settings.m6RatePerSecond} req/s…`);
@@ -132,11 +137,13 @@ try {
       },
       M7: units,
       M9: fleet,
+      M10: parseCost,
     },
     models: {
       cost,
       lambdaMemory: { ...memoryModel(handler, cold, units, { cpu: machine.cpu, node: machine.node }), ...previousMemoryRows() },
       capacity,
+      parseCost: parseCostModel(parseCost, machine),
     },
   };
   writeFileSync(JSON_FILE, formatJson(result));

@@ -1,5 +1,5 @@
 import { MAX_BODY_BYTES } from './limits';
-import { CallbackError, PayloadTooLargeError, RecordTooLargeError, ValidationError } from './errors';
+import { CallbackError, ParseLimitError, PayloadTooLargeError, RecordTooLargeError, ValidationError } from './errors';
 import type { Status } from './fields';
 
 /*
@@ -78,6 +78,13 @@ export function ackForError(error: unknown, messageId: string): AckResponse {
   }
   if (error instanceof PayloadTooLargeError) {
     return failed(413, `${ACK_TEXT.tooLarge}: ${error.size} байт, максимум ${error.limit} байт`);
+  }
+  if (error instanceof ParseLimitError) {
+    const what =
+      error.limit === 'extraKeys'
+        ? `${error.count} полей вне таблицы типа в одном объекте JSON, максимум ${error.cap}`
+        : `${error.count} элементов JSON (ключей и значений), максимум ${error.cap}`;
+    return failed(413, `${ACK_TEXT.tooLarge} для разбора: ${what}`);
   }
   if (error instanceof ValidationError) {
     const fields = error.issues.map(({ field, reason }) => `${field} — ${reason}`).join('; ');

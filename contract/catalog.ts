@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { FieldIssue } from './errors';
-import { REASONS, attributeId, id, int, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
+import { REASONS, attributeId, id, int, isUnicodeText, optionalBase64, optionalId, status, text, uuid, type Status } from './fields';
 
 /*
  * The one message catalog: the six callback types of the N3 delivery module (spec §3, §5).
@@ -119,6 +119,13 @@ export const messageSpec = (type: MessageType): MessageTypeSpec => CATALOG[type]
 /** The fields the type's table names (canonical spellings), as opposed to extras the sender added. */
 export const knownFields = (type: MessageType): readonly string[] => Object.keys(CATALOG[type].schema.shape);
 
+const OWN_NAMES = new Map(
+  MESSAGE_TYPES.map((type) => [type, new Set([...knownFields(type), ...Object.keys(CATALOG[type].aliases)]) as ReadonlySet<string>]),
+);
+
+/** Every top-level name that is the type's own, as the sender may spell it: its fields and their aliases. */
+export const ownNames = (type: MessageType): ReadonlySet<string> => OWN_NAMES.get(type)!;
+
 /** Resolves a path segment to a type; exact names first, then ignoring case (a hand-typed URL). */
 export function findMessageType(segment: string): MessageType | undefined {
   if (Object.hasOwn(CATALOG, segment)) return segment as MessageType;
@@ -145,9 +152,11 @@ export function parseMessage(type: MessageType, body: Record<string, unknown>): 
   const spec = CATALOG[type];
   const { renamed, issues: aliasIssues } = applyAliases(body, spec.aliases);
   const result = spec.schema.safeParse(renamed);
-  const issues = [...aliasIssues];
+  const issues = [...notUnicode(body, ownNames(type)), ...aliasIssues];
   if (!result.success) {
     for (const issue of result.error.issues) {
+      // Already named by notUnicode, under the spelling the sender used (an alias is checked under its canonical name).
+      if (issue.message === REASONS.loneSurrogate) continue;
       issues.push({ field: issue.path.map(String).join('.') || '(body)', reason: issue.message });
     }
   }
@@ -185,6 +194,35 @@ function applyAliases(
     renamed[canonical] = value;
   }
   return { renamed, issues };
+}
+
+/** How an ack names a field the type's table does not: by position, since its name is the sender's text. */
+export const extraFieldName = (position: number) => `поле вне таблицы №${position}`;
+
+/*
+ * Every string a message carries, keys and nested values included, must be Unicode text. A lone surrogate is
+ * valid JSON (`"\ud800"`) but not text: JSON.stringify writes it back as that escape, which strict readers
+ * (.NET's System.Text.Json among them) refuse, so a message acked Success could never be read by the MIS.
+ * Named per top-level field: a table's field by name, an extra one by its position among the extras (in
+ * the order JavaScript lists an object's keys: as sent, integer-like names first). Linear in the body:
+ * decode.ts has bounded its depth and its number of values.
+ */
+function notUnicode(body: Record<string, unknown>, own: ReadonlySet<string>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  let extras = 0;
+  for (const [name, value] of Object.entries(body)) {
+    const field = own.has(name) ? name : extraFieldName(++extras);
+    if (!isUnicodeText(name)) issues.push({ field, reason: REASONS.loneSurrogateName });
+    else if (!allText(value)) issues.push({ field, reason: REASONS.loneSurrogate });
+  }
+  return issues;
+}
+
+function allText(value: unknown): boolean {
+  if (typeof value === 'string') return isUnicodeText(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(allText);
+  return Object.entries(value).every(([key, inner]) => isUnicodeText(key) && allText(inner));
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

@@ -55,6 +55,23 @@ export class PayloadTooLargeError extends CallbackError {
 }
 
 /**
+ * The body holds more keys or values than the endpoint parses (contract/limits.ts): refused from a linear
+ * scan, before it is parsed, so its cost stays bounded. 413: too large in what it holds, if not in bytes.
+ */
+export class ParseLimitError extends CallbackError {
+  readonly status = 413;
+  readonly code = 'too_complex';
+  constructor(
+    /** `extraKeys`: members of one object beyond its table's fields; `tokens`: keys and values in the body. */
+    readonly limit: 'extraKeys' | 'tokens',
+    readonly count: number,
+    readonly cap: number,
+  ) {
+    super(limit === 'extraKeys' ? `${count} extra keys in one object exceed ${cap}` : `${count} JSON tokens exceed ${cap}`);
+  }
+}
+
+/**
  * The message's record cannot fit the store's item limit, however often it is sent: refused once (413),
  * never answered 5xx. Names the field that takes the most room (its name, never its value).
  */

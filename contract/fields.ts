@@ -25,6 +25,7 @@ export const REASONS = {
   base64: 'ожидается строка base64',
   aliasClash: 'передано вместе с другим написанием того же поля с иным значением',
   loneSurrogate: 'содержит непарный суррогат UTF-16 (\\uD800-\\uDFFF): это не текст Unicode',
+  loneSurrogateName: 'имя поля содержит непарный суррогат UTF-16 (\\uD800-\\uDFFF): это не текст Unicode',
   lpuNotServed: 'МО с таким идентификатором не обслуживается этой площадкой',
 } as const;
 
@@ -60,7 +61,9 @@ export const text = () => z.string({ error: required(REASONS.string) });
  * answer 503 to every re-send. One character class under the `u` flag (a pair is one code point): linear.
  */
 const LONE_SURROGATE = /\p{Cs}/u;
-const wellFormed = () => z.refine<string>((value) => !LONE_SURROGATE.test(value), { error: REASONS.loneSurrogate });
+/** Well-formed UTF-16, as String.prototype.isWellFormed (ES2024) tells it: no surrogate outside a pair. */
+export const isUnicodeText = (value: string): boolean => !LONE_SURROGATE.test(value);
+const wellFormed = () => z.refine<string>(isUnicodeText, { error: REASONS.loneSurrogate });
 
 /** Identifier string (`Lpu`, `IdMedDocumentMis`, …): required, never empty, Unicode text. */
 export const id = () => z.string({ error: required(REASONS.string) }).check(z.minLength(1, { error: REASONS.empty }), wellFormed());

@@ -81,3 +81,27 @@ export function contentLengthVerdict(value: string): ContentLengthVerdict {
   if (tooLargeLength.test(value)) return 'too-large';
   return undefined;
 }
+
+/*
+ * Parse cost. A body under MAX_BODY_BYTES can still be slow to take in: every member of every object is
+ * parsed, validated, sorted into the canonical form, hashed and written, and that work grows with the number
+ * of keys and values, not with the bytes (a 2.6 MB REMDStatus with 300,000 extra keys took 3 s of CPU on a
+ * full core before these caps, ~10 s at a 512 MB Lambda's share, against the function's 15 s timeout). Both
+ * caps are counted by one linear pre-scan of the text before JSON.parse (protocol/decode.ts), so an
+ * over-limit body costs a scan, never a parse. Real N3 messages have at most 12 fields (spec §5: VimisResult
+ * with its two alternative spellings), flat, so about 25 tokens; both caps leave room for a sender's later
+ * versions by two orders of magnitude. `npm run bench` (M10) measures the slowest valid body at the caps.
+ */
+
+/**
+ * Members one JSON object may have beyond the fields its type's table names (in a nested object, every
+ * member is beyond the table). Duplicated keys count each time they are written: each is parsed.
+ */
+export const MAX_EXTRA_KEYS = 200;
+
+/**
+ * JSON tokens one body may hold: every key and every value (a string, however long, is one; so is an object
+ * or an array, besides what it holds). Bounds the work that grows per value (validation, canonical sort,
+ * stringify) however the values are arranged.
+ */
+export const MAX_JSON_TOKENS = 20_000;

@@ -1,4 +1,5 @@
 import { DOCUMENT_LIMITS, STAGE_STATES, STAGES } from './documents';
+import { MAX_EXTRA_KEYS, MAX_JSON_TOKENS } from './limits';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec } from './catalog';
 import { STATUSES } from './fields';
@@ -182,14 +183,20 @@ export function buildOpenApi(): JsonSchema {
           summary: messageSpec(type).title,
           requestBody: {
             required: true,
-            description: 'JSON, any content type and charset; a UTF-8 BOM is allowed. At most 4 MiB.',
+            description:
+              'JSON, any content type and charset; a UTF-8 BOM is allowed. At most 4 MiB, ' +
+              `${MAX_JSON_TOKENS.toLocaleString('en')} JSON tokens (every key and every value) and ${MAX_EXTRA_KEYS} fields beyond the type's table in any one object. ` +
+              'Every string and key must be Unicode text: a lone surrogate (escaped or not) is refused.',
             content: { 'application/json': { schema: { $ref: `#/components/schemas/${type}` } } },
           },
           responses: {
             '200': ackResponse('Accepted, or a re-send of an accepted message: Status=Success'),
-            '400': ackResponse('Invalid body or fields: Status=Failed, Message names each field and why'),
+            '400': ackResponse('Invalid body or fields (a lone surrogate included): Status=Failed, Message names each field and why'),
             '409': ackResponse('The MessageId was accepted before with other content, or as another type: Status=Failed'),
-            '413': ackResponse('Body over 4 MiB, or fields (CDA and Data aside) too large to store: Status=Failed'),
+            '413': ackResponse(
+              `Body over 4 MiB, over ${MAX_JSON_TOKENS.toLocaleString('en')} JSON tokens or ${MAX_EXTRA_KEYS} fields beyond the table in one object (Message says which, the count and the cap), ` +
+                'or fields (CDA and Data aside) too large to store: Status=Failed',
+            ),
             '422': ackResponse(
               'Stored, but the MIS queue refuses it for good (kept as undeliverable): Status=Failed, sending again gives the same answer',
             ),

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ENVELOPE_VERSION } from './envelope';
+import { MAX_EXTRA_KEYS } from './limits';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
 
 /*
@@ -61,7 +62,8 @@ export function payloadSchema(type: MessageType, side: PayloadSide): JsonSchema 
       description:
         `${spec.title}: the payload of a ${type} envelope (inline, or the claim-checked object's JSON). ` +
         'Normalised: the canonical field names, UUIDs in lower case, absent optional fields left out (never null). ' +
-        `Fields the sender adds beyond the table are kept: ignore what you do not know. FIFO group: ${spec.documentKey}.`,
+        `Fields the sender adds beyond the table are kept (at most ${MAX_EXTRA_KEYS} in any one object): ignore what you do not know. ` +
+        `Every string is Unicode text (no lone surrogate). FIFO group: ${spec.documentKey}.`,
       ...schema,
     };
   }
@@ -75,7 +77,9 @@ export function payloadSchema(type: MessageType, side: PayloadSide): JsonSchema 
   }
   return {
     title: type,
-    description: `${spec.title}. Unknown extra fields are accepted and forwarded. FIFO group: ${spec.documentKey}.`,
+    description:
+      `${spec.title}. Unknown extra fields are accepted and forwarded, at most ${MAX_EXTRA_KEYS} in any one object. ` +
+      `Every string and key must be Unicode text (no lone surrogate). FIFO group: ${spec.documentKey}.`,
     ...schema,
   };
 }

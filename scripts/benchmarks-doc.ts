@@ -32,6 +32,8 @@ export const TARGETS = {
   firstQuotaSiteAtLeast: 200,
   synth500Seconds: 120,
   synth500PeakMb: 1536,
+  /** The slowest valid body, at a 512 MB Lambda's CPU share, within a third of the receiver's timeout. */
+  parseShareOfTimeout: 1 / 3,
 } as const;
 
 // ---- formatting ----
@@ -198,6 +200,7 @@ function measuredRows(r: BenchmarksResult, full: boolean): string[][] {
     ],
     ['M7', 'a rejected request (invalid `Status`, kept under `rejected/`)', units(d.remd.rejected), '—'],
     ...fleetRows(r),
+    ...parseRows(r),
   ];
   if (full) {
     const peer = M7.peer;
@@ -209,6 +212,45 @@ function measuredRows(r: BenchmarksResult, full: boolean): string[][] {
     ]);
   }
   return rows;
+}
+
+/** M10: the slowest valid body at the caps is measured; its time at a Lambda's CPU share is a model, labelled so. */
+function parseRows(r: BenchmarksResult): string[][] {
+  const { M10 } = r.measured;
+  const model = r.models.parseCost;
+  if (!M10 || !model) return [];
+  const slowest = M10.shapes.find((shape) => shape.name === M10.slowest)!;
+  const mib = (bytes: number) => `${trim(bytes / 2 ** 20, 1)} MiB`;
+  const secondsAt = (seconds: number) =>
+    `${trim(seconds, 1)} s (${pct(seconds / model.inputs.timeoutSeconds)} of the ${model.inputs.timeoutSeconds} s timeout)`;
+  return [
+    [
+      'M10',
+      `the slowest valid body at the caps (≤ ${M10.caps.maxExtraKeys} extra keys per object, ≤ ${thousands(M10.caps.maxTokens)} JSON tokens, ≤ ${mib(M10.caps.maxBodyBytes)}; slowest of ${M10.shapes.length} shapes, \`bench/parse-cost.ts\`): CPU per request, median of ${M10.runs} (max)`,
+      `${ms(slowest.medianCpuMs, 0)} (${ms(Math.max(...slowest.cpuMs), 0)}), \`${slowest.name}\`: ${slowest.description}, ${mib(slowest.bytes)}`,
+      '—',
+    ],
+    [
+      'M10′',
+      `the body that prompted the caps, ${M10.beforeCaps.description}, ${mib(M10.beforeCaps.bytes)}: acked Success with the caps lifted / refused (413) with them`,
+      `${ms(M10.beforeCaps.medianCpuMs, 0)} / ${ms(M10.refusedMedianCpuMs, 0)}`,
+      '—',
+    ],
+    [
+      'M10″',
+      `the same at a ${model.inputs.lambdaMemoryMb} MB Lambda's CPU share (a model: worst run × ${thousands(model.inputs.fullCoreMb)} ÷ ${model.inputs.lambdaMemoryMb}, CPU only): the slowest valid body / the 300,000-key body before the caps`,
+      `${secondsAt(model.slowestSeconds)} / ${secondsAt(model.beforeCapsSeconds)}`,
+      `≤ ${pct(TARGETS.parseShareOfTimeout)} of the timeout — ${verdict(model.slowestShare <= TARGETS.parseShareOfTimeout)}`,
+    ],
+  ];
+}
+
+/** M10's model in prose, where the run has it (with the blank line before it). */
+function parseCostBlock(r: BenchmarksResult): string {
+  const model = r.models.parseCost;
+  if (!model) return '';
+  const i = model.inputs;
+  return `\n\n**Parse cost at a Lambda's CPU share (a model)**, from M10: the worst run of the slowest valid body at the caps (\`${model.slowest}\`) took ${ms(i.slowestCpuMsOnFullCore, 0)} of CPU on one core of this machine (${i.cpu}, Node ${i.node}); at ${i.lambdaMemoryMb} MB (CPU share ${i.cpuShare}) that is ${trim(model.slowestSeconds, 2)} s, ${pct(model.slowestShare)} of the ${i.timeoutSeconds} s timeout. The 300,000-key body the caps now refuse took ${ms(i.beforeCapsCpuMsOnFullCore, 0)} before them, ${trim(model.beforeCapsSeconds, 1)} s there (${pct(model.beforeCapsShare)}). Left out: ${i.leftOut}.`;
 }
 
 /** Why M9's synthesis misses its goal, where it does: the parts of the process tree this run measured. */
@@ -355,7 +397,7 @@ ${costParagraph(r)}
 
 ${memoryParagraph(r)}
 
-${memoryTable(r)}
+${memoryTable(r)}${parseCostBlock(r)}
 
 ## Capacity: which limit a site meets first
 
@@ -486,7 +528,7 @@ ${table(['case', 'new: ours / peer / floor', 're-send: ours / peer', 'rejected: 
 
 ${memoryParagraph(r)}
 
-${memoryTable(r)}
+${memoryTable(r)}${parseCostBlock(r)}
 
 ### Capacity
 
@@ -505,7 +547,11 @@ once, so serialisation, signing and parsing run; logs to /dev/null. M4 autocanno
 MessageIds, both servers in their own process. M5 counted at that transport (\`Project\`'s at M7's meter). M6 an
 open-loop generator (latency from the scheduled send time) against the local product in its own process. M7 SDK
 middleware on each client (\`bench/meter.ts\`); a failed conditional write is counted from DynamoDB's rule (the
-existing item's size).
+existing item's size).${
+    r.measured.M10
+      ? ' M10 the same deployed handler and transport as M3, in its own process, with the inline threshold as deployed (so a large payload takes the S3 claim check); each shape built at the caps, checked to be acked Success, sent once to warm up and then measured run by run (`process.cpuUsage`, every thread).'
+      : ''
+  }
 `;
 }
 

@@ -5,8 +5,8 @@ import { CallbackError, MethodNotAllowedError, UnknownMessageTypeError, Validati
 import { ingest, type IngestOutcome, type IngestSettings } from '../ingest/ingest';
 import type { IngestPorts, RejectedStore } from '../ingest/ports';
 import { ackForError, ackForOutcome, echoId, type AckResponse, type StoredKind } from '../../contract/ack';
-import { findMessageType, parseMessage, type MessageType } from '../../contract/catalog';
-import { decodeBody, sniffMessageId, type RawBody } from '../protocol/decode';
+import { findMessageType, ownNames, parseMessage, type MessageType } from '../../contract/catalog';
+import { DEFAULT_PARSE_LIMITS, decodeBody, sniffMessageId, type ParseLimits, type RawBody } from '../protocol/decode';
 import { REASONS, UUID } from '../../contract/fields';
 import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../../contract/observability';
 
@@ -15,6 +15,8 @@ export interface ReceiveDeps {
   readonly rejectedStore: RejectedStore;
   readonly settings: IngestSettings;
   readonly maxBodyBytes: number;
+  /** The parse-cost caps (contract/limits.ts by default); `npm run bench` lifts them to measure what they bound. */
+  readonly parseLimits?: Pick<ParseLimits, 'maxExtraKeys' | 'maxTokens'>;
   /** `Lpu` ids (lower case) this site serves; empty: any. */
   readonly lpuAllowlist?: ReadonlySet<string>;
   readonly logger: Logger;
@@ -46,7 +48,8 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         throw new MethodNotAllowedError(`метод ${event.httpMethod.slice(0, 16)} не поддерживается: используйте POST`);
       messageType ??= resolveType(event.pathParameters?.proxy ?? event.path);
 
-      const decoded = decodeBody(raw, deps.maxBodyBytes);
+      const limits = deps.parseLimits ?? DEFAULT_PARSE_LIMITS;
+      const decoded = decodeBody(raw, deps.maxBodyBytes, { ...limits, knownKeys: ownNames(messageType) });
       bytes = decoded.bytes;
       messageId = echoId(decoded.json.MessageId);
 

@@ -1,5 +1,6 @@
 import { TextDecoder } from 'node:util';
-import { InvalidBodyError, PayloadTooLargeError } from '../../contract/errors';
+import { MAX_EXTRA_KEYS, MAX_JSON_TOKENS } from '../../contract/limits';
+import { InvalidBodyError, ParseLimitError, PayloadTooLargeError } from '../../contract/errors';
 
 /*
  * Turns the body as a gateway hands it over into a JSON object. The sender is a .NET
@@ -22,7 +23,19 @@ export interface DecodedBody {
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
-export function decodeBody(raw: RawBody, maxBytes: number): DecodedBody {
+/**
+ * What one body may hold (contract/limits.ts): checked by a linear scan of the text before it is parsed.
+ * `knownKeys` are the top-level names that are not extra (the type's fields, in every spelling it takes).
+ */
+export interface ParseLimits {
+  readonly knownKeys: ReadonlySet<string>;
+  readonly maxExtraKeys: number;
+  readonly maxTokens: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = { knownKeys: new Set(), maxExtraKeys: MAX_EXTRA_KEYS, maxTokens: MAX_JSON_TOKENS };
+
+export function decodeBody(raw: RawBody, maxBytes: number, limits: ParseLimits = DEFAULT_PARSE_LIMITS): DecodedBody {
   const body = raw.body ?? '';
   // Reject before decoding: base64 is 4/3 of the bytes, so this bounds the work done on a huge body.
   const approxBytes = raw.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
@@ -34,8 +47,9 @@ export function decodeBody(raw: RawBody, maxBytes: number): DecodedBody {
   const text = toText(bytes, raw.contentType);
   if (text.trim() === '') throw new InvalidBodyError('пустое тело запроса: ожидается JSON-объект');
 
-  // Checked before parsing: a body of a million "[" is valid-looking JSON that would exhaust the stack later.
-  if (nestingDepth(text) > MAX_NESTING) throw new InvalidBodyError(`вложенность JSON глубже ${MAX_NESTING} уровней`);
+  // Checked before parsing: a body of a million "[" is valid-looking JSON that would exhaust the stack later,
+  // and a million keys is valid JSON whose every later step (validation, canonical sort, hashing) costs seconds.
+  checkShape(text, limits);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -51,24 +65,93 @@ export function decodeBody(raw: RawBody, maxBytes: number): DecodedBody {
 /** The spec's messages are flat; extra fields get some room, hostile nesting none. */
 export const MAX_NESTING = 32;
 
-/** Deepest bracket nesting outside strings, stopping early once past the limit. */
-function nestingDepth(text: string): number {
+/*
+ * One pass over the text, outside strings only (a string's brackets, commas, colons and escaped quotes are
+ * text): the bracket depth (stops at once past MAX_NESTING), the tokens (each string, each scalar, each
+ * object or array), and the members of each object that are not the type's own fields. Only a top-level key
+ * is compared with the known names; a key with escapes is read as JSON reads it, so `"\u004Dessage"` is
+ * `Message`. Linear: every character is looked at once, each top-level key sliced once. On text that is
+ * not JSON the counts are of what it would be; JSON.parse then refuses it if no cap did first.
+ */
+function checkShape(text: string, limits: ParseLimits): void {
+  const isObject: boolean[] = [false];
+  const extras: number[] = [0];
   let depth = 0;
-  let deepest = 0;
-  let inString = false;
+  let tokens = 0;
+  let mostExtras = 0;
+  let expectKey = false;
+  let inScalar = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > MAX_NESTING) return deepest;
-    } else if (c === 0x7d || c === 0x5d) depth--;
+    if (c === 0x22) {
+      tokens++;
+      inScalar = false;
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length; i++) {
+        const s = text.charCodeAt(i);
+        if (s === 0x5c) {
+          escaped = true;
+          i++; // backslash: skip the escaped character
+        } else if (s === 0x22) break;
+      }
+      if (expectKey) {
+        expectKey = false;
+        if (depth !== 1 || !limits.knownKeys.has(keyText(text, start, i, escaped))) {
+          const count = ++extras[depth]!;
+          if (count > mostExtras) mostExtras = count;
+        }
+      }
+      continue;
+    }
+    switch (c) {
+      case 0x20:
+      case 0x09:
+      case 0x0a:
+      case 0x0d:
+        inScalar = false;
+        break;
+      case 0x7b: // {
+      case 0x5b: // [
+        tokens++;
+        inScalar = false;
+        if (++depth > MAX_NESTING) throw new InvalidBodyError(`вложенность JSON глубже ${MAX_NESTING} уровней`);
+        isObject[depth] = c === 0x7b;
+        extras[depth] = 0;
+        expectKey = c === 0x7b;
+        break;
+      case 0x7d: // }
+      case 0x5d: // ]
+        if (depth > 0) depth--;
+        inScalar = false;
+        expectKey = false;
+        break;
+      case 0x2c: // ,
+        inScalar = false;
+        expectKey = isObject[depth]!;
+        break;
+      case 0x3a: // :
+        inScalar = false;
+        expectKey = false;
+        break;
+      default:
+        // A number or a literal (true, false, null): one token however many characters.
+        if (!inScalar) tokens++;
+        inScalar = true;
+    }
   }
-  return deepest;
+  if (mostExtras > limits.maxExtraKeys) throw new ParseLimitError('extraKeys', mostExtras, limits.maxExtraKeys);
+  if (tokens > limits.maxTokens) throw new ParseLimitError('tokens', tokens, limits.maxTokens);
+}
+
+/** A key as JSON reads it: escapes decoded only where there are any (a malformed one never matches a name). */
+function keyText(text: string, start: number, end: number, escaped: boolean): string {
+  if (!escaped) return text.slice(start + 1, end);
+  try {
+    return JSON.parse(text.slice(start, end + 1)) as string;
+  } catch {
+    return '';
+  }
 }
 
 function toText(bytes: Buffer, contentType: string | undefined): string {

@@ -23,8 +23,17 @@ beforeEach(async () => {
 
 const payloadObjects = () => listKeys(site.s3, site.resources.bucket, 'bounded/');
 
-/** 600 KB of small extra fields: each under the length that marks a body, together far over an item. */
-const smallExtras = () => Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`Extra${i}`, 'x'.repeat(90)]));
+/**
+ * 600 KB of small extra fields within the parse caps (contract/limits.ts: 200 extra keys per object): 200
+ * extras, each an object of 30 short strings. Each is under the length that marks a body; together far over an item.
+ */
+const smallExtras = () =>
+  Object.fromEntries(
+    Array.from({ length: 200 }, (_, i) => [
+      `Extra${i}`,
+      Object.fromEntries(Array.from({ length: 30 }, (_, j) => [`f${j}`, 'x'.repeat(100)])),
+    ]),
+  );
 
 describe('records stay within an item', () => {
   it('accepts a REMDStatus with 600 KB of small extra fields once, forwards it, and keeps only a bounded record', async () => {

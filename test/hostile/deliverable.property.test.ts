@@ -12,6 +12,8 @@ import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-field
  * sender's extra fields and their names) through the real handler on DynamoDB Local (or dynalite) and
  * fauxqs. Whatever the content: every Success ack's MessageId reaches the queue, every Failed ack is kept
  * under rejected/, and nothing earns a 5xx (the sender would re-send it into the same wall forever).
+ * Issue 24, finding 9: what reaches the queue is also readable by a strict JSON reader (.NET's
+ * System.Text.Json refuses an escaped lone surrogate), so a lone surrogate anywhere is refused, not acked.
  */
 
 const RUNS = 50;
@@ -99,6 +101,18 @@ function body(type: MessageType) {
     });
 }
 
+/** Every string and key of a parsed JSON value well-formed UTF-16, as a strict reader demands: the path of the first that is not. */
+function notText(value: unknown, path = '$'): string | undefined {
+  if (typeof value === 'string') return /\p{Cs}/u.test(value) ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (/\p{Cs}/u.test(key)) return `${path} (a key)`;
+    const found = notText(inner, `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 describe.each(MESSAGE_TYPES)('%s with arbitrary Unicode in every string field', (type) => {
   it(`puts every Success of ${RUNS} generated messages on the queue and keeps every Failed one`, async () => {
     const rejectedBefore = (await listKeys(site.s3, site.resources.bucket, 'rejected/')).length;
@@ -115,8 +129,11 @@ describe.each(MESSAGE_TYPES)('%s with arbitrary Unicode in every string field', 
     );
     // Whatever was deferred (none should be: the queue is up) is the reconciler's to forward.
     await site.reconcile();
-    const onQueue = new Set((await drain(site.sqs, site.resources.queueUrl)).map((m) => (JSON.parse(m.Body!) as Envelope).messageId));
+    const envelopes = (await drain(site.sqs, site.resources.queueUrl)).map((m) => JSON.parse(m.Body!) as Envelope);
+    const onQueue = new Set(envelopes.map((envelope) => envelope.messageId));
     expect([...succeeded].filter((id) => !onQueue.has(id))).toEqual([]);
+    // A claim-checked payload is in the bucket: its facts in the record were made of the same strings.
+    expect(envelopes.map((envelope) => notText(envelope)).filter(Boolean)).toEqual([]);
     expect((await listKeys(site.s3, site.resources.bucket, 'rejected/')).length - rejectedBefore).toBe(failed);
   });
 });

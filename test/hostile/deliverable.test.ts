@@ -92,6 +92,35 @@ describe('ids that travel as message attributes', () => {
   });
 });
 
+describe('text a strict JSON reader refuses (issue 24, finding 9)', () => {
+  // JSON.stringify writes a lone surrogate as the escape a .NET sender would (`"\ud800"`): valid JSON, not Unicode text.
+  it.each([
+    ['Message', 'SEMDStatus', { Message: 'ошибка \uD800' }, 'Message'],
+    ['an extra field, nested', 'REMDStatus', { Детали: [{ текст: '\uDFFF' }] }, 'поле вне таблицы №1'],
+    ['the name of an extra field', 'MseResult', { 'Поле\uDC00': 'значение' }, 'поле вне таблицы №1'],
+  ] as const)(
+    'refuses a lone surrogate in %s: 400 naming the field, kept, nothing stored or forwarded',
+    async (_name, type, fields, field) => {
+      const body = freshMessage(type as MessageType, fields);
+      const before = await listKeys(site.s3, site.resources.bucket, 'rejected/');
+      const { status, ack } = await site.post(type as MessageType, body);
+      expect([status, ack.Status]).toEqual([400, 'Failed']);
+      expect(ack.Message).toMatch(new RegExp(`^Сообщение отклонено: ${field} — .*непарный суррогат`));
+      const added = (await listKeys(site.s3, site.resources.bucket, 'rejected/')).filter((key) => !before.includes(key));
+      expect(added).toEqual([expect.stringMatching(new RegExp(`-400-invalid_fields-${type}-`))]);
+      expect(await getRecord(site.dynamodb, site.resources.tableName, String(body.MessageId))).toBeUndefined();
+      expect(await queueDepth(site.sqs, site.resources.queueUrl)).toBe(0);
+    },
+  );
+
+  it('takes a well-formed pair, written as two escapes, and queues the same character', async () => {
+    const body = freshMessage('SEMDStatus', { Message: 'принято \uD83E\uDE7A' });
+    expect((await site.post('SEMDStatus', body)).ack.Status).toBe('Success');
+    const envelope = JSON.parse((await onQueue()).get(String(body.MessageId))?.Body ?? 'null') as Envelope | null;
+    expect(envelope?.payload?.Message).toBe('принято 🩺');
+  });
+});
+
 describe('a message the queue refuses for good', () => {
   it('answers Failed (not Success, not 5xx), keeps it under rejected/ and in the table as UNDELIVERABLE, and counts it', async () => {
     const addMetric = vi.spyOn(Metrics.prototype, 'addMetric');

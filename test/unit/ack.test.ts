@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   InvalidBodyError,
   MethodNotAllowedError,
+  ParseLimitError,
   PayloadTooLargeError,
   QueueUnavailableError,
   RecordTooLargeError,
@@ -55,6 +56,7 @@ describe('ack', () => {
     [new UnknownMessageTypeError('x'), 404],
     [new MethodNotAllowedError('x'), 405],
     [new PayloadTooLargeError(11, 10), 413],
+    [new ParseLimitError('tokens', 11, 10), 413],
     [new RecordTooLargeError(11, 10, undefined), 413],
     [new StoreUnavailableError('x'), 503],
     [new QueueUnavailableError('x'), 503],
@@ -85,6 +87,20 @@ describe('ack', () => {
 
   it('says how large is too large', () => {
     expect(ackForError(new PayloadTooLargeError(5_000_000, 4_194_304), id).ack.Message).toContain('5000000 байт, максимум 4194304');
+  });
+
+  it('says which parse limit a body passed, by how much, and the cap', () => {
+    expect(ackForError(new ParseLimitError('extraKeys', 300_000, 200), id)).toEqual({
+      statusCode: 413,
+      ack: {
+        MessageId: id,
+        Message: 'Сообщение слишком велико для разбора: 300000 полей вне таблицы типа в одном объекте JSON, максимум 200',
+        Status: 'Failed',
+      },
+    });
+    expect(ackForError(new ParseLimitError('tokens', 20_001, 20_000), id).ack.Message).toBe(
+      'Сообщение слишком велико для разбора: 20001 элементов JSON (ключей и значений), максимум 20000',
+    );
   });
 
   it('echoes only a string id, bounded', () => {

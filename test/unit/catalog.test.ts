@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_TYPES, findMessageType, messageSpec, parseMessage, type MessageType } from '../../contract/catalog';
+import { MESSAGE_TYPES, extraFieldName, findMessageType, messageSpec, parseMessage, type MessageType } from '../../contract/catalog';
 import { REASONS } from '../../contract/fields';
 import { EXAMPLES, INTEGERS, REQUIRED, freshMessage } from '../support/messages';
 
@@ -93,7 +93,7 @@ describe('catalog', () => {
     expect(issuesOf('MseResult', freshMessage('MseResult', { IdMSEMis: '' }))).toEqual([{ field: 'IdMSEMis', reason: REASONS.empty }]);
   });
 
-  it('refuses a lone surrogate in an identifier (it becomes a DynamoDB key), naming the field; text may hold one', () => {
+  it('refuses a lone surrogate in an identifier (it becomes a DynamoDB key), naming the field; a well-formed pair is text', () => {
     const body = freshMessage('REMDStatus', { IdSourceMis: 'doc-\udc00', RemdRegNumber: '\ud800' });
     expect(parseMessage('REMDStatus', body)).toEqual({
       ok: false,
@@ -102,7 +102,45 @@ describe('catalog', () => {
         { field: 'RemdRegNumber', reason: REASONS.loneSurrogate },
       ],
     });
-    expect(parseMessage('REMDStatus', freshMessage('REMDStatus', { IdSourceMis: 'doc-😀', Message: 'текст \udc00' })).ok).toBe(true);
+    expect(parseMessage('REMDStatus', freshMessage('REMDStatus', { IdSourceMis: 'doc-😀', Message: 'текст \ud83e\ude7a' })).ok).toBe(true);
+  });
+
+  describe('every string is Unicode text (issue 24, finding 9: strict JSON readers refuse a lone surrogate escape)', () => {
+    it.each([
+      ['a high surrogate', '\ud800'],
+      ['a low surrogate', 'текст \udc00'],
+      ['a pair written backwards', '\udc00\ud800'],
+    ])('refuses %s in Message, naming Message', (_name, message) => {
+      expect(issuesOf('SEMDStatus', freshMessage('SEMDStatus', { Message: message }))).toEqual([
+        { field: 'Message', reason: REASONS.loneSurrogate },
+      ]);
+    });
+
+    it('refuses one in an extra field, however deep, naming the extra field by its position, never by its name', () => {
+      const body = freshMessage('MseResult', { Комментарий: 'ok', Детали: { список: ['a', { b: 'x\udfff' }] } });
+      expect(issuesOf('MseResult', body)).toEqual([{ field: extraFieldName(2), reason: REASONS.loneSurrogate }]);
+    });
+
+    it('refuses one in a key: at the top and inside an extra field', () => {
+      expect(issuesOf('MseResult', freshMessage('MseResult', { 'Поле\ud800': 1 }))).toEqual([
+        { field: extraFieldName(1), reason: REASONS.loneSurrogateName },
+      ]);
+      expect(issuesOf('MseResult', freshMessage('MseResult', { Доп: { 'k\udc00': 1 } }))).toEqual([
+        { field: extraFieldName(1), reason: REASONS.loneSurrogate },
+      ]);
+    });
+
+    it('refuses one in an aliased field under the spelling the sender used', () => {
+      const body = freshMessage('VimisResult');
+      delete body.IdSource;
+      body.IdSourse = 'src\ud800';
+      expect(issuesOf('VimisResult', body)).toEqual([{ field: 'IdSourse', reason: REASONS.loneSurrogate }]);
+    });
+
+    it('takes astral characters, noncharacters and control characters: they are text (the queue adapter escapes what SQS refuses)', () => {
+      const body = freshMessage('SEMDStatus', { Message: '🩺 \u{10FFFD} \uFFFF \u0001', Доп: ['\u{1F600}'] });
+      expect(parseMessage('SEMDStatus', body).ok).toBe(true);
+    });
   });
 
   it('treats null optional fields as absent and drops them', () => {

@@ -180,6 +180,41 @@ describe('receive handler', () => {
     expect(store.records.size).toBe(0);
   });
 
+  it('answers 413 naming the limit to a body with too many extra keys, keeps it, and stores nothing (issue 24, finding 3)', async () => {
+    const extra = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`Field${i}`, i]));
+    const body = freshMessage('REMDStatus', extra);
+    const { status, ack } = await call('REMDStatus', proxyEvent({ path: '/REMDStatus', body: JSON.stringify(body) }));
+    expect([status, ack]).toEqual([
+      413,
+      {
+        MessageId: body.MessageId,
+        Message: 'Сообщение слишком велико для разбора: 300 полей вне таблицы типа в одном объекте JSON, максимум 200',
+        Status: 'Failed',
+      },
+    ]);
+    expect(rejectedStore.kept.map((k) => [k.httpStatus, k.code, k.reason])).toEqual([
+      [413, 'too_complex', '300 extra keys in one object exceed 200'],
+    ]);
+    expect([store.records.size, queue.sent.length]).toEqual([0, 0]);
+  });
+
+  it('counts the fields of the catch-all route by the type it resolved, and the spec table spellings as fields', async () => {
+    const body = freshMessage('VimisResult', Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`F${i}`, i])));
+    body.IdSourse = body.IdSource;
+    delete body.IdSource;
+    const { status } = await call(undefined, proxyEvent({ path: '/VimisResult', body: JSON.stringify(body) }));
+    expect(status).toBe(200);
+  });
+
+  it('refuses a lone surrogate in Message, naming the field, keeps it, and queues nothing (issue 24, finding 9)', async () => {
+    // As the sender's JSON writes it: an escape, valid JSON, not Unicode text.
+    const raw = JSON.stringify(freshMessage('SEMDStatus')).replace(/"Message":"[^"]*"/, '"Message":"\\ud800 ok"');
+    const { status, ack } = await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: raw }));
+    expect([status, ack.Status, ack.Message]).toEqual([400, 'Failed', `Сообщение отклонено: Message — ${REASONS.loneSurrogate}`]);
+    expect(rejectedStore.kept.map((k) => [k.httpStatus, k.code])).toEqual([[400, 'invalid_fields']]);
+    expect([store.records.size, queue.sent.length]).toEqual([0, 0]);
+  });
+
   it('refuses an Lpu that could not travel as a queue attribute, naming it', async () => {
     const { status, ack } = await call(
       'MseResult',
