@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { QUEUE } from '../lambdas/adapters/shapes';
+import { DOCUMENTATION_RANGES, isDocumentationRange, senderCidrProblem } from './cidr';
 
 /*
  * One MIS-MO site = one stack, its own URL, table, queue, bucket and dashboard (the spec
@@ -7,17 +8,12 @@ import { QUEUE } from '../lambdas/adapters/shapes';
  * per site, `sites/<id>.json` (read by site-files.ts; this module stays free of I/O).
  */
 
-const cidr = z
-  .string()
-  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'an IPv4 CIDR such as 203.0.113.0/24')
-  .refine(
-    (value) =>
-      value
-        .split('/')[0]!
-        .split('.')
-        .every((octet) => Number(octet) <= 255) && Number(value.split('/')[1]) <= 32,
-    'an IPv4 CIDR such as 203.0.113.0/24',
-  );
+// Syntax, width, special ranges and host bits, entry by entry (lib/cidr.ts says why each); documentation ranges
+// depend on the site's `example`, so the site-wide check below refuses those.
+const cidr = z.string().superRefine((value, context) => {
+  const problem = senderCidrProblem(value, { example: true });
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * The shortest retention that outlives every message pointing at a payload: a message waits up to 14 days in
@@ -56,6 +52,13 @@ export const siteFields = z.strictObject({
    * @default false
    */
   allowAnySender: z.boolean().default(false),
+  /**
+   * The site only illustrates (the README's, cdk.json's and the tests' sites): its `senderCidrs` are
+   * documentation ranges (RFC 5737), which no sender has, so it accepts no callback from anywhere. Only such a
+   * site may list them: a real site that kept an example's addresses would deploy and refuse every callback.
+   * @default false
+   */
+  example: z.boolean().default(false),
   /** An unguessable first path segment: `https://…/n3/<secret>/CDAStatus`. */
   secretPathSegment: z
     .string()
@@ -133,6 +136,19 @@ export const siteSchema = siteFields
     }
     if (site.allowAnySender && site.senderCidrs.length > 0) {
       problem('allowAnySender', 'contradicts senderCidrs: remove one (with senderCidrs, only those addresses may call)');
+    }
+    // Each entry's other problems were told by the field; here only the documentation ranges of a real site.
+    site.senderCidrs.forEach((value, index) => {
+      if (site.example || !isDocumentationRange(value) || senderCidrProblem(value, { example: true })) return;
+      context.addIssue({ code: 'custom', path: ['senderCidrs', index], message: senderCidrProblem(value, { example: false })! });
+    });
+    // A valid public range (an invalid one was told above) or no allowlist at all: a real site's settings.
+    const real = site.senderCidrs.some((value) => !isDocumentationRange(value) && !senderCidrProblem(value, { example: true }));
+    if (site.example && (site.allowAnySender || real)) {
+      problem(
+        'example',
+        `an example site lists only documentation ranges (${DOCUMENTATION_RANGES.join(', ')}), which no sender has: remove "example" from a real site`,
+      );
     }
     if (site.allowAnySender && site.secretPathSegment === undefined) {
       problem('secretPathSegment', 'required with "allowAnySender": true, where it is the only gate: 16-64 letters, digits, "-" or "_"');

@@ -24,6 +24,7 @@ const SITES = [
   {
     id: 'mo-1',
     displayName: 'Больница № 1',
+    example: true,
     senderCidrs: ['198.51.100.0/24', '203.0.113.7/32'],
     secretPathSegment: 'aaaaBBBBccccDDDD1234',
     alarmEmails: ['oncall@mo1.example'],

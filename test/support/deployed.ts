@@ -23,6 +23,7 @@ import { LambdaProcess, type FunctionSpec } from './lambda-runtime/runtime-api';
 export const DEPLOYED_SITE = {
   id: 'mo-deployed',
   displayName: 'Deployed-bundle test site',
+  example: true,
   senderCidrs: ['198.51.100.0/24'],
   secretPathSegment: 'deployedSecret0123456789',
   lpuAllowlist: ['20dfadd0-c709-43b0-a130-5a16301b0217'],
