@@ -195,6 +195,18 @@ export class Monitoring extends Construct {
       'a rejected callback could not be kept in the bucket: it is recorded nowhere else (check the bucket and the function role)',
     );
 
+    // Only where the site's own key encrypts (encryption: 'kms'): elsewhere no call can meet a key state. The
+    // functions count each call the key failed (lambdas/adapters/key-state.ts); the Sweep runs every minute, so a
+    // quiet site tells too. Api5xx fires as well; this one names the cause and its fix.
+    if (storage.key) {
+      alarm(
+        'KeyUnusable',
+        siteWide(METRIC.keyUnusable, 'KMS key unusable'),
+        0,
+        `the site's KMS key cannot be used (disabled, pending deletion, or its grants removed): every callback is answered 5xx and nothing is stored; aws kms describe-key --key-id alias/n3-callback-${siteId}, then enable-key or cancel-key-deletion`,
+      );
+    }
+
     const silent = watch(
       new Metric({
         namespace: METRICS_NAMESPACE,

@@ -101,9 +101,16 @@ export const siteFields = z.strictObject({
    * `kms`: one customer-managed KMS key of the site's own (rotated yearly) encrypts the tables, the queues
    * and the bucket, usable only through the site's functions and its consumer policy; every use is in
    * CloudTrail. `aws-managed`: each service's own encryption (DynamoDB's AWS-managed key, SSE-SQS, SSE-S3).
+   *
+   * `kms` is a one-way door, and `kms-retiring` the only way back through it: new data is encrypted as with
+   * `aws-managed`, while the key stays, with decrypt-only grants, for what it still encrypts (queued messages up
+   * to 28 days, payloads `retentionDays`, point-in-time backups 35 days). Going from `kms` straight to
+   * `aws-managed` would drop those grants: the MIS consumer could no longer receive the queued messages or read
+   * the payloads. Synth cannot see that a deployed site had a key, so it cannot refuse that switch: README,
+   * Security, says how to leave `kms`.
    * @default 'aws-managed'
    */
-  encryption: z.enum(['aws-managed', 'kms']).default('aws-managed'),
+  encryption: z.enum(['aws-managed', 'kms', 'kms-retiring']).default('aws-managed'),
   /**
    * A CloudWatch dashboard of the site's own ($3 a month beyond an account's first three). Every site is on
    * the fleet dashboard (its site selector) without one.
