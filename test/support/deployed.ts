@@ -30,6 +30,8 @@ export const DEPLOYED_SITE = {
   retentionDays: 30,
   // Off by default (the fleet dashboard shows every site); on here so that its series are checked against what is emitted.
   dashboard: true,
+  // Its own key, for the KeyUnusable alarm a kms site has (the emulators ignore encryption; the grants are IAM's).
+  encryption: 'kms',
 };
 
 // No sites/<id>.json: the deployed-bundle site is the only one.
