@@ -28,6 +28,8 @@ export const SITE_ID_RULE = 'lower-case letters, digits and dashes, 1-32, e.g. "
 export const siteResourcePrefix = (siteId: string) => `${RESOURCE_PREFIX}-${siteId}`;
 /** A site's REST API, by name (the fleet dashboard finds every site's API by the common prefix). */
 export const apiName = siteResourcePrefix;
+/** A site's own KMS key (encryption: 'kms'), by alias. */
+export const keyAlias = (siteId: string) => `alias/${siteResourcePrefix(siteId)}`;
 /** A site's own dashboard, when it asks for one. */
 export const siteDashboardName = siteResourcePrefix;
 

@@ -55,6 +55,11 @@ export const METRIC = {
   remdState: 'DocumentsRemd',
   /** Silence sweep: documents with an unmet expectation past due. */
   silentDocuments: 'SilentDocuments',
+  /**
+   * A call failed because the site's own KMS key cannot be used (disabled, pending deletion, deleted, grants
+   * gone): from any function, site-wide. Only `encryption: 'kms'` sites alarm on it; no other can meet it.
+   */
+  keyUnusable: 'KeyUnusable',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -87,4 +92,5 @@ export const DIMENSIONS_OF: Readonly<Record<MetricName, readonly string[]>> = {
   ProjectionLag: BASE_DIMENSIONS,
   DocumentsRemd: REMD_DIMENSIONS,
   SilentDocuments: BASE_DIMENSIONS,
+  KeyUnusable: BASE_DIMENSIONS,
 };

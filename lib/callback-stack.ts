@@ -1,11 +1,11 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { CallbackApi, SECRET_PLACEHOLDER } from './api';
-import { BUCKET_PREFIXES, FLEET_PARAMETERS, FLEET_STACK_NAME, STAGE, TICK_TOPIC_NAME } from '../contract/names';
+import { BUCKET_PREFIXES, FLEET_PARAMETERS, keyAlias, FLEET_STACK_NAME, STAGE, TICK_TOPIC_NAME } from '../contract/names';
 import { FLEET_DASHBOARD_NAME } from './fleet-stack';
 import { Functions } from './functions';
 import { Monitoring } from './monitoring';
@@ -80,6 +80,15 @@ export class CallbackStack extends Stack {
       dashboard: site.dashboard,
     });
 
+    if (site.encryption === 'kms-retiring') {
+      // Said at every synth: the step after this one (dropping the key) is the operator's, after the data is gone.
+      Annotations.of(this).addWarningV2(
+        'n3-callback:kms-retiring',
+        `site ${site.id}: "encryption": "kms-retiring" keeps the key ${keyAlias(site.id)}, decrypt only, for the data it still encrypts; ${retiringDays(site.retentionDays)} days after the deploy that set it, set "aws-managed" and schedule the key's deletion (README, Security)`,
+      );
+    }
+
+    const decryptKey = this.storage.key ?? this.storage.retiringKey;
     // For the MIS's consumer role: read and settle messages, fetch large payloads. Nothing more.
     this.consumerPolicy = new ManagedPolicy(this, 'ConsumerPolicy', {
       description: `MIS consumer of the N3 callback queue of ${site.id}`,
@@ -101,8 +110,8 @@ export class CallbackStack extends Stack {
             this.callbackApi.api.arnForExecuteApi('PUT', '/documents/*', STAGE),
           ],
         }),
-        // With the site's own key: to read what it encrypts (queue messages, payload objects). Decrypt only.
-        ...(this.storage.key ? [new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.storage.key.keyArn] })] : []),
+        // With the site's own key, in use or retiring: to read what it encrypts (queue messages, payload objects). Decrypt only.
+        ...(decryptKey ? [new PolicyStatement({ actions: ['kms:Decrypt'], resources: [decryptKey.keyArn] })] : []),
       ],
     });
 
@@ -155,3 +164,12 @@ export class CallbackStack extends Stack {
     });
   }
 }
+
+/** Point-in-time recovery keeps 35 days: a restore from before the switch needs the key as long. */
+const PITR_DAYS = 35;
+
+/**
+ * How long a retiring key still protects data: the payloads' retention (which already outlives a message's 14 days
+ * in the queue and 14 in its dead-letter queue, site-config.ts) or the table backups' 35 days, whichever is longer.
+ */
+export const retiringDays = (retentionDays: number) => Math.max(retentionDays, PITR_DAYS);

@@ -172,6 +172,13 @@ export class Functions extends Construct {
       storage.key!.grantEncryptDecrypt(fn);
       storage.key!.grant(fn, 'kms:DescribeKey');
     }
+    // A retiring key (encryption: 'kms-retiring') encrypts nothing new: decrypt only, to every role that read the
+    // site's data with it, for what was written while the site was `kms`.
+    if (storage.retiringKey) {
+      for (const grantee of [ingestRole, this.sweep, this.projector, this.documentsApi]) {
+        storage.retiringKey.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey');
+      }
+    }
   }
 
   get all(): LambdaFunction[] {

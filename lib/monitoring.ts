@@ -19,7 +19,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { DIMENSIONS_OF, METRIC, METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE, type MetricName } from '../contract/observability';
 import { MESSAGE_TYPES } from '../contract/catalog';
-import { siteDashboardName } from '../contract/names';
+import { keyAlias, siteDashboardName } from '../contract/names';
 import type { GatewayRefusals } from './refusals';
 import type { Storage } from './storage';
 
@@ -203,6 +203,17 @@ export class Monitoring extends Construct {
 
     if (props.refusals) {
       alarm('SenderRefused', props.refusals.senderLockedOut, 0, props.refusals.alarmDescription(siteId), 3);
+    }
+    // Only where the site's own key encrypts (encryption: 'kms'): elsewhere no call can meet a key state. The
+    // functions count each call the key failed (lambdas/adapters/key-state.ts); the Sweep runs every minute, so a
+    // quiet site tells too. Api5xx fires as well; this one names the cause and its fix.
+    if (storage.key) {
+      alarm(
+        'KeyUnusable',
+        siteWide(METRIC.keyUnusable, 'KMS key unusable'),
+        0,
+        `the site's KMS key cannot be used (disabled, pending deletion, or its grants removed): every callback is answered 5xx and nothing is stored; aws kms describe-key --key-id ${keyAlias(siteId)}, then enable-key or cancel-key-deletion`,
+      );
     }
 
     const silent = watch(

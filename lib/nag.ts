@@ -5,6 +5,7 @@ import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { BUCKET_PREFIXES } from '../contract/names';
+import { addressCount, parseCidr } from './cidr';
 
 /*
  * Every cdk-nag AwsSolutions finding this stack keeps, each with the reason it is right here.
@@ -43,10 +44,22 @@ export interface CallerAccess {
 export function callerLimits(access: CallerAccess): string {
   const gate = access.allowAnySender
     ? 'Any source address may call (the site sets allowAnySender): the secret path segment is the only gate, so it must stay secret.'
-    : `Callers are limited to ${access.senderCidrs.join(', ')} by the resource policy (an explicit deny for every other source address)${
+    : `Callers are limited to ${access.senderCidrs.join(', ')} by the resource policy (${allowed(access.senderCidrs)}; an explicit deny for every other source address)${
         access.secretPathSegment ? ' and must also know the secret path segment' : ''
       }.`;
   return `${gate} Every call is throttled (${access.maxRequestsPerSecond} requests a second) and validated strictly.`;
+}
+
+/**
+ * How many addresses the allowlist holds, as the reason's evidence: synth refuses a range wider than a /16, a
+ * special range and host bits (lib/cidr.ts), and a range that slipped past it would show here for what it is.
+ */
+function allowed(cidrs: readonly string[]): string {
+  const total = cidrs.reduce((sum, text) => {
+    const { cidr } = parseCidr(text);
+    return sum + (cidr ? addressCount(cidr) : 0);
+  }, 0);
+  return `${total.toLocaleString('en-US')} addresses in all`;
 }
 
 export function acknowledgeNagFindings(subjects: NagSubjects): void {

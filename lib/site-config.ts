@@ -9,6 +9,7 @@ import {
 } from '../contract/names';
 import { QUEUE } from '../contract/shapes';
 import { MESSAGE_TYPES } from '../contract/catalog';
+import { DOCUMENTATION_RANGES, isDocumentationRange, senderCidrProblem } from './cidr';
 
 /*
  * One MIS-MO site = one stack, its own URL, table, queue, bucket and dashboard (the spec
@@ -16,17 +17,12 @@ import { MESSAGE_TYPES } from '../contract/catalog';
  * per site, `sites/<id>.json` (read by site-files.ts; this module stays free of I/O).
  */
 
-const cidr = z
-  .string()
-  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'an IPv4 CIDR such as 203.0.113.0/24')
-  .refine(
-    (value) =>
-      value
-        .split('/')[0]!
-        .split('.')
-        .every((octet) => Number(octet) <= 255) && Number(value.split('/')[1]) <= 32,
-    'an IPv4 CIDR such as 203.0.113.0/24',
-  );
+// Syntax, width, special ranges and host bits, entry by entry (lib/cidr.ts says why each); documentation ranges
+// depend on the site's `example`, so the site-wide check below refuses those.
+const cidr = z.string().superRefine((value, context) => {
+  const problem = senderCidrProblem(value, { example: true });
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * The shortest retention that outlives every message pointing at a payload: a message waits up to 14 days in
@@ -62,6 +58,13 @@ export const siteFields = z.strictObject({
    * @default false
    */
   allowAnySender: z.boolean().default(false),
+  /**
+   * The site only illustrates (the README's, cdk.json's and the tests' sites): its `senderCidrs` are
+   * documentation ranges (RFC 5737), which no sender has, so it accepts no callback from anywhere. Only such a
+   * site may list them: a real site that kept an example's addresses would deploy and refuse every callback.
+   * @default false
+   */
+  example: z.boolean().default(false),
   /** An unguessable first path segment: `https://…/n3/<secret>/CDAStatus`. */
   secretPathSegment: z
     .string()
@@ -113,9 +116,16 @@ export const siteFields = z.strictObject({
    * `kms`: one customer-managed KMS key of the site's own (rotated yearly) encrypts the tables, the queues
    * and the bucket, usable only through the site's functions and its consumer policy; every use is in
    * CloudTrail. `aws-managed`: each service's own encryption (DynamoDB's AWS-managed key, SSE-SQS, SSE-S3).
+   *
+   * `kms` is a one-way door, and `kms-retiring` the only way back through it: new data is encrypted as with
+   * `aws-managed`, while the key stays, with decrypt-only grants, for what it still encrypts (queued messages up
+   * to 28 days, payloads `retentionDays`, point-in-time backups 35 days). Going from `kms` straight to
+   * `aws-managed` would drop those grants: the MIS consumer could no longer receive the queued messages or read
+   * the payloads. Synth cannot see that a deployed site had a key, so it cannot refuse that switch: README,
+   * Security, says how to leave `kms`.
    * @default 'aws-managed'
    */
-  encryption: z.enum(['aws-managed', 'kms']).default('aws-managed'),
+  encryption: z.enum(['aws-managed', 'kms', 'kms-retiring']).default('aws-managed'),
   /**
    * A CloudWatch dashboard of the site's own ($3 a month beyond an account's first three). Every site is on
    * the fleet dashboard (its site selector) without one.
@@ -148,6 +158,19 @@ export const siteSchema = siteFields
     }
     if (site.allowAnySender && site.senderCidrs.length > 0) {
       problem('allowAnySender', 'contradicts senderCidrs: remove one (with senderCidrs, only those addresses may call)');
+    }
+    // Each entry's other problems were told by the field; here only the documentation ranges of a real site.
+    site.senderCidrs.forEach((value, index) => {
+      if (site.example || !isDocumentationRange(value) || senderCidrProblem(value, { example: true })) return;
+      context.addIssue({ code: 'custom', path: ['senderCidrs', index], message: senderCidrProblem(value, { example: false })! });
+    });
+    // A valid public range (an invalid one was told above) or no allowlist at all: a real site's settings.
+    const real = site.senderCidrs.some((value) => !isDocumentationRange(value) && !senderCidrProblem(value, { example: true }));
+    if (site.example && (site.allowAnySender || real)) {
+      problem(
+        'example',
+        `an example site lists only documentation ranges (${DOCUMENTATION_RANGES.join(', ')}), which no sender has: remove "example" from a real site`,
+      );
     }
     if (site.allowAnySender && site.secretPathSegment === undefined) {
       problem('secretPathSegment', 'required with "allowAnySender": true, where it is the only gate: 16-64 letters, digits, "-" or "_"');

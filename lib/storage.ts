@@ -5,7 +5,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DOCUMENTS, QUEUE, TABLE } from '../contract/shapes';
-import { BUCKET_PREFIXES } from '../contract/names';
+import { BUCKET_PREFIXES, keyAlias } from '../contract/names';
 
 export interface StorageProps {
   readonly siteId: string;
@@ -17,10 +17,11 @@ export interface StorageProps {
   readonly v1DayIndex?: boolean;
   /**
    * `kms`: one customer-managed key of the site's own for both tables, the three queues and the payload
-   * bucket; `aws-managed`: each service's own encryption.
+   * bucket; `aws-managed`: each service's own encryption; `kms-retiring`: as `aws-managed`, with the key kept
+   * for the data it encrypted before (see `retiringKey`).
    * @default 'aws-managed'
    */
-  readonly encryption?: 'aws-managed' | 'kms';
+  readonly encryption?: 'aws-managed' | 'kms' | 'kms-retiring';
 }
 
 /**
@@ -39,21 +40,30 @@ export class Storage extends Construct {
   readonly projectionFailures: Queue;
   /** The site's customer-managed key, when `encryption: 'kms'`; used only through grants (lib/functions.ts, the consumer policy). */
   readonly key?: Key;
+  /**
+   * The same key when `encryption: 'kms-retiring'`: it encrypts nothing new, but the queued messages, payload
+   * objects and backups written while the site was `kms` still need it, so it is kept (the same resource) and
+   * granted for decrypt only.
+   */
+  readonly retiringKey?: Key;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
 
     // Retained like the data it encrypts: deleting it would make every retained table, queue and object unreadable.
-    const key =
-      props.encryption === 'kms'
+    // One construct id whether in use or retiring: the same logical id, so `kms` → `kms-retiring` keeps the key.
+    const siteKey =
+      props.encryption === 'kms' || props.encryption === 'kms-retiring'
         ? new Key(this, 'Key', {
             description: `N3 callback endpoint ${props.siteId}: tables, queues and payloads`,
-            alias: `alias/n3-callback-${props.siteId}`,
+            alias: keyAlias(props.siteId),
             enableKeyRotation: true,
             removalPolicy: RemovalPolicy.RETAIN,
           })
         : undefined;
+    const key = props.encryption === 'kms' ? siteKey : undefined;
     this.key = key;
+    this.retiringKey = props.encryption === 'kms-retiring' ? siteKey : undefined;
     const tableEncryption = key
       ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: key }
       : { encryption: TableEncryption.AWS_MANAGED };

@@ -6,6 +6,7 @@ import type { DocumentStore } from '../documents/ports';
 import { type DocumentMessage, storedMessageOf } from '../documents/projection';
 import { project } from '../documents/service';
 import type { Clock, MessageRecord } from '../ingest/ports';
+import { countKeyUnusable, KEY_UNUSABLE_LOG } from './key-unusable';
 
 export interface ProjectDeps {
   readonly documents: DocumentStore;
@@ -38,7 +39,15 @@ export function createProjectHandler(deps: ProjectDeps): (event: DynamoDBStreamE
       return { projected: 0 };
     }
     const now = deps.clock.now();
-    const { changes, skipped } = await project(deps.documents, messages, now.toISOString());
+    let projection: Awaited<ReturnType<typeof project>>;
+    try {
+      projection = await project(deps.documents, messages, now.toISOString());
+    } catch (error) {
+      const kmsError = countKeyUnusable(error, deps.metrics);
+      if (kmsError) deps.logger.error(`projection failed: ${KEY_UNUSABLE_LOG}`, { kmsError, error: error as Error });
+      throw error;
+    }
+    const { changes, skipped } = projection;
     // Counted, never named: a document id is the MIS's, about a patient.
     if (skipped > 0) deps.logger.warn('messages not projected: document id longer than a key takes', { skipped });
     deps.metrics.addMetric(METRIC.projected, MetricUnit.Count, messages.length);

@@ -9,6 +9,7 @@ import { findMessageType, ownNames, parseMessage, type MessageType } from '../..
 import { DEFAULT_PARSE_LIMITS, decodeBody, sniffMessageId, type ParseLimits, type RawBody } from '../protocol/decode';
 import { REASONS, UUID } from '../../contract/fields';
 import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../../contract/observability';
+import { countKeyUnusable, KEY_UNUSABLE_LOG } from './key-unusable';
 
 export interface ReceiveDeps {
   readonly ports: IngestPorts;
@@ -106,7 +107,10 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         await keep(event, raw, response, error.code, error.message, messageType);
       } else {
         count('failed', messageType);
-        logger.error('failed', { ...log, error: error as Error });
+        // The one failure an operator must fix by hand at the key, not wait out: counted for its own alarm.
+        const kmsError = countKeyUnusable(error, metrics);
+        if (kmsError) logger.error(`failed: ${KEY_UNUSABLE_LOG}`, { ...log, kmsError, error: error as Error });
+        else logger.error('failed', { ...log, error: error as Error });
       }
       return toHttp(response);
     }

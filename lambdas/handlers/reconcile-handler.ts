@@ -3,6 +3,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { METRIC } from '../../contract/observability';
 import type { IngestPorts } from '../ingest/ports';
 import { reconcile, type ReconcileReport, type ReconcileSettings } from '../ingest/reconcile';
+import { countKeyUnusable, KEY_UNUSABLE_LOG } from './key-unusable';
 
 export interface ReconcileDeps {
   readonly ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>;
@@ -13,11 +14,20 @@ export interface ReconcileDeps {
 
 /**
  * The scheduled function (and, in local mode, a timer). A store failure throws: the run
- * shows as a function error, which alarms, and the next run starts over.
+ * shows as a function error, which alarms, and the next run starts over; one the site's KMS key caused is
+ * counted too (KeyUnusable), so that its alarm says what to fix.
  */
 export function createReconcileHandler(deps: ReconcileDeps): () => Promise<ReconcileReport> {
   return async () => {
-    const report = await reconcile(deps.ports, deps.settings);
+    let report: ReconcileReport;
+    try {
+      report = await reconcile(deps.ports, deps.settings);
+    } catch (error) {
+      // Every minute at every site, callbacks or not: the first to notice a key that cannot be used.
+      const kmsError = countKeyUnusable(error, deps.metrics);
+      if (kmsError) deps.logger.error(`reconcile failed: ${KEY_UNUSABLE_LOG}`, { kmsError, error: error as Error });
+      throw error;
+    }
     // Nothing written as a zero: a custom metric is billed for every hour it is sent, and this runs every
     // minute at every site of a fleet. The alarms treat missing data as not breaching, so a quiet site
     // costs nothing and a non-zero value still alarms.

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, realpathSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE } from '../../contract/observability';
@@ -382,6 +384,30 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
     expect(await site.functions.Sweep!.invoke(snsTickEvent())).toEqual(sweepResult({ pendingAfter: 0 }, 0));
   });
 
+  it("counts a call the site's KMS key refused (KeyUnusable: its alarm), from the receiving function and from the Sweep", async () => {
+    const site = deployed();
+    // No emulator implements KMS key states: a stand-in DynamoDB answers every call as DynamoDB does when the
+    // table's key is disabled, and the bundle's own SDK parses it.
+    const dynamo = await keyDisabledDynamoDb();
+    try {
+      const receiver = await site.variant('CDAStatus', { AWS_ENDPOINT_URL_DYNAMODB: dynamo.url });
+      const message = freshMessage('CDAStatus');
+      expect(await post('CDAStatus', message, receiver)).toEqual({
+        status: 503,
+        ack: { MessageId: String(message.MessageId), Message: ACK_TEXT.unavailable, Status: 'Failed' },
+      });
+      await expectEmitted([siteWide('KeyUnusable')], 'KeyUnusable from the receiving function', { from: [receiver], positive: true });
+      expect(metricValues([receiver], 'KeyUnusable')).toEqual([1]);
+      // A quiet site tells too: the Sweep's first table call, every minute, meets the key.
+      const sweep = await site.variant('Sweep', { AWS_ENDPOINT_URL_DYNAMODB: dynamo.url });
+      expect((await sweep.invoke(snsTickEvent())).ok).toBe(false);
+      await expectEmitted([siteWide('KeyUnusable')], 'KeyUnusable from the Sweep', { from: [sweep], positive: true });
+      expect(dynamo.calls()).toBeGreaterThan(0);
+    } finally {
+      await dynamo.close();
+    }
+  });
+
   it('counts a document whose expected answer is overdue (SilentDocuments: its alarm) on the tick, until it is no longer overdue', async () => {
     const site = deployed();
     const documentId = `deployed-silent-${randomUUID()}`;
@@ -488,6 +514,36 @@ async function expectEmitted(
   expect(missing(), `${what}: never emitted${options.positive ? ' above zero' : ''}`).toEqual([]);
 }
 
+/**
+ * A DynamoDB endpoint that answers every call as DynamoDB does when the table's KMS key is disabled:
+ * AccessDeniedException, KMS's own exception named in the message (DynamoDB models no KMS error of its own).
+ */
+async function keyDisabledDynamoDb(): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
+  let calls = 0;
+  const server = createServer((request, response) => {
+    calls++;
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0' });
+      response.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException',
+          message:
+            'KMS key access denied error: com.amazonaws.services.kms.model.DisabledException: arn:aws:kms:eu-central-1:123456789012:key/' +
+            '1234abcd-12ab-34cd-56ef-1234567890ab is disabled. (Service: AWSKMS; Status Code: 400; Error Code: DisabledException)',
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls: () => calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** Metrics no function of ours emits, by namespace: the service named publishes them (the alarms' and the dashboard's). */
 const AWS_PUBLISHED: Readonly<Record<string, string>> = {
   'AWS/ApiGateway': 'API Gateway publishes requests, 4xx, 5xx and latency of the REST API; no gateway runs here',
@@ -511,7 +567,7 @@ describe('the observability contract: every metric the alarms and the dashboard 
     const watched = alarmSeries(deployed().template).filter((s) => s.namespace === METRICS_NAMESPACE);
     // A new alarm metric of ours needs a test above that drives it: none is written as a zero any more.
     expect(watched.map((s) => s.name).sort()).toEqual(
-      ['PendingCount', 'SilentDocuments', 'rejectedNotKeptSiteWide', 'rejectedSiteWide', 'undeliverable'].sort(),
+      ['KeyUnusable', 'PendingCount', 'SilentDocuments', 'rejectedNotKeptSiteWide', 'rejectedSiteWide', 'undeliverable'].sort(),
     );
     await expectEmitted(watched, 'alarm metrics', { positive: true });
   });
@@ -519,7 +575,7 @@ describe('the observability contract: every metric the alarms and the dashboard 
   it('has each alarm read one metric (SenderRefused two); those not of ours are published by AWS (AWS/Lambda: the Sweep’s errors and invocations only)', () => {
     const { template } = deployed();
     const all = alarms(template);
-    expect(all).toHaveLength(12);
+    expect(all).toHaveLength(13);
     for (const alarm of all)
       expect(alarm.series, alarm.logicalId).toHaveLength(/^MonitoringSenderRefused[0-9A-F]{8}$/.test(alarm.logicalId) ? 2 : 1);
     const theirs = all.flatMap((alarm) => alarm.series).filter((s) => s.namespace !== METRICS_NAMESPACE);

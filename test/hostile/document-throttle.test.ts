@@ -10,7 +10,7 @@ import { removeSyntheses, synthSites } from '../infra/synth';
  * Now each document method has its own, lower limit (a site setting).
  */
 
-const site = { id: 'mo-t', displayName: 'Больница', senderCidrs: ['198.51.100.0/24'], retentionDays: 30 };
+const site = { id: 'mo-t', displayName: 'Больница', example: true, senderCidrs: ['198.51.100.0/24'], retentionDays: 30 };
 
 interface MethodSetting {
   HttpMethod: string;

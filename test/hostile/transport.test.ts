@@ -230,7 +230,7 @@ describe('npm start, over a raw socket, answers each Content-Length as the deplo
 });
 
 describe('retention', () => {
-  const site = { id: 'mo-r', displayName: 'Больница', senderCidrs: ['198.51.100.0/24'] };
+  const site = { id: 'mo-r', displayName: 'Больница', example: true, senderCidrs: ['198.51.100.0/24'] };
 
   it('refuses a retention shorter than a message can live in the queue and its dead-letter queue, saying why', () => {
     for (const retentionDays of [1, 14, 15, 28]) {

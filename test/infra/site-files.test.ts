@@ -137,6 +137,30 @@ describe('site files', () => {
     ]);
   });
 
+  it('refuses a site file that opens the site to every address, or lists a private range or host bits, one line each', () => {
+    const { example: _, ...real } = EXAMPLE;
+    const cwd = project({
+      'mo-a.json': { ...real, id: 'mo-a', senderCidrs: ['0.0.0.0/0'] },
+      'mo-b.json': { ...real, id: 'mo-b', senderCidrs: ['10.0.0.0/8', '8.8.4.5/24'] },
+      'mo-c.json': { ...real, id: 'mo-c', senderCidrs: ['5.0.0.0/8'] },
+    });
+    expect(problemOf(() => loadSites({ context: [], cwd })).split('\n')).toEqual([
+      'invalid site definitions:',
+      expect.stringMatching(/^ {2}sites\/mo-a\.json: senderCidrs\.0: 0\.0\.0\.0\/0 is every address on the internet, .*"allowAnySender"/),
+      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\.0: 10\.0\.0\.0\/8 is a private range \(RFC 1918\)/),
+      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\.1: 8\.8\.4\.5\/24 has host bits set: did you mean 8\.8\.4\.0\/24/),
+      expect.stringMatching(/^ {2}sites\/mo-c\.json: senderCidrs\.0: 5\.0\.0\.0\/8 is 16,777,216 addresses, a provider's whole block/),
+    ]);
+  });
+
+  it('refuses an example’s documentation range in a real site (the copied placeholder), and takes it in an example', () => {
+    const { example: _, ...real } = EXAMPLE;
+    expect(problemOf(() => loadSites({ context: [], cwd: project({ 'mo-a.json': { ...real, id: 'mo-a' } }) }))).toMatch(
+      /^invalid site definitions: sites\/mo-a\.json: senderCidrs\.0: 198\.51\.100\.0\/24 is a documentation range, TEST-NET-2 \(RFC 5737\): no sender has it[^\n]*"example": true$/,
+    );
+    expect(loadSites({ context: [], cwd: project({ 'mo-a.json': site('mo-a') }) }).map((s) => s.example)).toEqual([true]);
+  });
+
   it('keeps cdk.json’s own messages when only cdk.json is at fault', () => {
     const cwd = project({ 'mo-a.json': site('mo-a') });
     expect(problemOf(() => loadSites({ context: [site('mo-z', { secretPathSegment: 'short' })], cwd }))).toBe(

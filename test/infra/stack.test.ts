@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -24,6 +24,7 @@ const SITES = [
   {
     id: 'mo-1',
     displayName: 'Больница № 1',
+    example: true,
     senderCidrs: ['198.51.100.0/24', '203.0.113.7/32'],
     secretPathSegment: 'aaaaBBBBccccDDDD1234',
     alarmEmails: ['oncall@mo1.example'],
@@ -451,7 +452,8 @@ describe('site stacks', () => {
       'SenderRefused',
     ].sort();
     expect(names(site1!)).toEqual(expected);
-    expect(names(site2!)).toEqual(expected);
+    // The kms site (mo-2) also alarms on its key (below).
+    expect(names(site2!)).toEqual([...expected, 'KeyUnusable'].sort());
     // One metric each: CloudWatch bills every metric an alarm reads ($0.10 a month), a sum of seven as seven.
     // SenderRefused reads two (refused and answered, from the access log: test/infra/refusals.test.ts).
     for (const [id, alarm] of Object.entries(site1!.findResources('AWS::CloudWatch::Alarm'))) {
@@ -588,6 +590,31 @@ describe('site stacks', () => {
     expect(new Set(grantees)).toEqual(new Set([...functionRoles, 'consumer']));
   });
 
+  it("alarms when a kms site's own key cannot be used (KeyUnusable, counted by its functions), and only on a kms site", () => {
+    site2!.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp("the site's KMS key cannot be used .*alias/n3-callback-mo-2"),
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'N3Callback',
+              MetricName: 'KeyUnusable',
+              Dimensions: [
+                { Name: 'service', Value: 'n3-callback' },
+                { Name: 'site', Value: 'mo-2' },
+              ],
+            },
+            Stat: 'Sum',
+          }),
+        }),
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [Match.anyValue()],
+    });
+    site1!.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('KMS key') }, 0);
+  });
+
   it('serves the document API on IAM auth, outside the sender CIDR rule, to this account only', () => {
     const methods = Object.values(site1!.findResources('AWS::ApiGateway::Method', { Properties: { AuthorizationType: 'AWS_IAM' } }));
     expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'PUT']);
@@ -606,6 +633,83 @@ describe('site stacks', () => {
     });
     site1!.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
     expect(Object.keys(site1!.toJSON().Outputs)).toEqual(expect.arrayContaining(['DocumentsApiUrl', 'DocumentsTableName']));
+  });
+});
+
+/*
+ * Finding (issue 24, 6): switching a site from `kms` back to `aws-managed` dropped the key's grants while queued
+ * messages and payloads were still encrypted with it. Leaving `kms` now goes through `kms-retiring`, which keeps
+ * the very key, decrypt only, and says so at every synth.
+ */
+describe("leaving a site's own key (encryption: 'kms-retiring')", () => {
+  let kms: Template;
+  let retiring: Template;
+  let retiringStack: CallbackStack;
+
+  beforeAll(() => {
+    const site = { ...SITES[1]!, id: 'mo-3', encryption: 'kms-retiring' };
+    retiringStack = synthApp({ sites: [site] }).stacks[0]!;
+    retiring = Template.fromStack(retiringStack);
+    kms = Template.fromStack(synthApp({ site: 'mo-2' }).stacks[0]!);
+  });
+
+  const keyIds = (template: Template) => Object.keys(template.findResources('AWS::KMS::Key'));
+
+  it('keeps the very key resource a kms site has (the same logical id, retained, its alias)', () => {
+    expect(keyIds(retiring)).toHaveLength(1);
+    expect(keyIds(retiring)).toEqual(keyIds(kms));
+    retiring.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    retiring.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/n3-callback-mo-3' });
+  });
+
+  it('encrypts nothing new with it: tables, queues and bucket back on the services’ own encryption', () => {
+    const [keyId] = keyIds(retiring);
+    for (const table of Object.values(retiring.findResources('AWS::DynamoDB::Table')))
+      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+    for (const queue of Object.values(retiring.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.KmsMasterKeyId).toBeUndefined();
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+    for (const bucket of Object.values(retiring.findResources('AWS::S3::Bucket')))
+      expect(JSON.stringify(bucket.Properties.BucketEncryption)).not.toContain(keyId!);
+  });
+
+  it('keeps decrypt, and only decrypt, for the consumer and the functions that read the site’s data', () => {
+    const [keyId] = keyIds(retiring);
+    const onKey: Array<{ policy: string; actions: string[] }> = [];
+    for (const [id, policy] of Object.entries({
+      ...retiring.findResources('AWS::IAM::Policy'),
+      ...retiring.findResources('AWS::IAM::ManagedPolicy'),
+    })) {
+      for (const st of policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>) {
+        if (JSON.stringify(st.Resource).includes(keyId!)) onKey.push({ policy: id, actions: [st.Action].flat() });
+      }
+    }
+    const consumer = onKey.filter((g) => g.policy.startsWith('ConsumerPolicy'));
+    expect(consumer.map((g) => g.actions)).toEqual([['kms:Decrypt']]);
+    // The four roles that read the tables, the stream or the queue's data: the receivers', the Sweep's, the projector's, the document API's.
+    const roles = onKey.filter((g) => !g.policy.startsWith('ConsumerPolicy'));
+    expect(roles.map((g) => g.policy.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'FunctionsDocumentsRoleDefaultPolicy',
+      'FunctionsIngestRoleDefaultPolicy',
+      'FunctionsProjectRoleDefaultPolicy',
+      'FunctionsSweepRoleDefaultPolicy',
+    ]);
+    for (const grant of roles) expect(grant.actions.sort(), grant.policy).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+  });
+
+  it('says so at synth, in one warning line naming the key and when it may go', () => {
+    const warnings = Annotations.fromStack(retiringStack).findWarning('*', Match.anyValue());
+    const texts = warnings.map((w) => String(w.entry.data));
+    const line = texts.find((t) => t.includes('kms-retiring'));
+    expect(line).toMatch(
+      /^site mo-3: "encryption": "kms-retiring" keeps the key alias\/n3-callback-mo-3, decrypt only, .*35 days after the deploy that set it, set "aws-managed" and schedule the key's deletion/,
+    );
+    expect(line).not.toContain('\n');
+  });
+
+  it('has no KeyUnusable alarm: no function uses the key any more', () => {
+    retiring.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('KMS key') }, 0);
   });
 });
 

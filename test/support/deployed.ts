@@ -23,12 +23,15 @@ import { LambdaProcess, type FunctionSpec } from './lambda-runtime/runtime-api';
 export const DEPLOYED_SITE = {
   id: 'mo-deployed',
   displayName: 'Deployed-bundle test site',
+  example: true,
   senderCidrs: ['198.51.100.0/24'],
   secretPathSegment: 'deployedSecret0123456789',
   lpuAllowlist: ['20dfadd0-c709-43b0-a130-5a16301b0217'],
   retentionDays: 30,
   // Off by default (the fleet dashboard shows every site); on here so that its series are checked against what is emitted.
   dashboard: true,
+  // Its own key, for the KeyUnusable alarm a kms site has (the emulators ignore encryption; the grants are IAM's).
+  encryption: 'kms',
 };
 
 // No sites/<id>.json: the deployed-bundle site is the only one.
