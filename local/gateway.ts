@@ -347,7 +347,10 @@ function refuse(req: IncomingMessage, res: ServerResponse, result: APIGatewayPro
     if (drained > maxBytes) close();
   };
   const timer = setTimeout(close, options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
-  if (req.complete) return close();
+  if (req.complete) {
+    close();
+    return;
+  }
   req.on('data', onData);
   req.once('end', close);
   req.once('close', close);
