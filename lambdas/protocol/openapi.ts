@@ -1,4 +1,5 @@
 import { DOCUMENT_LIMITS, STAGE_STATES, STAGES } from '../contract/documents';
+import { SIMULATION_HEADER, SIMULATION_RUN_ID } from '../contract/envelope';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec } from './catalog';
 import { STATUSES } from './fields';
@@ -180,6 +181,17 @@ export function buildOpenApi(): JsonSchema {
         post: {
           operationId: `receive${type}`,
           summary: messageSpec(type).title,
+          parameters: [
+            {
+              name: SIMULATION_HEADER,
+              in: 'header',
+              required: false,
+              schema: { type: 'string', pattern: SIMULATION_RUN_ID.source },
+              description:
+                'Sent only by the sender simulator (`n3-callback simulate`), never by N3: its run id. The message reaches the queue ' +
+                'marked (`simulation` in the envelope) for the MIS to drop; the same MessageId with and without it is a conflict (409).',
+            },
+          ],
           requestBody: {
             required: true,
             description: 'JSON, any content type and charset; a UTF-8 BOM is allowed. At most 4 MiB.',
