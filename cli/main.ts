@@ -7,7 +7,8 @@ import { STAGES } from '../contract/documents';
 import { documentFilter, formatDocument, formatDocuments, formatSilent, reprojectDocuments, stageAndWithin } from './documents';
 import { redrive } from './redrive';
 import { formatRejected, listRejected, showRejected } from './rejected';
-import { report, SCENARIOS, simulate } from './simulate';
+import { markingFor, report, SCENARIOS, simulate } from './simulate';
+import { SIMULATION_HEADER } from '../contract/envelope';
 import { BaseUrlError } from '../local/base-url';
 import { tail } from './tail';
 import { requireValue, resolveTarget, UsageError } from './target';
@@ -16,7 +17,10 @@ import { paint, printable, printableJson, printableStrings } from './ui';
 const USAGE = `n3-callback — tools for the N3.Health callback endpoint
 
 Usage:
-  n3-callback simulate [--base URL] [--only REGEX]    act as the N3 sender: every scenario, every ack checked
+  n3-callback simulate [--base URL] [--only REGEX] [--test-lpu LPU] [--doc-prefix PREFIX]
+                                                      act as the N3 sender: every scenario, every ack checked;
+                                                      each message marked X-N3-Simulation; against anything but
+                                                      npm start, --test-lpu and/or --doc-prefix are required
   n3-callback send <MessageType> <file.json> [--base URL]
                                                       POST one message, print the ack
   n3-callback tail [--base URL | --table NAME] [--json] [--since 15m] [--once]
@@ -60,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
         since: { type: 'string' },
         once: { type: 'boolean', default: false },
         only: { type: 'string' },
+        'test-lpu': { type: 'string' },
+        'doc-prefix': { type: 'string' },
         max: { type: 'string' },
         api: { type: 'string' },
         stage: { type: 'string' },
@@ -81,8 +87,9 @@ export async function main(argv: string[]): Promise<number> {
       const only = values.only ? new RegExp(values.only, 'i') : undefined;
       if (only && !SCENARIOS.some((s) => only.test(s.name)))
         throw new UsageError(`no scenario matches --only ${JSON.stringify(values.only)}: n3-callback simulate --help`);
-      console.error(`Simulating the N3 sender against ${target.baseUrl}`);
-      const results = await simulate(target.baseUrl, only ? { only } : {});
+      const marking = markingFor(target.baseUrl, target.local, values);
+      console.error(`Simulating the N3 sender against ${target.baseUrl}, run ${marking.runId} (${SIMULATION_HEADER})`);
+      const results = await simulate(target.baseUrl, { marking, ...(only ? { only } : {}) });
       console.log(report(results));
       return results.every((r) => r.ok) ? 0 : 1;
     }

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as requestTls } from 'node:https';
 import type { Ack } from '../contract/ack';
-import { MESSAGE_TYPES, type MessageType } from '../contract/catalog';
+import { SIMULATION_HEADER } from '../contract/envelope';
+import { MESSAGE_TYPES, type MessageType, messageSpec } from '../contract/catalog';
+import { UsageError } from './target';
 import { Progress, paint, printable, table } from './ui';
 
 /*
@@ -27,11 +29,6 @@ interface Expectation {
   readonly mentions?: string;
 }
 
-interface Scenario {
-  readonly name: string;
-  readonly run: (base: string) => Promise<Array<[Answer, Expectation]>>;
-}
-
 export interface ScenarioResult {
   readonly name: string;
   readonly ok: boolean;
@@ -40,11 +37,90 @@ export interface ScenarioResult {
   readonly ms: number;
 }
 
+/*
+ * Simulated messages look real (the spec's examples: fixed document ids, a final REMD registration, an
+ * `Lpu` that may be on a site's allowlist), so each one is marked for the MIS: every request carries the
+ * X-N3-Simulation header (the run id), which the endpoint keeps and puts in the envelope (`simulation`).
+ * Against anything but `npm start` the simulator also needs a test organisation (`Lpu`) and/or a prefix
+ * for the document ids (main.ts refuses otherwise), so that even an MIS that ignores the mark files
+ * nothing under a real organisation or document.
+ */
+export interface SimulationMarking {
+  /** Sent as X-N3-Simulation on every request; the envelope's `simulation.runId`. */
+  readonly runId: string;
+  /** Every message's `Lpu`. */
+  readonly lpu?: string;
+  /** Put before every document id (each type's document key: IdMedDocumentMis, IdSourceMis, IdMSEMis, IdDocumentMis). */
+  readonly documentPrefix?: string;
+}
+
+/** What a scenario sends with: the base URL and the marking, on every request. */
+interface Sender {
+  readonly base: string;
+  /** The spec's example of the type, with a fresh MessageId, the test Lpu and the document id prefix. */
+  example(type: MessageType): Record<string, unknown>;
+  post(path: string, body: string): Promise<Answer>;
+  rawPost(path: string, body: Buffer, headers: Record<string, string>): Promise<Answer>;
+  sendAndHangUp(path: string, body: Buffer): Promise<void>;
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly run: (sender: Sender) => Promise<Array<[Answer, Expectation]>>;
+}
+
 const EXAMPLES_DIR = new URL('../examples/', import.meta.url);
-const example = (type: MessageType): Record<string, unknown> => ({
-  ...(JSON.parse(readFileSync(new URL(`${type}.json`, EXAMPLES_DIR), 'utf8')) as Record<string, unknown>),
-  MessageId: randomUUID(),
-});
+const EXAMPLES = Object.fromEntries(
+  MESSAGE_TYPES.map((type) => [type, JSON.parse(readFileSync(new URL(`${type}.json`, EXAMPLES_DIR), 'utf8')) as Record<string, unknown>]),
+) as Record<MessageType, Record<string, unknown>>;
+
+/** A run id for X-N3-Simulation: the time (to sort runs by) and a random part. */
+export const newRunId = (): string => `sim-${new Date().toISOString().replace(/[-:]|\.\d+Z$/g, '')}-${randomUUID().slice(0, 8)}`;
+
+/**
+ * The marking of a run: always the run id; against anything but `npm start` (`local`: it described itself
+ * at /_local/info), a test `Lpu` and/or a document id prefix, or a one-line refusal.
+ */
+export function markingFor(
+  base: string,
+  local: boolean,
+  flags: { readonly 'test-lpu'?: string; readonly 'doc-prefix'?: string },
+  runId = newRunId(),
+): SimulationMarking {
+  const lpu = flags['test-lpu'];
+  const documentPrefix = flags['doc-prefix'];
+  if (lpu !== undefined && !TEST_LPU.test(lpu))
+    throw new UsageError('--test-lpu takes the Lpu of a test organisation the site serves: 1-256 characters, no control characters');
+  if (documentPrefix !== undefined && !DOCUMENT_PREFIX.test(documentPrefix))
+    throw new UsageError('--doc-prefix takes 1-64 characters without spaces or control characters, e.g. TEST-');
+  if (!local && lpu === undefined && documentPrefix === undefined)
+    throw new UsageError(
+      `${base} is not npm start, and simulated callbacks look real to its MIS: pass --test-lpu <a test organisation's Lpu> and/or --doc-prefix <e.g. TEST->`,
+    );
+  return { runId, ...(lpu !== undefined ? { lpu } : {}), ...(documentPrefix !== undefined ? { documentPrefix } : {}) };
+}
+
+// As the endpoint checks an Lpu (fields.ts attributeId); a prefix stays visible in any listing.
+const TEST_LPU = /^[^\p{Cc}\p{Cs}\uFFFE\uFFFF]{1,256}$/u;
+const DOCUMENT_PREFIX = /^[^\p{Cc}\p{Z}]{1,64}$/u;
+
+export function senderFor(base: string, marking: SimulationMarking): Sender {
+  const mark = { [SIMULATION_HEADER]: marking.runId };
+  return {
+    base,
+    example: (type) => {
+      const body: Record<string, unknown> = { ...EXAMPLES[type], MessageId: randomUUID() };
+      if (marking.lpu !== undefined) body.Lpu = marking.lpu;
+      const key = messageSpec(type).documentKey;
+      if (marking.documentPrefix !== undefined) body[key] = `${marking.documentPrefix}${String(body[key])}`;
+      return body;
+    },
+    post: (path, body) => post(base, path, body, mark),
+    rawPost: (path, body, headers) => rawPost(new URL(path, base), body, { ...mark, ...headers }),
+    sendAndHangUp: (path, body) => sendAndHangUp(new URL(path, base), body, mark),
+  };
+}
+
 const success = (body: Record<string, unknown>): Expectation => ({ status: 200, ackStatus: 'Success', messageId: String(body.MessageId) });
 const failed = (status: number, body?: Record<string, unknown>, mentions?: string): Expectation => ({
   status,
@@ -56,17 +132,17 @@ const failed = (status: number, body?: Record<string, unknown>, mentions?: strin
 export const SCENARIOS: readonly Scenario[] = [
   ...MESSAGE_TYPES.map((type) => ({
     name: `spec example: ${type}`,
-    run: async (base: string) => {
-      const body = example(type);
-      return [[await post(base, type, JSON.stringify(body)), success(body)]] as Array<[Answer, Expectation]>;
+    run: async (s: Sender) => {
+      const body = s.example(type);
+      return [[await s.post(type, JSON.stringify(body)), success(body)]] as Array<[Answer, Expectation]>;
     },
   })),
   {
     name: 'duplicate: the same message again',
-    run: async (base) => {
-      const body = example('REMDStatus');
-      const first = await post(base, 'REMDStatus', JSON.stringify(body));
-      const second = await post(base, 'REMDStatus', JSON.stringify(body));
+    run: async (s) => {
+      const body = s.example('REMDStatus');
+      const first = await s.post('REMDStatus', JSON.stringify(body));
+      const second = await s.post('REMDStatus', JSON.stringify(body));
       return [
         [first, success(body)],
         [second, success(body)],
@@ -75,58 +151,56 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'concurrent duplicates: 10 at once',
-    run: async (base) => {
-      const body = example('SEMDStatus');
-      const answers = await Promise.all(Array.from({ length: 10 }, () => post(base, 'SEMDStatus', JSON.stringify(body))));
+    run: async (s) => {
+      const body = s.example('SEMDStatus');
+      const answers = await Promise.all(Array.from({ length: 10 }, () => s.post('SEMDStatus', JSON.stringify(body))));
       return answers.map((answer) => [answer, success(body)] as [Answer, Expectation]);
     },
   },
   {
     name: 'retry after an unanswered attempt',
-    run: async (base) => {
-      const body = example('MseResult');
-      await sendAndHangUp(new URL('MseResult', base), Buffer.from(JSON.stringify(body)));
-      return [[await post(base, 'MseResult', JSON.stringify(body)), success(body)]];
+    run: async (s) => {
+      const body = s.example('MseResult');
+      await s.sendAndHangUp('MseResult', Buffer.from(JSON.stringify(body)));
+      return [[await s.post('MseResult', JSON.stringify(body)), success(body)]];
     },
   },
   {
     name: 'large CDA (≈3 MB body)',
-    run: async (base) => {
-      const body = { ...example('CDAStatus'), CDA: Buffer.alloc(2_200_000, 'PDF-1.7 ').toString('base64') };
-      return [[await post(base, 'CDAStatus', JSON.stringify(body)), success(body)]];
+    run: async (s) => {
+      const body = { ...s.example('CDAStatus'), CDA: Buffer.alloc(2_200_000, 'PDF-1.7 ').toString('base64') };
+      return [[await s.post('CDAStatus', JSON.stringify(body)), success(body)]];
     },
   },
   {
     name: '.NET habits: BOM, charset, Expect: 100-continue, chunked',
-    run: async (base) => {
-      const body = example('VimisResult');
+    run: async (s) => {
+      const body = s.example('VimisResult');
       const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(body))]);
-      return [
-        [await rawPost(new URL('VimisResult', base), bytes, { Expect: '100-continue', 'Transfer-Encoding': 'chunked' }), success(body)],
-      ];
+      return [[await s.rawPost('VimisResult', bytes, { Expect: '100-continue', 'Transfer-Encoding': 'chunked' }), success(body)]];
     },
   },
   {
     name: 'base URL with a trailing slash: [base]//Type',
-    run: async (base) => {
-      const body = example('MseResultData');
-      return [[await post(base, '/MseResultData', JSON.stringify(body)), success(body)]];
+    run: async (s) => {
+      const body = s.example('MseResultData');
+      return [[await s.post('/MseResultData', JSON.stringify(body)), success(body)]];
     },
   },
   {
     name: 'table spellings IdSourse and StatusСode',
-    run: async (base) => {
-      const { IdSource, StatusCode, ...rest } = example('VimisResult');
+    run: async (s) => {
+      const { IdSource, StatusCode, ...rest } = s.example('VimisResult');
       const body = { ...rest, IdSourse: IdSource, 'Status\u0421ode': StatusCode };
-      return [[await post(base, 'VimisResult', JSON.stringify(body)), success(body)]];
+      return [[await s.post('VimisResult', JSON.stringify(body)), success(body)]];
     },
   },
   {
     name: 'rejected: same MessageId, other content',
-    run: async (base) => {
-      const body = example('REMDStatus');
-      const first = await post(base, 'REMDStatus', JSON.stringify(body));
-      const other = await post(base, 'REMDStatus', JSON.stringify({ ...body, Status: 'Failed', Message: 'Ошибка регистрации' }));
+    run: async (s) => {
+      const body = s.example('REMDStatus');
+      const first = await s.post('REMDStatus', JSON.stringify(body));
+      const other = await s.post('REMDStatus', JSON.stringify({ ...body, Status: 'Failed', Message: 'Ошибка регистрации' }));
       return [
         [first, success(body)],
         [other, failed(409, body)],
@@ -135,28 +209,29 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'rejected: a required field missing',
-    run: async (base) => {
-      const { IdFedRequest: _omitted, ...body } = example('REMDStatus');
-      return [[await post(base, 'REMDStatus', JSON.stringify(body)), failed(400, body, 'IdFedRequest')]];
+    run: async (s) => {
+      const { IdFedRequest: _omitted, ...body } = s.example('REMDStatus');
+      return [[await s.post('REMDStatus', JSON.stringify(body)), failed(400, body, 'IdFedRequest')]];
     },
   },
   {
     name: 'rejected: unknown message type',
-    run: async (base) => {
-      const body = example('SEMDStatus');
-      return [[await post(base, 'SEMDStatusV2', JSON.stringify(body)), failed(404, body)]];
+    run: async (s) => {
+      const body = s.example('SEMDStatus');
+      return [[await s.post('SEMDStatusV2', JSON.stringify(body)), failed(404, body)]];
     },
   },
   {
     name: 'rejected: body over 4 MiB',
-    run: async (base) => {
-      const body = { ...example('CDAStatus'), CDA: 'A'.repeat(4_500_000) };
-      return [[await post(base, 'CDAStatus', JSON.stringify(body)), failed(413)]];
+    run: async (s) => {
+      const body = { ...s.example('CDAStatus'), CDA: 'A'.repeat(4_500_000) };
+      return [[await s.post('CDAStatus', JSON.stringify(body)), failed(413)]];
     },
   },
 ];
 
-export async function simulate(base: string, options: { only?: RegExp } = {}): Promise<ScenarioResult[]> {
+export async function simulate(base: string, options: { only?: RegExp; marking?: SimulationMarking } = {}): Promise<ScenarioResult[]> {
+  const sender = senderFor(base, options.marking ?? { runId: newRunId() });
   const chosen = SCENARIOS.filter((s) => !options.only || options.only.test(s.name));
   const progress = new Progress(chosen.length);
   const results: ScenarioResult[] = [];
@@ -165,7 +240,7 @@ export async function simulate(base: string, options: { only?: RegExp } = {}): P
     const started = Date.now();
     let checks: Array<[Answer, Expectation]>;
     try {
-      checks = await scenario.run(base);
+      checks = await scenario.run(sender);
     } catch (error) {
       results.push({ name: scenario.name, ok: false, expected: '—', got: `error: ${(error as Error).message}`, ms: Date.now() - started });
       continue;
@@ -212,10 +287,10 @@ function mismatch(answer: Answer, e: Expectation): string | undefined {
   return undefined;
 }
 
-async function post(base: string, path: string, body: string): Promise<Answer> {
+async function post(base: string, path: string, body: string, mark: Record<string, string>): Promise<Answer> {
   const response = await fetch(base + path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    headers: { 'Content-Type': 'application/json; charset=utf-8', ...mark },
     body,
     signal: AbortSignal.timeout(30_000),
   });
@@ -260,11 +335,11 @@ function rawPost(url: URL, body: Buffer, headers: Record<string, string>): Promi
 }
 
 /** Sends a whole message, then hangs up without reading the ack: the sender's "no answer". */
-function sendAndHangUp(url: URL, body: Buffer): Promise<void> {
+function sendAndHangUp(url: URL, body: Buffer, mark: Record<string, string>): Promise<void> {
   return new Promise((resolve) => {
     const req = requester(url)(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length },
+      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, ...mark },
     });
     req.on('error', () => resolve());
     req.end(body, () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import { ENVELOPE_VERSION, type Envelope, type PayloadRef } from '../contract/envelope';
+import { ENVELOPE_VERSION, type Envelope, type PayloadRef, type Simulation } from '../contract/envelope';
 import { MESSAGE_TYPES, type MessageType, type Payload } from '../contract/catalog';
 
 /*
@@ -14,7 +14,7 @@ import { MESSAGE_TYPES, type MessageType, type Payload } from '../contract/catal
  * that dies after its work but before the delete gets the message again).
  */
 
-export { MESSAGE_TYPES, type MessageType, type Payload };
+export { MESSAGE_TYPES, type MessageType, type Payload, type Simulation };
 
 /** One callback as the MIS gets it: the envelope's facts and the payload, resolved and typed. */
 export interface CallbackMessage<T extends MessageType = MessageType> {
@@ -26,7 +26,15 @@ export interface CallbackMessage<T extends MessageType = MessageType> {
   readonly payload: Payload<T>;
   /** How many times SQS has handed this message out (1 the first time). */
   readonly receiveCount: number;
+  /** Present only when the sender simulator (`n3-callback simulate`) sent it, never N3: see `isSimulation`. */
+  readonly simulation?: Simulation;
 }
+
+/**
+ * True for a message the sender simulator sent (the envelope's `simulation`), never true for one from N3.
+ * A production MIS drops these without doing its work (or sets `simulations: 'delete'`).
+ */
+export const isSimulation = (message: { readonly simulation?: Simulation }): boolean => message.simulation !== undefined;
 
 export type CallbackHandlers = {
   readonly [T in MessageType]?: (message: CallbackMessage<T>) => Promise<void>;
@@ -45,6 +53,11 @@ export interface CallbackConsumerOptions {
   readonly visibilityTimeout?: number;
   /** Long-poll wait, seconds (default 20). */
   readonly waitTimeSeconds?: number;
+  /**
+   * Messages the sender simulator sent (`isSimulation`): handed to the handlers like any other (the default: a
+   * test MIS sees them), or deleted unhandled (`delete`: what a production MIS wants).
+   */
+  readonly simulations?: 'handle' | 'delete';
   /** Called for every message that failed (it stays on the queue) and for polling errors. */
   readonly onError?: (error: Error, message?: Message) => void;
 }
@@ -115,6 +128,7 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
   /** True when the message may be deleted. */
   async function handle(message: Message): Promise<boolean> {
     const envelope = parseEnvelope(message.Body);
+    if (isSimulation(envelope) && options.simulations === 'delete') return true;
     const handler = options.handlers[envelope.messageType as MessageType] as ((m: CallbackMessage) => Promise<void>) | undefined;
     if (!handler) return options.onUnhandled === 'delete';
     const payload = envelope.payloadRef ? await fetchPayload(s3, envelope.payloadRef) : envelope.payload;
@@ -125,6 +139,7 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
       receivedAt: envelope.receivedAt,
       payload: payload as Payload,
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+      ...(envelope.simulation ? { simulation: { runId: envelope.simulation.runId } } : {}),
     });
     return true;
   }
@@ -152,6 +167,8 @@ export function parseEnvelope(body: string | undefined): Envelope {
   if (!MESSAGE_TYPES.includes(envelope.messageType as MessageType))
     throw new EnvelopeError(`unknown messageType ${String(envelope.messageType).slice(0, 40)}`);
   if (!envelope.payload === !envelope.payloadRef) throw new EnvelopeError('envelope must carry exactly one of payload and payloadRef');
+  if (envelope.simulation !== undefined && typeof envelope.simulation?.runId !== 'string')
+    throw new EnvelopeError('simulation must carry a runId');
   return envelope;
 }
 

@@ -36,7 +36,8 @@ const CONSUMING = [
   '   upgrade the consumer. Ignore fields you do not know, in the envelope and in the payload.',
   '3. `payload` inline, or `payloadRef` (claim check): `GetObject` (bucket, key); refuse the object unless its byte',
   '   length is `size` and the hex SHA-256 of its bytes is `sha256`; its UTF-8 JSON is the payload.',
-  '4. Skip the work if `messageId` is already processed; else do it and record the id, atomically where you can.',
+  '4. Skip the work if `messageId` is already processed; else do it and record the id, atomically where you can. A',
+  '   production MIS deletes a message carrying `simulation` (sent by the sender simulator, never by N3) without the work.',
   '5. `DeleteMessage` with the receipt handle. A message not deleted comes back after the visibility timeout;',
   '   messages of one MessageGroupId (one document) are handed out in order, one batch at a time.',
 ].join('\n');

@@ -14,12 +14,33 @@ export interface PayloadRef {
   readonly sha256: string;
 }
 
+/*
+ * A simulated message: one that `n3-callback simulate` sent, never N3. The sender marks each request with
+ * the header below (its value: the simulator's run id); the endpoint keeps the mark with the message and
+ * puts it in the envelope as `simulation`, an optional field (added without a new version: README,
+ * Versioning). A production MIS deletes a marked message without doing its work.
+ * The mark is part of what a MessageId names: the same MessageId with and without it (or with another run
+ * id) is a conflict (409, kept under rejected/), never a duplicate, so a marked copy sent first can never
+ * make a real message look simulated. Only a sender the gateway lets through (the site's sender range and
+ * secret path) can set it: one who could inject false news anyway.
+ */
+export const SIMULATION_HEADER = 'X-N3-Simulation';
+/** A run id: 1-64 letters, digits and `._:-`, starting with a letter or digit (a UUID fits). */
+export const SIMULATION_RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export interface Simulation {
+  /** The simulator's run: every message of one `n3-callback simulate` run carries the same. */
+  readonly runId: string;
+}
+
 export interface EnvelopeHead {
   readonly version: typeof ENVELOPE_VERSION;
   readonly site: string;
   readonly messageType: string;
   readonly messageId: string;
   readonly receivedAt: string;
+  /** Present only on a message `n3-callback simulate` sent: a production MIS drops it. */
+  readonly simulation?: Simulation;
 }
 
 /** The payload inline, or (claim check) where to fetch it: never both. */

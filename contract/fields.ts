@@ -27,6 +27,7 @@ export const REASONS = {
   loneSurrogate: 'содержит непарный суррогат UTF-16 (\\uD800-\\uDFFF): это не текст Unicode',
   loneSurrogateName: 'имя поля содержит непарный суррогат UTF-16 (\\uD800-\\uDFFF): это не текст Unicode',
   lpuNotServed: 'МО с таким идентификатором не обслуживается этой площадкой',
+  simulationRunId: 'ожидается идентификатор прогона симулятора: 1-64 символа из A-Z, a-z, 0-9 и ._:-',
 } as const;
 
 type Reason = (typeof REASONS)[keyof typeof REASONS];

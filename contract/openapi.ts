@@ -1,4 +1,5 @@
 import { DOCUMENT_LIMITS, STAGE_STATES, STAGES } from './documents';
+import { SIMULATION_HEADER, SIMULATION_RUN_ID } from './envelope';
 import { MAX_EXTRA_KEYS, MAX_JSON_TOKENS } from './limits';
 import { ACK_TEXT } from './ack';
 import { MESSAGE_TYPES, messageSpec } from './catalog';
@@ -181,6 +182,17 @@ export function buildOpenApi(): JsonSchema {
         post: {
           operationId: `receive${type}`,
           summary: messageSpec(type).title,
+          parameters: [
+            {
+              name: SIMULATION_HEADER,
+              in: 'header',
+              required: false,
+              schema: { type: 'string', pattern: SIMULATION_RUN_ID.source },
+              description:
+                'Sent only by the sender simulator (`n3-callback simulate`), never by N3: its run id. The message reaches the queue ' +
+                'marked (`simulation` in the envelope) for the MIS to drop; the same MessageId with and without it is a conflict (409).',
+            },
+          ],
           requestBody: {
             required: true,
             description:

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ENVELOPE_VERSION } from './envelope';
+import { ENVELOPE_VERSION, SIMULATION_HEADER, SIMULATION_RUN_ID } from './envelope';
 import { MAX_EXTRA_KEYS } from './limits';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
 
@@ -116,6 +116,14 @@ export function envelopeSchema(payloadRef: (type: MessageType) => string): JsonS
           size: { type: 'integer', minimum: 1, description: 'Bytes of the object' },
           sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Hex SHA-256 of the object bytes' },
         },
+      },
+      simulation: {
+        type: 'object',
+        description:
+          `Present only on a message sent by the sender simulator (\`n3-callback simulate\`, header ${SIMULATION_HEADER}), never on one ` +
+          'from N3: a production MIS deletes it without doing its work. `runId` is the same for every message of one simulator run.',
+        required: ['runId'],
+        properties: { runId: { type: 'string', pattern: SIMULATION_RUN_ID.source } },
       },
     },
     oneOf: [{ required: ['payload'] }, { required: ['payloadRef'] }],

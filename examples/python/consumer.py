@@ -12,7 +12,9 @@ The same steps in any language (see README, "Consuming from any language"):
   5. do the work once per messageId (delivery is at least once): here a local SQLite table of
      processed ids, written in the same transaction as the work;
   6. DeleteMessage.
-Fields this consumer does not know are ignored, in the envelope and in the payload.
+Fields this consumer does not know are ignored, in the envelope and in the payload. A message the sender
+simulator sent (`n3-callback simulate`, never N3) carries `simulation` in its envelope: this consumer reports
+it ("simulation": its run id) and, with --drop-simulations (what a production MIS does), deletes it undone.
 
 Against `npm start` (finds the queue through /_local/info, like every tool of the project):
     python3 examples/python/consumer.py                 # --base, else N3_CALLBACK_BASE, else PORT, else :3000
@@ -163,9 +165,18 @@ def open_db(path: str) -> sqlite3.Connection:
     return db
 
 
-def process(queue: Queue, db: sqlite3.Connection, schemas: Schemas, message: dict, stop_before_delete: bool) -> dict:
+def is_simulation(envelope: dict) -> bool:
+    """True for a message the sender simulator sent (never one from N3): a production MIS drops it."""
+    return isinstance(envelope.get("simulation"), dict)
+
+
+def process(queue: Queue, db: sqlite3.Connection, schemas: Schemas, message: dict, args: argparse.Namespace) -> dict:
     """Handles one SQS message; returns the event to print. Raises LeaveOnQueue to keep it."""
     envelope = read_envelope(message["Body"], schemas)
+    simulation = envelope["simulation"].get("runId") if is_simulation(envelope) else None
+    if simulation is not None and args.drop_simulations:
+        queue.sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"])
+        return {"event": "dropped-simulation", "messageId": envelope["messageId"], "simulation": simulation}
     payload = resolve_payload(queue, envelope)
     schemas.check(envelope["messageType"], payload)
     message_id = envelope["messageId"]
@@ -187,7 +198,9 @@ def process(queue: Queue, db: sqlite3.Connection, schemas: Schemas, message: dic
         "receiveCount": int(message["Attributes"]["ApproximateReceiveCount"]),
         "claimCheck": "payloadRef" in envelope,
     }
-    if stop_before_delete:
+    if simulation is not None:
+        event["simulation"] = simulation
+    if args.stop_before_delete:
         # What a crash between the work and the delete leaves behind: the message comes back, and is not done twice.
         emit(event)
         emit({"event": "stopped-before-delete", "messageId": message_id})
@@ -222,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             if group in blocked_groups:
                 continue  # FIFO: a later message of a document whose earlier one failed would be out of order.
             try:
-                emit(process(queue, db, schemas, message, args.stop_before_delete))
+                emit(process(queue, db, schemas, message, args))
             except Exception as problem:  # noqa: BLE001 - any failure leaves the message for a later receive
                 reason = str(problem) if isinstance(problem, LeaveOnQueue) else f"{type(problem).__name__} while processing"
                 left += 1
@@ -241,6 +254,7 @@ def main() -> None:
     parser.add_argument("--wait-seconds", type=int, default=20, help="long-poll wait per ReceiveMessage (default %(default)s)")
     parser.add_argument("--visibility-timeout", type=int, default=60, help="seconds a received message stays hidden (default %(default)s)")
     parser.add_argument("--once", action="store_true", help="stop at the first empty receive; exit 1 if any message was left on the queue")
+    parser.add_argument("--drop-simulations", action="store_true", help="delete messages the sender simulator sent, undone (production)")
     parser.add_argument("--stop-before-delete", action="store_true", help="simulate a crash: process one message, then exit without deleting it")
     args = parser.parse_args()
     try:

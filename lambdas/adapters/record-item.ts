@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { MessageRecord, PayloadRef } from '../ingest/ports';
+import type { MessageRecord, PayloadRef, Simulation } from '../ingest/ports';
 import type { MessageType } from '../../contract/catalog';
 import type { Status } from '../../contract/fields';
 import { dayPartitionOf, pendingPartitionOf, TABLE } from '../../contract/shapes';
@@ -45,6 +45,7 @@ export function toItem(record: MessageRecord): RecordItem {
     ...(record.forwardedAt ? { forwardedAt: record.forwardedAt } : {}),
     ...(record.undeliverableAt ? { undeliverableAt: record.undeliverableAt } : {}),
     ...(record.refusal ? { refusal: record.refusal } : {}),
+    ...(record.simulation ? { simulation: { runId: record.simulation.runId } } : {}),
     ...(record.state === 'RECEIVED'
       ? { [TABLE.pendingIndex.partitionKey]: pendingPartitionOf(record.messageId), [TABLE.pendingIndex.sortKey]: record.receivedAt }
       : {}),
@@ -90,6 +91,7 @@ export function fromStreamImage(image: Record<string, unknown>): MessageRecord {
 export function fromItem(item: RecordItem): MessageRecord {
   const { messageId, string, number } = reader(item);
   const ref = item.payloadRef as Partial<PayloadRef> | undefined;
+  const simulation = item.simulation as Partial<Simulation> | undefined;
   const state = string('state');
   return {
     messageId,
@@ -111,6 +113,7 @@ export function fromItem(item: RecordItem): MessageRecord {
     ...(typeof item.forwardedAt === 'string' ? { forwardedAt: item.forwardedAt } : {}),
     ...(typeof item.undeliverableAt === 'string' ? { undeliverableAt: item.undeliverableAt } : {}),
     ...(typeof item.refusal === 'string' ? { refusal: item.refusal } : {}),
+    ...(simulation && typeof simulation.runId === 'string' ? { simulation: { runId: simulation.runId } } : {}),
     expiresAt: number(TABLE.ttlAttribute),
   };
 }

@@ -9,6 +9,7 @@ import { findMessageType, ownNames, parseMessage, type MessageType } from '../..
 import { DEFAULT_PARSE_LIMITS, decodeBody, sniffMessageId, type ParseLimits, type RawBody } from '../protocol/decode';
 import { REASONS, UUID } from '../../contract/fields';
 import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../../contract/observability';
+import { SIMULATION_HEADER, SIMULATION_RUN_ID, type Simulation } from '../../contract/envelope';
 import { countKeyUnusable, KEY_UNUSABLE_LOG } from './key-unusable';
 
 export interface ReceiveDeps {
@@ -60,7 +61,8 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         throw new ValidationError([{ field: 'Lpu', reason: REASONS.lpuNotServed }]);
       }
 
-      const outcome = await ingest(parsed.message, deps.ports, deps.settings);
+      const simulation = simulationOf(event);
+      const outcome = await ingest(parsed.message, deps.ports, deps.settings, simulation ? { simulation } : {});
       const name = outcomeName(outcome);
       count(name, messageType);
       // A conflict is rejected (409) like any other bad request: it counts toward the Rejected alarm too.
@@ -81,6 +83,7 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
         payloadStatus: parsed.message.status,
         bytes,
         outcome: name,
+        ...(simulation ? { simulationRunId: simulation.runId } : {}),
         ...forwardingOf(outcome),
       };
       if (outcome.kind === 'undeliverable') logger.error('undeliverable: the queue refuses it for good; kept, not forwarded', log);
@@ -90,7 +93,8 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
       else logger.info(name, log);
 
       const response = ackForOutcome(ackKindOf(outcome), messageId);
-      if (outcome.kind === 'conflict') await keep(event, raw, response, 'conflict', `same MessageId, other ${outcome.on}`, messageType);
+      if (outcome.kind === 'conflict')
+        await keep(event, raw, response, 'conflict', `same MessageId, ${CONFLICT_REASON[outcome.on]}`, messageType);
       if (outcome.kind === 'undeliverable') {
         const refusal = outcome.forwarding?.refusal ?? outcome.record.refusal ?? 'unknown';
         await keep(event, raw, response, 'undeliverable', `stored; the MIS queue refused it (${refusal})`, messageType);
@@ -221,6 +225,21 @@ function safeHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<st
   return Object.fromEntries(
     Object.entries(headers ?? {}).filter(([name, value]) => value !== undefined && !SECRET_HEADER.test(name)) as Array<[string, string]>,
   );
+}
+
+const CONFLICT_REASON = {
+  content: 'other content',
+  type: 'other type',
+  simulation: `marked otherwise as simulated (${SIMULATION_HEADER})`,
+} as const;
+
+/** The simulator's mark (contract/envelope.ts), when the request carries one; a malformed one is refused, named. */
+function simulationOf(event: APIGatewayProxyEvent): Simulation | undefined {
+  const value = header(event, SIMULATION_HEADER.toLowerCase());
+  if (value === undefined) return undefined;
+  const runId = value.trim();
+  if (!SIMULATION_RUN_ID.test(runId)) throw new ValidationError([{ field: SIMULATION_HEADER, reason: REASONS.simulationRunId }]);
+  return { runId };
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {

@@ -50,6 +50,7 @@ export function toQueueMessage(record: MessageRecord): QueueMessage {
     messageType: record.messageType,
     messageId: record.messageId,
     receivedAt: record.receivedAt,
+    ...(record.simulation ? { simulation: { runId: record.simulation.runId } } : {}),
   };
   const envelope: Envelope = record.payloadRef
     ? { ...head, payloadRef: record.payloadRef }

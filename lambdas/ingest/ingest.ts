@@ -1,7 +1,7 @@
 import { QueueRefusedError, QueueUnavailableError, RecordTooLargeError } from '../../contract/errors';
 import { knownFields, type MessageType, type ParsedMessage } from '../../contract/catalog';
 import { canonicalJson, payloadKey, sha256, toQueueMessage } from './envelope';
-import type { IngestPorts, MessageRecord, MessageStore, PayloadRef, PutResult } from './ports';
+import type { IngestPorts, MessageRecord, MessageStore, PayloadRef, PutResult, Simulation } from './ports';
 
 /*
  * The whole delivery rule, over ports:
@@ -45,11 +45,22 @@ export interface Forwarding {
 export type IngestOutcome =
   | { readonly kind: 'accepted'; readonly record: MessageRecord; readonly forwarding: Forwarding }
   | { readonly kind: 'duplicate'; readonly record: MessageRecord; readonly forwarding: Forwarding | undefined }
-  | { readonly kind: 'conflict'; readonly record: MessageRecord; readonly on: 'content' | 'type' }
+  /** `simulation`: one copy marked by the simulator and the other not (or another run): see contract/envelope.ts. */
+  | { readonly kind: 'conflict'; readonly record: MessageRecord; readonly on: 'content' | 'type' | 'simulation' }
   /** Refused by the queue now (`forwarding`), or before (a re-send of an UNDELIVERABLE record: undefined). */
   | { readonly kind: 'undeliverable'; readonly record: MessageRecord; readonly forwarding: Forwarding | undefined };
 
-export async function ingest(message: ParsedMessage, ports: IngestPorts, settings: IngestSettings): Promise<IngestOutcome> {
+/** What the request said of the message beside its body: today only the simulator's mark. */
+export interface IngestMarks {
+  readonly simulation?: Simulation;
+}
+
+export async function ingest(
+  message: ParsedMessage,
+  ports: IngestPorts,
+  settings: IngestSettings,
+  marks: IngestMarks = {},
+): Promise<IngestOutcome> {
   const now = ports.clock.now();
   const payload = canonicalJson(message.payload);
   const payloadHash = sha256(payload);
@@ -58,7 +69,7 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
   let payloadRef: PayloadRef | undefined;
   if (payloadBytes > settings.maxInlinePayloadBytes) {
     const known = await ports.store.find(message.messageId);
-    if (known) return settle(known, message.type, payloadHash, ports);
+    if (known) return settle(known, message.type, payloadHash, marks, ports);
     const key = payloadKey(settings.site, message.type, now, message.messageId, payloadHash);
     payloadRef = { bucket: ports.payloads.bucket, key, size: payloadBytes, sha256: payloadHash };
   }
@@ -76,6 +87,7 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
     payloadBytes,
     receivedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + settings.retentionDays * 86_400,
+    ...(marks.simulation ? { simulation: { runId: marks.simulation.runId } } : {}),
   };
   assertFits(record, message, ports.store);
   if (payloadRef) await ports.payloads.put(payloadRef.key, payload, payloadHash);
@@ -99,7 +111,7 @@ export async function ingest(message: ParsedMessage, ports: IngestPorts, setting
   const existing = put.existing;
   // Ours is not the object of record (other content, or a re-send on another day): nothing will point at it.
   if (payloadRef && payloadRef.key !== existing.payloadRef?.key) await ports.payloads.discard(payloadRef.key);
-  return settle(existing, message.type, payloadHash, ports);
+  return settle(existing, message.type, payloadHash, marks, ports);
 }
 
 /** Fields longer than this are bodies (a CDA, a file), not facts. */
@@ -154,9 +166,17 @@ function assertFits(record: MessageRecord, message: ParsedMessage, store: Messag
  * A record with this MessageId exists: the same type and content is a duplicate (forwarded again if still
  * pending), another type or other content a conflict; one the queue refused stays refused.
  */
-async function settle(existing: MessageRecord, type: MessageType, payloadHash: string, ports: IngestPorts): Promise<IngestOutcome> {
+async function settle(
+  existing: MessageRecord,
+  type: MessageType,
+  payloadHash: string,
+  marks: IngestMarks,
+  ports: IngestPorts,
+): Promise<IngestOutcome> {
   if (existing.messageType !== type) return { kind: 'conflict', record: existing, on: 'type' };
   if (existing.payloadHash !== payloadHash) return { kind: 'conflict', record: existing, on: 'content' };
+  // Else a simulator's copy sent first would turn the real message into a silent duplicate the MIS drops.
+  if (existing.simulation?.runId !== marks.simulation?.runId) return { kind: 'conflict', record: existing, on: 'simulation' };
   if (existing.state === 'FORWARDED') return { kind: 'duplicate', record: existing, forwarding: undefined };
   if (existing.state === 'UNDELIVERABLE') return { kind: 'undeliverable', record: existing, forwarding: undefined };
   const forwarding = await forward(existing, ports);

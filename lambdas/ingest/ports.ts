@@ -1,4 +1,4 @@
-import type { PayloadRef } from '../../contract/envelope';
+import type { PayloadRef, Simulation } from '../../contract/envelope';
 import type { MessageType } from '../../contract/catalog';
 import type { Status } from '../../contract/fields';
 
@@ -41,9 +41,11 @@ export interface MessageRecord {
   readonly refusal?: string;
   /** Epoch seconds: DynamoDB TTL. */
   readonly expiresAt: number;
+  /** Sent by `n3-callback simulate` (header X-N3-Simulation): the envelope says so, for the MIS to drop it. */
+  readonly simulation?: Simulation;
 }
 
-export type { PayloadRef };
+export type { PayloadRef, Simulation };
 
 export type PutResult = { readonly created: true } | { readonly created: false; readonly existing: MessageRecord };
 

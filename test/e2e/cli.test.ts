@@ -8,9 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redrive } from '../../cli/redrive';
 import { SCENARIOS, simulate } from '../../cli/simulate';
 import { arrivalsSince, formatArrivals } from '../../cli/tail';
-import { createCallbackConsumer, type CallbackMessage } from '../../consumer/index';
+import { createCallbackConsumer, isSimulation, type CallbackMessage } from '../../consumer/index';
+import type { Envelope } from '../../contract/envelope';
+import { type MessageType, messageSpec } from '../../contract/catalog';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { dynamoClient, drain, queueDepth, s3Client, sqsClient } from '../support/aws';
+import { inMemoryGateway, inMemoryReceiveDeps, type InMemoryQueue } from '../support/fakes';
 import { until } from '../support/wait';
 
 /*
@@ -36,7 +39,8 @@ describe('CLI and consumer on `npm start`', () => {
 
   it('passes every simulator scenario, then tail shows the arrivals and the consumer takes each once', async () => {
     const started = new Date().toISOString();
-    const results = await simulate(stack.info.baseUrl);
+    const runId = `cli-${randomUUID()}`;
+    const results = await simulate(stack.info.baseUrl, { marking: { runId } });
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results).toHaveLength(SCENARIOS.length);
 
@@ -72,6 +76,8 @@ describe('CLI and consumer on `npm start`', () => {
       await consumer.stop();
     }
     expect(seen.map((m) => m.messageId).sort()).toEqual(arrivals.map((a) => a.messageId).sort());
+    // Each marked as the simulator's, by its run: what a production MIS drops.
+    expect(seen.filter((m) => !isSimulation(m) || m.simulation?.runId !== runId)).toEqual([]);
   });
 
   it('redrives dead letters back to the MIS queue, keeping group and attributes', async () => {
@@ -125,6 +131,64 @@ describe('CLI and consumer on `npm start`', () => {
     const withBody = await cli('rejected', '--base', stack.info.baseUrl, '--show', missing.key, '--body');
     expect(withBody.stdout).toContain('--- body as sent ---');
     expect(withBody.stdout).toContain('"IdSourceMis"');
+  });
+});
+
+/*
+ * Issue 24, finding 7: the simulator's messages look real (the spec's examples). Against a site that is
+ * not `npm start` (here the same handlers behind a plain gateway, which does not describe itself at
+ * /_local/info, as a deployed stack does not), it must be told a test Lpu and/or a document id prefix.
+ */
+describe('simulate against a site that is not npm start', () => {
+  const TEST_LPU = 'test-lpu-0000';
+  let site: Awaited<ReturnType<typeof inMemoryGateway>>;
+  let queue: InMemoryQueue;
+  beforeAll(async () => {
+    // A site serving only its test organisation: a message under any other Lpu would be refused (400).
+    site = await inMemoryGateway({}, inMemoryReceiveDeps({ lpuAllowlist: new Set([TEST_LPU]) }));
+    queue = site.deps.ports.queue as InMemoryQueue;
+  });
+  afterAll(() => site?.close());
+
+  it('refuses without a test Lpu or document id prefix, in one line saying which flags, and sends nothing', async () => {
+    const error = (await cli('simulate', '--base', site.url, '--only', 'spec example').then(
+      () => {
+        throw new Error('simulate succeeded');
+      },
+      (e: { code: number; stderr: string }) => e,
+    )) as { code: number; stderr: string };
+    expect(error.code).toBe(2);
+    expect(error.stderr.trim().split('\n')).toEqual([expect.stringMatching(/is not npm start.*--test-lpu .*--doc-prefix /)]);
+    expect(queue.sent).toHaveLength(0);
+  });
+
+  it('with --test-lpu and --doc-prefix, every message carries them and the run id as its simulation mark', async () => {
+    const { stdout, stderr } = await cli(
+      'simulate',
+      '--base',
+      site.url,
+      '--only',
+      'spec example',
+      '--test-lpu',
+      TEST_LPU,
+      '--doc-prefix',
+      'TEST-',
+    );
+    expect(stdout).toMatch(/6 passed, 0 failed/);
+    const runId = /run (\S+) \(X-N3-Simulation\)/.exec(stderr)?.[1];
+    expect(runId, stderr).toBeDefined();
+    expect(queue.delivered).toHaveLength(6);
+    for (const message of queue.delivered) {
+      const envelope = JSON.parse(message.body) as Envelope;
+      const documentId = String(envelope.payload?.[messageSpec(envelope.messageType as MessageType).documentKey]);
+      expect([message.attributes.Lpu, envelope.payload?.Lpu, documentId.slice(0, 5), message.groupId.slice(0, 5)]).toEqual([
+        TEST_LPU,
+        TEST_LPU,
+        'TEST-',
+        'TEST-',
+      ]);
+      expect(envelope.simulation).toEqual({ runId });
+    }
   });
 });
 

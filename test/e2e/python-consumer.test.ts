@@ -26,6 +26,7 @@ interface Event {
   readonly claimCheck?: boolean;
   readonly schemaValidation?: boolean;
   readonly reason?: string;
+  readonly simulation?: string;
 }
 
 const CONSUMER = new URL('../../examples/python/consumer.py', import.meta.url).pathname;
@@ -55,8 +56,8 @@ describe('the Python consumer example against the local stack', { timeout: 90_00
         },
       );
     });
-  const post = async (type: MessageType, body: Record<string, unknown>) => {
-    const response = await fetch(new URL(type, stack.info.baseUrl), { method: 'POST', body: JSON.stringify(body) });
+  const post = async (type: MessageType, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const response = await fetch(new URL(type, stack.info.baseUrl), { method: 'POST', body: JSON.stringify(body), headers });
     expect(response.status).toBe(200);
     return String(body.MessageId).toLowerCase();
   };
@@ -137,6 +138,22 @@ describe('the Python consumer example against the local stack', { timeout: 90_00
     const copy = await consume();
     expect(ofType(copy.events, 'duplicate').map((e) => [e.messageId, e.receiveCount])).toEqual([[id, 1]]);
     expect(ofType(copy.events, 'processed')).toEqual([]);
+    expect(await queueDepth(sqs, stack.info.queueUrl)).toBe(0);
+  });
+
+  it("reports a simulated message's run, and with --drop-simulations deletes it without the work", async () => {
+    const simulated = await post('SEMDStatus', freshMessage('SEMDStatus'), { 'X-N3-Simulation': 'py-run-1' });
+    const seen = await consume();
+    expect(ofType(seen.events, 'processed')).toEqual([expect.objectContaining({ messageId: simulated, simulation: 'py-run-1' })]);
+
+    const dropped = await post('SEMDStatus', freshMessage('SEMDStatus'), { 'X-N3-Simulation': 'py-run-2' });
+    const real = await post('SEMDStatus', freshMessage('SEMDStatus'));
+    const production = await consume(['--drop-simulations']);
+    expect(production.code).toBe(0);
+    expect(ofType(production.events, 'dropped-simulation')).toEqual([
+      { event: 'dropped-simulation', messageId: dropped, simulation: 'py-run-2' },
+    ]);
+    expect(ofType(production.events, 'processed').map((e) => [e.messageId, e.simulation])).toEqual([[real, undefined]]);
     expect(await queueDepth(sqs, stack.info.queueUrl)).toBe(0);
   });
 

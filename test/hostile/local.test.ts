@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../contract/ack';
-import { servesHost } from '../../local/gateway';
+import { type GatewayOptions, servesHost } from '../../local/gateway';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { inMemoryGateway } from '../support/fakes';
 import { freshMessage } from '../support/messages';
@@ -106,6 +108,129 @@ describe('local keep-alive: the server never drops a connection a client may sti
     expect(closing.status).toBe(200);
     expect(closing.headers.connection).toBe('close');
     expect(closing.headers['keep-alive']).toBeUndefined();
+  });
+});
+
+/*
+ * Issue 24, finding 8: an early refusal (a declared Content-Length over the functions' 4 MiB or the
+ * gateway's 10 MB) was answered and the connection closed while the sender was still writing; the unread
+ * bytes made the kernel reset it, and the sender saw ECONNRESET (or EPIPE) instead of the ack.
+ */
+describe('npm start answers an oversize body before it hangs up', () => {
+  /*
+   * The gateway in a process of its own: within one process the sender's writes and the server's hang-up
+   * take turns on one event loop, and the reset never shows (these tests passed there on the old gateway).
+   */
+  async function gatewayProcess(options: Pick<GatewayOptions, 'drainTimeoutMs' | 'drainMaxBytes'> = {}) {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--disable-warning=NodeVersionSupportWarning', 'test/support/gateway-process.ts', JSON.stringify(options)],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const exited = once(child, 'exit');
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const { port } = JSON.parse(line) as { port: number };
+    return {
+      port,
+      url: `http://127.0.0.1:${port}/`,
+      close: async () => {
+        child.stdin.end();
+        await exited;
+      },
+    };
+  }
+
+  let gateway: Awaited<ReturnType<typeof gatewayProcess>>;
+  beforeAll(async () => {
+    gateway = await gatewayProcess();
+  });
+  afterAll(() => gateway?.close());
+
+  const RUNS = 20;
+  const oversize = (bytes: number) => JSON.stringify(freshMessage('CDAStatus', { CDA: 'A'.repeat(bytes) }));
+  const CASES = [
+    ["over the functions' 4 MiB (the WAF guard)", oversize(4_500_000)],
+    ["over the gateway's 10 MB", oversize(10_600_000)],
+  ] as const;
+
+  it.each(CASES)("gives Node's fetch the 413 ack, %s, 20 times in a row", { timeout: 120_000 }, async (_what, body) => {
+    for (let run = 0; run < RUNS; run++) {
+      const response = await fetch(new URL('CDAStatus', gateway.url), { method: 'POST', body });
+      expect(response.status, `run ${run + 1}`).toBe(413);
+      expect(((await response.json()) as Ack).Status).toBe('Failed');
+    }
+  });
+
+  /** As Python's socket.sendall then recv: every byte written, then the answer read; any error fails. */
+  function sendAllThenRead(port: number, head: string, body: Buffer): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('error', reject);
+      socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(head), body])));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => {
+        const [statusLine = '', ...rest] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+        resolve({ status: Number(statusLine.split(' ')[1]), headers: {}, body: rest.join('\r\n\r\n') });
+      });
+    });
+  }
+
+  it.each(CASES)('gives a raw socket that writes it all the 413 ack, %s, 20 times in a row', { timeout: 120_000 }, async (_what, text) => {
+    const body = Buffer.from(text);
+    const head = `POST /CDAStatus HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    for (let run = 0; run < RUNS; run++) {
+      const reply = await sendAllThenRead(gateway.port, head, body);
+      expect(reply.status, `run ${run + 1}`).toBe(413);
+      expect((JSON.parse(reply.body) as Ack).Status).toBe('Failed');
+    }
+  });
+
+  it('cuts off a sender that never finishes its oversize body, after answering it (the drain is bounded in time)', async () => {
+    const bounded = await gatewayProcess({ drainTimeoutMs: 200 });
+    try {
+      const reply = await new Promise<{ text: string; ended: boolean }>((resolve, reject) => {
+        const socket = connect(bounded.port, '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('error', reject);
+        // 1 KB of the 5 MB it declares, then silence: only the server's bound can end this.
+        socket.on('connect', () =>
+          socket.write(`POST /CDAStatus HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000000\r\n\r\n${'A'.repeat(1024)}`),
+        );
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), ended: true }));
+      });
+      expect(reply.ended).toBe(true);
+      expect(reply.text).toMatch(/^HTTP\/1\.1 413 /);
+      expect(reply.text).toContain('Connection: close');
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('cuts off a sender that streams without end (the drain is bounded in bytes)', { timeout: 30_000 }, async () => {
+    const bounded = await gatewayProcess({ drainMaxBytes: 1024 * 1024, drainTimeoutMs: 60_000 });
+    try {
+      const sent = await new Promise<number>((resolve) => {
+        const socket = connect(bounded.port, '127.0.0.1');
+        let written = 0;
+        const block = Buffer.alloc(64 * 1024, 'A');
+        const pump = () => {
+          while (!socket.destroyed && socket.write(block)) written += block.length;
+        };
+        socket.on('drain', pump);
+        // Reset, broken pipe or a clean close: any of them is the server hanging up.
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(written));
+        socket.on('connect', () => {
+          socket.write('POST /CDAStatus HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000000\r\n\r\n');
+          pump();
+        });
+      });
+      expect(sent).toBeLessThan(100_000_000_000);
+    } finally {
+      await bounded.close();
+    }
   });
 });
 

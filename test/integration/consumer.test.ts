@@ -4,7 +4,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createCallbackConsumer, PayloadIntegrityError, type CallbackConsumer, type CallbackMessage } from '../../consumer/index';
+import {
+  createCallbackConsumer,
+  isSimulation,
+  PayloadIntegrityError,
+  type CallbackConsumer,
+  type CallbackMessage,
+} from '../../consumer/index';
 import { createAwsAdapters } from '../../lambdas/adapters/aws';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Envelope } from '../../contract/envelope';
@@ -27,7 +33,7 @@ describe('callback consumer', () => {
   let resources: Resources;
   let sqs: SQSClient;
   let s3: S3Client;
-  let send: (type: MessageType, body: Record<string, unknown>) => Promise<number>;
+  let send: (type: MessageType, body: Record<string, unknown>, headers?: Record<string, string>) => Promise<number>;
   let consumer: CallbackConsumer | undefined;
 
   // Fresh table, queues and bucket per test: a message a test leaves in flight cannot touch the next.
@@ -47,8 +53,13 @@ describe('callback consumer', () => {
       logger: new Logger({ serviceName: 'it', logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'it' }),
     };
-    send = async (type, body) =>
-      (await createReceiveHandler(type, deps)(proxyEvent({ path: `/${type}`, body: JSON.stringify(body) }))).statusCode;
+    send = async (type, body, headers) =>
+      (
+        await createReceiveHandler(
+          type,
+          deps,
+        )(proxyEvent({ path: `/${type}`, body: JSON.stringify(body), ...(headers ? { headers } : {}) }))
+      ).statusCode;
   });
   afterEach(async () => {
     await consumer?.stop();
@@ -185,6 +196,31 @@ describe('callback consumer', () => {
     expect(done).toEqual([String(fine.MessageId)]);
     expect(attempts).toEqual([1, 2, 3, 4, 5]);
     expect(await queueDepth(sqs, resources.queueUrl)).toBe(0);
+  });
+
+  it('tells a simulated message by its mark, and deletes it unhandled when told to (a production MIS)', async () => {
+    const simulated = freshMessage('REMDStatus');
+    expect(await send('REMDStatus', simulated, { 'X-N3-Simulation': 'run-7' })).toBe(200);
+    const real = freshMessage('REMDStatus');
+    expect(await send('REMDStatus', real)).toBe(200);
+    const seen: CallbackMessage<'REMDStatus'>[] = [];
+    start({ handlers: { REMDStatus: async (m) => void seen.push(m) } });
+    await until(() => (seen.length === 2 ? true : undefined), 'both messages');
+    await consumer!.stop();
+    const byId = new Map(seen.map((m) => [m.messageId, m]));
+    expect([isSimulation(byId.get(String(simulated.MessageId))!), byId.get(String(simulated.MessageId))!.simulation]).toEqual([
+      true,
+      { runId: 'run-7' },
+    ]);
+    expect(isSimulation(byId.get(String(real.MessageId))!)).toBe(false);
+
+    const productionSeen: string[] = [];
+    expect(await send('REMDStatus', freshMessage('REMDStatus'), { 'X-N3-Simulation': 'run-8' })).toBe(200);
+    const realToo = freshMessage('REMDStatus');
+    expect(await send('REMDStatus', realToo)).toBe(200);
+    start({ handlers: { REMDStatus: async (m) => void productionSeen.push(m.messageId) }, simulations: 'delete' });
+    await until(async () => ((await queueDepth(sqs, resources.queueUrl)) === 0 ? true : undefined), 'the queue emptied');
+    expect(productionSeen).toEqual([String(realToo.MessageId)]);
   });
 
   it('keeps a type without a handler unless told to delete it', async () => {

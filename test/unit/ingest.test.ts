@@ -210,6 +210,45 @@ describe('ingest', () => {
     });
   });
 
+  describe("the simulator's mark (issue 24, finding 7)", () => {
+    const run = { runId: 'sim-20261125T100000-0a1b2c3d' };
+
+    it('keeps the mark with the message and puts it in the envelope; an unmarked message has none', async () => {
+      await ingest(parsed('SEMDStatus', freshMessage('SEMDStatus')), ports, settings, { simulation: run });
+      await ingest(parsed('SEMDStatus', freshMessage('SEMDStatus')), ports, settings);
+      const [marked, real] = queue.sent.map((m) => JSON.parse(m.body) as Envelope);
+      expect(marked!.simulation).toEqual(run);
+      expect(real).not.toHaveProperty('simulation');
+      expect([...store.records.values()].map((r) => r.simulation)).toEqual([run, undefined]);
+    });
+
+    it('forwards the mark again from the stored record (the Sweep and the reconciler send the record)', async () => {
+      queue.failNextSend = new QueueUnavailableError('down');
+      const message = parsed('MseResult', freshMessage('MseResult'));
+      await ingest(message, ports, settings, { simulation: run });
+      await ingest(message, ports, settings, { simulation: run });
+      expect((JSON.parse(queue.sent.at(-1)!.body) as Envelope).simulation).toEqual(run);
+    });
+
+    it.each([
+      ['marked first, then the same message unmarked (a real one cannot hide behind a marked copy)', run, undefined],
+      ['unmarked first, then marked', undefined, run],
+      ['marked by one run, then by another', run, { runId: 'another-run' }],
+    ])('calls the same MessageId and content %s a conflict, never a duplicate', async (_case, first, second) => {
+      const body = freshMessage('REMDStatus');
+      await ingest(parsed('REMDStatus', body), ports, settings, first ? { simulation: first } : {});
+      const outcome = await ingest(parsed('REMDStatus', body), ports, settings, second ? { simulation: second } : {});
+      expect(outcome).toMatchObject({ kind: 'conflict', on: 'simulation' });
+      expect(queue.sent).toHaveLength(1);
+    });
+
+    it('calls a re-send with the same mark a duplicate', async () => {
+      const body = freshMessage('REMDStatus');
+      await ingest(parsed('REMDStatus', body), ports, settings, { simulation: run });
+      expect(await ingest(parsed('REMDStatus', body), ports, settings, { simulation: run })).toMatchObject({ kind: 'duplicate' });
+    });
+  });
+
   describe('bounded records', () => {
     it('refuses a record that cannot fit before writing anything, naming the largest field of the table', async () => {
       const message = parsed('REMDStatus', freshMessage('REMDStatus', { IdSourceMis: 'd'.repeat(450_000), Junk: 'j'.repeat(500_000) }));

@@ -119,6 +119,27 @@ describe('receive handler', () => {
     expect(ack).toEqual({ MessageId: body.MessageId, Message: ACK_TEXT.conflict, Status: 'Failed' });
   });
 
+  it("takes the simulator's mark from X-N3-Simulation, and answers a copy marked otherwise 409, keeping it", async () => {
+    const body = JSON.stringify(freshMessage('MseResult'));
+    const marked = await call('MseResult', proxyEvent({ path: '/MseResult', body, headers: { 'x-n3-simulation': 'run-1' } }));
+    expect(marked.status).toBe(200);
+    expect(JSON.parse(queue.sent[0]!.body)).toMatchObject({ simulation: { runId: 'run-1' } });
+    const real = await call('MseResult', proxyEvent({ path: '/MseResult', body }));
+    expect(real.status).toBe(409);
+    expect(rejectedStore.kept.at(-1)).toMatchObject({ code: 'conflict', reason: expect.stringContaining('X-N3-Simulation') });
+  });
+
+  it('refuses a malformed X-N3-Simulation with 400 naming it, and forwards nothing', async () => {
+    const body = freshMessage('MseResult');
+    const { status, ack } = await call(
+      'MseResult',
+      proxyEvent({ path: '/MseResult', body: JSON.stringify(body), headers: { 'X-N3-Simulation': 'a b\u0007' } }),
+    );
+    expect(status).toBe(400);
+    expect(ack.Message).toContain(`X-N3-Simulation — ${REASONS.simulationRunId}`);
+    expect(queue.sent).toHaveLength(0);
+  });
+
   it('answers 503 when the store is down, so that the sender retries', async () => {
     store.failNextPut = new StoreUnavailableError('down', { cause: new Error('ECONNREFUSED') });
     const body = freshMessage('MseResult');

@@ -25,6 +25,8 @@ describe('record item', () => {
     const ref = { bucket: 'b', key: 'k', size: 9, sha256: 'cd' };
     const { payload: _, ...withoutPayload } = forwarded;
     expect(fromItem(toItem({ ...withoutPayload, payloadRef: ref }))).toEqual({ ...withoutPayload, payloadRef: ref });
+    const simulated = { ...record, simulation: { runId: 'sim-1' } };
+    expect(fromItem(toItem(simulated))).toEqual(simulated);
   });
 
   it('lists a RECEIVED record in the pending index and a FORWARDED one not, on the shard of its MessageId', () => {

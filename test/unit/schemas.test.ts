@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENVELOPE_VERSION, type Envelope } from '../../contract/envelope';
-import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
+import { ingest, type IngestMarks, type IngestSettings } from '../../lambdas/ingest/ingest';
 import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../contract/catalog';
 import { buildJsonSchemas, envelopeFileName } from '../../contract/schemas';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
@@ -37,13 +37,13 @@ function senderVariants(type: MessageType): Array<[string, Record<string, unknow
 const upperCaseUuids = (body: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' && /^[0-9a-f-]{36}$/.test(v) ? v.toUpperCase() : v]));
 
-async function queued(type: MessageType, body: Record<string, unknown>, maxInlinePayloadBytes: number) {
+async function queued(type: MessageType, body: Record<string, unknown>, maxInlinePayloadBytes: number, marks: IngestMarks = {}) {
   const parsed = parseMessage(type, body);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
   const queue = new InMemoryQueue();
   const payloads = new InMemoryPayloads();
   const settings: IngestSettings = { site: 'mo-123', retentionDays: 30, maxInlinePayloadBytes };
-  await ingest(parsed.message, { store: new InMemoryStore(), queue, payloads, clock: fixedClock() }, settings);
+  await ingest(parsed.message, { store: new InMemoryStore(), queue, payloads, clock: fixedClock() }, settings, marks);
   expect(queue.sent).toHaveLength(1);
   return { body: JSON.parse(queue.sent[0]!.body) as Envelope, objects: payloads.objects };
 }
@@ -113,6 +113,14 @@ describe('queue JSON Schemas', () => {
       const { payload: _, ...head } = envelope;
       expect(envelopeErrors({ ...head, payloadRef: { ...ref, sha256: 'ABC' } })).toMatch(/sha256/);
     });
+  });
+
+  it("describe the simulator's mark, an optional field of version 1: a marked envelope validates, a mark without its run id not", async () => {
+    const { body: envelope } = await queued('REMDStatus', freshMessage('REMDStatus'), 256 * 1024, { simulation: { runId: 'sim-1' } });
+    expect(envelope.simulation).toEqual({ runId: 'sim-1' });
+    expect(envelope.version).toBe(1);
+    expect(envelopeErrors(envelope)).toBe('');
+    expect(envelopeErrors({ ...envelope, simulation: {} })).toMatch(/runId/);
   });
 
   it('accept fields added later, in the envelope and in a payload (consumers ignore what they do not know)', async () => {
