@@ -14,6 +14,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MESSAGE_TYPES, type MessageType } from '../lambdas/protocol/catalog';
 import { DOCUMENTS, TABLE } from '../lambdas/adapters/shapes';
+import { SWEEP } from '../lambdas/contract/deadlines';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
 import { retentionFor } from './logs';
@@ -107,10 +108,15 @@ export class Functions extends Construct {
     >;
     this.receivers = receivers;
     this.fallback = make('Fallback', 'Fallback', {}, ingestRole);
-    // No reserved concurrency: on a new account (concurrency quota 10 or 50) reserving even 1 fails the
-    // stack. Nor is it needed: two overlapping sweeps send the same message with the same deduplication
-    // id, so the FIFO queue keeps one (tested: test/integration/reconcile.test.ts).
-    this.sweep = make('Sweep', 'Sweep', { timeout: Duration.seconds(60) });
+    // At most one run per site, without reserved concurrency (on a new account, quota 10 or 50, reserving even 1
+    // fails the stack): a timeout below the one-minute tick, no asynchronous retries and a short event age, so a
+    // run has ended before the next tick starts one, whatever hangs (lambdas/contract/deadlines.ts, SWEEP). Were
+    // two to overlap, they would send a message with the same deduplication id, and the FIFO queue keeps one.
+    this.sweep = make('Sweep', 'Sweep', {
+      timeout: Duration.seconds(SWEEP.timeoutSeconds),
+      retryAttempts: SWEEP.retryAttempts,
+      maxEventAge: Duration.seconds(SWEEP.maxEventAgeSeconds),
+    });
 
     // Exact actions on exact resources: the L2 grants add index/* and action wildcards we do not use.
     const allow = (grantee: IGrantable, actions: string[], resourceArns: string[]) =>

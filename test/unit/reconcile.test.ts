@@ -42,6 +42,8 @@ describe('reconcile', () => {
       unmarked: 0,
       undeliverable: 0,
       undeliverableIds: [],
+      unreadable: 0,
+      unreadableIds: [],
       failed: 0,
       pendingAfter: 0,
     });
@@ -64,6 +66,8 @@ describe('reconcile', () => {
       unmarked: 0,
       undeliverable: 0,
       undeliverableIds: [],
+      unreadable: 0,
+      unreadableIds: [],
       failed: 0,
       pendingAfter: 0,
     });

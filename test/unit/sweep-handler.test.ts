@@ -29,6 +29,8 @@ const idleReport: ReconcileReport = {
   forwarded: 0,
   undeliverable: 0,
   undeliverableIds: [],
+  unreadable: 0,
+  unreadableIds: [],
   failed: 0,
   unmarked: 0,
   pendingAfter: 0,
