@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientOverrides } from '../lambdas/adapters/aws';
+import { EMULATOR_DEADLINE } from '../lambdas/contract/deadlines';
 
 /*
  * SDK clients pointed at the local emulators, in one place with their quirks: fauxqs names
@@ -21,7 +22,10 @@ export const localSqs = (endpoint: string, region?: string) =>
 export const localS3 = (endpoint: string, region?: string) =>
   new S3Client({ ...localClientConfig(endpoint, region), forcePathStyle: true });
 
-/** What `createAwsAdapters` needs to reach the emulators (it sets the queue and bucket quirks itself). */
+/**
+ * What `createAwsAdapters` needs to reach the emulators (it sets the queue and bucket quirks itself), with the
+ * emulators' deadlines (contract/deadlines.ts, EMULATOR_DEADLINE: they are slower than AWS on a loaded machine).
+ */
 export function localOverrides(
   endpoints: { dynamodb: string; sqs: string; s3: string },
   extra: { maxAttempts?: number } = {},
@@ -30,5 +34,6 @@ export function localOverrides(
     dynamodb: { ...localClientConfig(endpoints.dynamodb), ...extra },
     sqs: { ...localClientConfig(endpoints.sqs), ...extra },
     s3: { ...localClientConfig(endpoints.s3), ...extra },
+    deadlines: { dynamodb: EMULATOR_DEADLINE, sqs: EMULATOR_DEADLINE, s3: EMULATOR_DEADLINE },
   };
 }

@@ -85,7 +85,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       { prefix: `n3-callback-${siteId}` },
     );
 
-    // Exactly the environment the CDK stack gives the functions, plus the SDK's endpoint overrides.
+    // Exactly the environment the CDK stack gives the functions, plus the SDK's endpoint overrides and the
+    // emulators' deadlines (lambdas/contract/deadlines.ts: slower than AWS on a loaded machine).
     Object.assign(process.env, {
       SITE_ID: siteId,
       TABLE_NAME: resources.tableName,
@@ -93,6 +94,7 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       QUEUE_URL: resources.queueUrl,
       BUCKET_NAME: resources.bucket,
       S3_FORCE_PATH_STYLE: 'true',
+      SDK_DEADLINES: 'emulators',
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

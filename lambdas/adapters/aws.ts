@@ -2,7 +2,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
-import { type CallDeadline, requestHandlerOptions, SDK_DEADLINES } from '../contract/deadlines';
+import { type CallDeadline, type DeadlineService, requestHandlerOptions, SDK_DEADLINES } from '../contract/deadlines';
 import type { IngestPorts, RejectedStore } from '../ingest/ports';
 import type { DocumentStore } from '../documents/ports';
 import { DynamoDbDocumentStore } from './dynamodb-documents';
@@ -23,6 +23,8 @@ export interface ClientOverrides {
   readonly dynamodb?: DynamoDBClientConfig;
   readonly sqs?: SQSClientConfig;
   readonly s3?: S3ClientConfig;
+  /** Other deadlines than the deployed SDK_DEADLINES, by service: the local emulators' (EMULATOR_DEADLINE). */
+  readonly deadlines?: Partial<Record<DeadlineService, CallDeadline>>;
 }
 
 export interface AwsAdapters {
@@ -41,7 +43,7 @@ export function createAwsAdapters(
   config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL' | 'BUCKET_NAME' | 'S3_FORCE_PATH_STYLE'> & Partial<Pick<Config, 'DOCUMENTS_TABLE_NAME'>>,
   overrides: ClientOverrides = {},
 ): AwsAdapters {
-  const { dynamodb: table, sqs: queue, s3: bucket } = SDK_DEADLINES;
+  const { dynamodb: table, sqs: queue, s3: bucket } = { ...SDK_DEADLINES, ...overrides.deadlines };
   const dynamodb = withOverallDeadline(new DynamoDBClient({ ...clientDeadline(table), ...overrides.dynamodb }), table.overallMs);
   // The queue lives in the function's own region, so the region's endpoint is the queue's;
   // emulators name hosts in their queue URLs that need not resolve.

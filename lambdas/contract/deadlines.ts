@@ -50,6 +50,16 @@ export const SDK_DEADLINES = {
   s3: { connectMs: 1_000, attemptMs: 3_000, attempts: 3, overallMs: 6_000 },
 } as const satisfies Record<string, CallDeadline>;
 
+export type DeadlineService = keyof typeof SDK_DEADLINES;
+
+/**
+ * For the local emulators (`npm start`, the tests), not AWS: DynamoDB Local (Java) and fauxqs share a developer's
+ * or CI's few cores with everything else, and under load answer in seconds what AWS answers in milliseconds; the
+ * deployed bounds would turn that into 503s AWS never gives. A hang still ends, inside the local gateway's 29 s.
+ * The deadline tests give the service they make hang the deployed bounds, and the healthy ones these.
+ */
+export const EMULATOR_DEADLINE: CallDeadline = { connectMs: 5_000, attemptMs: 20_000, attempts: 3, overallMs: 25_000 };
+
 /** The receivers' function timeout (lib/functions.ts): every answer below comes well before it. */
 export const RECEIVER_TIMEOUT_MS = 15_000;
 

@@ -8,6 +8,7 @@ import { createDocumentsHandler } from './documents-handler';
 import { createProjectHandler } from './project-handler';
 import { createSilenceHandler } from './silence-handler';
 import { loadConfig } from '../config';
+import { EMULATOR_DEADLINE } from '../contract/deadlines';
 import { METRICS_NAMESPACE, SERVICE } from '../contract/observability';
 import type { MessageType } from '../protocol/catalog';
 import { asLambda } from './middleware';
@@ -27,7 +28,10 @@ const config = loadConfig(process.env);
 
 const logger = new Logger({ serviceName: SERVICE, persistentKeys: { site: config.SITE_ID } });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE, defaultDimensions: { site: config.SITE_ID } });
-const { ports, rejectedStore, documents } = createAwsAdapters(config);
+const { ports, rejectedStore, documents } = createAwsAdapters(
+  config,
+  config.SDK_DEADLINES === 'emulators' ? { deadlines: { dynamodb: EMULATOR_DEADLINE, sqs: EMULATOR_DEADLINE, s3: EMULATOR_DEADLINE } } : {},
+);
 
 const deps: ReceiveDeps = {
   ports,
