@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientOverrides } from '../lambdas/adapters/aws';
-import { EMULATOR_DEADLINE } from '../lambdas/contract/deadlines';
+import { EMULATOR_DEADLINE, requestHandlerOptions, TOOL_DEADLINE } from '../lambdas/contract/deadlines';
 
 /*
  * SDK clients pointed at the local emulators, in one place with their quirks: fauxqs names
@@ -16,11 +16,15 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 /** Region, credentials and endpoint for any SDK client talking to an emulator. */
 export const localClientConfig = (endpoint: string, region = LOCAL_REGION) => ({ region, credentials: LOCAL_CREDENTIALS, endpoint });
 
-export const localDynamoDb = (endpoint: string, region?: string) => new DynamoDBClient(localClientConfig(endpoint, region));
+/** The tools' clients (the CLI, the console, the tests' looks) end a hung call too, generously (TOOL_DEADLINE). */
+const toolHandler = { requestHandler: requestHandlerOptions(TOOL_DEADLINE) };
+
+export const localDynamoDb = (endpoint: string, region?: string) =>
+  new DynamoDBClient({ ...localClientConfig(endpoint, region), ...toolHandler });
 export const localSqs = (endpoint: string, region?: string) =>
-  new SQSClient({ ...localClientConfig(endpoint, region), useQueueUrlAsEndpoint: false });
+  new SQSClient({ ...localClientConfig(endpoint, region), ...toolHandler, useQueueUrlAsEndpoint: false });
 export const localS3 = (endpoint: string, region?: string) =>
-  new S3Client({ ...localClientConfig(endpoint, region), forcePathStyle: true });
+  new S3Client({ ...localClientConfig(endpoint, region), ...toolHandler, forcePathStyle: true });
 
 /**
  * What `createAwsAdapters` needs to reach the emulators (it sets the queue and bucket quirks itself), with the
