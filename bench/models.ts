@@ -7,6 +7,7 @@ import type { ParseCostReport } from './parse-cost';
 import { targetIn } from './meter';
 import type { MeasuredUnits, UnitsReport } from './units';
 import { median, percentile } from './stats';
+import { RECEIVER_TIMEOUT_MS } from '../contract/deadlines';
 
 const thousands = (value: number) => String(Math.round(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
@@ -443,7 +444,7 @@ export function memoryModel(
 }
 
 /** A receiving function's timeout, as lib/functions.ts sets it. */
-export const RECEIVER_TIMEOUT_SECONDS = 15;
+export const RECEIVER_TIMEOUT_SECONDS = RECEIVER_TIMEOUT_MS / 1000;
 
 /** Lambda's memory at which a function gets one full vCPU (AWS: CPU follows memory). */
 export const FULL_CORE_MB = 1769;

@@ -13,6 +13,7 @@ import { BaseUrlError } from '../local/base-url';
 import { tail } from './tail';
 import { requireValue, resolveTarget, UsageError } from './target';
 import { paint, printable, printableJson, printableStrings } from './ui';
+import { TOOL_DEADLINE } from '../contract/deadlines';
 
 const USAGE = `n3-callback — tools for the N3.Health callback endpoint
 
@@ -101,7 +102,12 @@ export async function main(argv: string[]): Promise<number> {
       if (!type) throw new UsageError(`unknown MessageType "${typeName}": one of ${MESSAGE_TYPES.join(', ')}`);
       const body = readFileOrExplain(file);
       const url = new URL(type, target.baseUrl);
-      const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        body,
+        signal: AbortSignal.timeout(TOOL_DEADLINE.attemptMs),
+      });
       const text = await response.text();
       let ack: Ack;
       try {

@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { localDynamoDb, localS3, localSqs } from '../local/clients';
 import { baseUrlFrom } from '../local/base-url';
 import type { LocalInfo } from '../local/stack';
+import { requestHandlerOptions, TOOL_DEADLINE } from '../contract/deadlines';
 
 /*
  * Where the CLI points: a base URL (the callback endpoint), and for the commands that look
@@ -44,9 +45,12 @@ export async function resolveTarget(flags: TargetFlags, env = process.env): Prom
     tableName: flags.table ?? (info ? info.tableName : env.N3_TABLE_NAME),
     documentsTableName: flags['documents-table'] ?? (info ? info.documentsTableName : env.N3_DOCUMENTS_TABLE_NAME),
     bucket: flags.bucket ?? (info ? info.bucket : env.N3_BUCKET_NAME),
-    s3: info ? localS3(info.s3Endpoint, info.region) : new S3Client({}),
-    sqs: info ? localSqs(info.sqsEndpoint, info.region) : new SQSClient({}),
-    dynamodb: info ? localDynamoDb(info.dynamodbEndpoint, info.region) : new DynamoDBClient({}),
+    // A hung call ends (contract/deadlines.ts, TOOL_DEADLINE): generous, nobody waits on an ack here.
+    s3: info ? localS3(info.s3Endpoint, info.region) : new S3Client({ requestHandler: requestHandlerOptions(TOOL_DEADLINE) }),
+    sqs: info ? localSqs(info.sqsEndpoint, info.region) : new SQSClient({ requestHandler: requestHandlerOptions(TOOL_DEADLINE) }),
+    dynamodb: info
+      ? localDynamoDb(info.dynamodbEndpoint, info.region)
+      : new DynamoDBClient({ requestHandler: requestHandlerOptions(TOOL_DEADLINE) }),
     local: info !== undefined,
   };
 }

@@ -3,6 +3,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { DocumentFilter, DocumentView, SilentDocument, Stage } from '../contract/documents';
+import { TOOL_DEADLINE } from '../contract/deadlines';
 
 /*
  * The document API for an MIS in Node.js (the CLI uses it too): one document's state, lists by stage
@@ -77,7 +78,8 @@ export function createDocumentsClient(options: DocumentsClientOptions): Document
       );
       headers = signed.headers as Record<string, string>;
     }
-    const response = await doFetch(url, { method, headers, body: text });
+    // A hung API ends (contract/deadlines.ts, TOOL_DEADLINE).
+    const response = await doFetch(url, { method, headers, body: text, signal: AbortSignal.timeout(TOOL_DEADLINE.attemptMs) });
     if (response.status === 404 && method === 'GET' && path !== 'documents') return undefined;
     const answer = (await response.json().catch(() => undefined)) as (T & { error?: string }) | undefined;
     if (!response.ok) throw new DocumentsApiError(response.status, answer?.error ?? `HTTP ${response.status} from ${url.origin}`);

@@ -101,6 +101,7 @@ export const FUNCTION_ENV = {
   maxInlinePayloadBytes: 'MAX_INLINE_PAYLOAD_BYTES',
   reconcileGraceSeconds: 'RECONCILE_GRACE_SECONDS',
   reconcileBatch: 'RECONCILE_BATCH',
+  sdkDeadlines: 'SDK_DEADLINES',
 } as const;
 export type FunctionEnvName = (typeof FUNCTION_ENV)[keyof typeof FUNCTION_ENV];
 export type FunctionEnvironment = Partial<Record<FunctionEnvName, string>>;

@@ -51,6 +51,11 @@ const schema = z.object({
         ) as ReadonlySet<string>,
     ),
   ),
+  /**
+   * Whose deadlines the SDK clients keep (contract/deadlines.ts): AWS's, or the local emulators' (npm start sets
+   * it: they answer in seconds under load what AWS answers in milliseconds).
+   */
+  [ENV.sdkDeadlines]: z._default(z.enum(['aws', 'emulators'], { error: 'aws or emulators' }), 'aws'),
   /** The reconciler leaves a pending message alone this long: its own delivery may still be running. */
   [ENV.reconcileGraceSeconds]: integer(0, 86_400, 60),
   /** Pending messages forwarded per reconciler run, at most. */

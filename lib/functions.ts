@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { MESSAGE_TYPES, type MessageType } from '../contract/catalog';
 import { DOCUMENTS, TABLE } from '../contract/shapes';
 import { BUCKET_PREFIXES, FUNCTION_ENV, type FunctionEnvironment } from '../contract/names';
+import { RECEIVER_TIMEOUT_MS, SWEEP } from '../contract/deadlines';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
 import { retentionFor } from './logs';
@@ -88,7 +89,7 @@ export class Functions extends Construct {
         architecture: Architecture.ARM_64,
         memorySize: 512,
         // The gateway gives up after 29 s; the SDK clients time out far sooner.
-        timeout: Duration.seconds(15),
+        timeout: Duration.millis(RECEIVER_TIMEOUT_MS),
         environment,
         logGroup,
         bundling: {
@@ -118,10 +119,15 @@ export class Functions extends Construct {
     >;
     this.receivers = receivers;
     this.fallback = make('Fallback', 'Fallback', capped, ingestRole);
-    // No reserved concurrency: on a new account (concurrency quota 10 or 50) reserving even 1 fails the
-    // stack. Nor is it needed: two overlapping sweeps send the same message with the same deduplication
-    // id, so the FIFO queue keeps one (tested: test/integration/reconcile.test.ts).
-    this.sweep = make('Sweep', 'Sweep', { timeout: Duration.seconds(60) });
+    // At most one run per site, without reserved concurrency (on a new account, quota 10 or 50, reserving even 1
+    // fails the stack): a timeout below the one-minute tick, no asynchronous retries and a short event age, so a
+    // run has ended before the next tick starts one, whatever hangs (contract/deadlines.ts, SWEEP). Were two to
+    // overlap, they would send a message with the same deduplication id, and the FIFO queue keeps one.
+    this.sweep = make('Sweep', 'Sweep', {
+      timeout: Duration.seconds(SWEEP.timeoutSeconds),
+      retryAttempts: SWEEP.retryAttempts,
+      maxEventAge: Duration.seconds(SWEEP.maxEventAgeSeconds),
+    });
 
     // Exact actions on exact resources: the L2 grants add index/* and action wildcards we do not use.
     const allow = (grantee: IGrantable, actions: string[], resourceArns: string[]) =>

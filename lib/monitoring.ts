@@ -180,7 +180,7 @@ export class Monitoring extends Construct {
       'Undeliverable',
       undeliverable,
       0,
-      'the MIS queue refused stored messages for good (their characters or size): they are kept as UNDELIVERABLE in the table, not forwarded; the Sweep logs name them',
+      'the MIS queue refused stored messages for good (their characters or size), or the Sweep found a pending record it cannot read (refusal UnreadableRecord): kept as UNDELIVERABLE in the table, not forwarded; the Sweep logs name them',
     );
     const siteWide = (metricName: MetricName, label: string) =>
       watch(

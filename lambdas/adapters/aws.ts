@@ -2,28 +2,29 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
+import { type CallDeadline, type DeadlineService, requestHandlerOptions, SDK_DEADLINES } from '../../contract/deadlines';
 import type { IngestPorts, RejectedStore } from '../ingest/ports';
 import type { DocumentStore } from '../documents/ports';
 import { DynamoDbDocumentStore } from './dynamodb-documents';
 import { DynamoDbMessageStore } from './dynamodb-store';
 import { S3PayloadStore, S3RejectedStore } from './s3-bucket';
 import { SqsMessageQueue } from './sqs-queue';
+import { withOverallDeadline } from './deadline';
 
 /*
- * Short connect timeouts: the sender waits for our ack, and a slow answer only invites a re-send; a host
- * that does not answer becomes a 503 within seconds and the sender retries. `requestTimeout` only warns in
- * this SDK version (it would throw with `throwOnRequestTimeout`), so a call that connects and then hangs
- * waits until the function's own timeout: the gateway's 29 s, a 5xx, and the sender retries likewise.
+ * Every client the functions use, each with its deadlines (lambdas/contract/deadlines.ts: the numbers and
+ * why): per attempt in the HTTP handler, which throws when one passes, and per operation, across the SDK's
+ * retries, as an AbortSignal on every send. So no call waits longer than its bound whatever the service does,
+ * and the answers the receivers and the Sweep give while one hangs are the designed ones.
  * Endpoints come from the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables (local mode).
  */
-const requestHandler = { connectionTimeout: 1_000, requestTimeout: 3_000 };
-// A payload of a few MB takes longer than a record.
-const s3RequestHandler = { connectionTimeout: 1_000, requestTimeout: 10_000 };
 
 export interface ClientOverrides {
   readonly dynamodb?: DynamoDBClientConfig;
   readonly sqs?: SQSClientConfig;
   readonly s3?: S3ClientConfig;
+  /** Other deadlines than the deployed SDK_DEADLINES, by service: the local emulators' (EMULATOR_DEADLINE). */
+  readonly deadlines?: Partial<Record<DeadlineService, CallDeadline>>;
 }
 
 export interface AwsAdapters {
@@ -33,20 +34,27 @@ export interface AwsAdapters {
   readonly rejectedStore: RejectedStore;
 }
 
+const clientDeadline = (deadline: CallDeadline) => ({
+  requestHandler: requestHandlerOptions(deadline),
+  maxAttempts: deadline.attempts,
+});
+
 export function createAwsAdapters(
   config: Pick<Config, 'TABLE_NAME' | 'QUEUE_URL' | 'BUCKET_NAME' | 'S3_FORCE_PATH_STYLE'> & Partial<Pick<Config, 'DOCUMENTS_TABLE_NAME'>>,
   overrides: ClientOverrides = {},
 ): AwsAdapters {
-  const dynamodb = new DynamoDBClient({ requestHandler, maxAttempts: 3, ...overrides.dynamodb });
+  const { dynamodb: table, sqs: queue, s3: bucket } = { ...SDK_DEADLINES, ...overrides.deadlines };
+  const dynamodb = withOverallDeadline(new DynamoDBClient({ ...clientDeadline(table), ...overrides.dynamodb }), table.overallMs);
   // The queue lives in the function's own region, so the region's endpoint is the queue's;
   // emulators name hosts in their queue URLs that need not resolve.
-  const sqs = new SQSClient({ requestHandler, maxAttempts: 3, useQueueUrlAsEndpoint: false, ...overrides.sqs });
-  const s3 = new S3Client({
-    requestHandler: s3RequestHandler,
-    maxAttempts: 3,
-    forcePathStyle: config.S3_FORCE_PATH_STYLE,
-    ...overrides.s3,
-  });
+  const sqs = withOverallDeadline(
+    new SQSClient({ ...clientDeadline(queue), useQueueUrlAsEndpoint: false, ...overrides.sqs }),
+    queue.overallMs,
+  );
+  const s3 = withOverallDeadline(
+    new S3Client({ ...clientDeadline(bucket), forcePathStyle: config.S3_FORCE_PATH_STYLE, ...overrides.s3 }),
+    bucket.overallMs,
+  );
   return {
     ports: {
       store: new DynamoDbMessageStore(dynamodb, config.TABLE_NAME),

@@ -11,14 +11,20 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { RecordTooLargeError, StoreUnavailableError } from '../../contract/errors';
-import type { MessageRecord, MessageStore, PutResult } from '../ingest/ports';
-import { type Arrival, arrivalFromIndexItem, fromItem, itemBytes, type RecordItem, toItem } from './record-item';
+import { type MessageRecord, type MessageStore, type PendingBatch, type PutResult, UNREADABLE_RECORD } from '../ingest/ports';
+import { overallDeadlineOf, withOverallDeadline } from './deadline';
+import { type Arrival, arrivalFromIndexItem, fromItem, itemBytes, MissingAttributeError, type RecordItem, toItem } from './record-item';
 import { dayPartitions, pendingPartitions, TABLE } from '../../contract/shapes';
 
-/** The message table through the DocumentClient: plain values in and out, the item shape in record-item.ts. */
+/**
+ * The message table through the DocumentClient: plain values in and out, the item shape in record-item.ts.
+ * It has a `send` of its own, so it takes the per-operation deadline of the client it is built on (deadline.ts).
+ */
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   // Records hold no empty sets or class instances; undefined optional fields are simply left out.
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const overallMs = overallDeadlineOf(client);
+  return overallMs === undefined ? documents : withOverallDeadline(documents, overallMs);
 }
 
 /** DynamoDB's item limit, attribute names included. */
@@ -115,11 +121,35 @@ export class DynamoDbMessageStore implements MessageStore {
     }
   }
 
+  async setAsideUnreadable(messageId: string, at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [TABLE.partitionKey]: messageId },
+          UpdateExpression: 'SET #state = :undeliverable, undeliverableAt = :at, refusal = :refusal REMOVE #pp, #ps',
+          // Whatever its state reads as (it may have none): only while it is in the pending set.
+          ConditionExpression: 'attribute_exists(#pp)',
+          ExpressionAttributeNames: {
+            '#state': 'state',
+            '#pp': TABLE.pendingIndex.partitionKey,
+            '#ps': TABLE.pendingIndex.sortKey,
+          },
+          ExpressionAttributeValues: { ':undeliverable': 'UNDELIVERABLE', ':at': at, ':refusal': UNREADABLE_RECORD },
+        }),
+      );
+    } catch (error) {
+      // Out of the pending set already (expired, forwarded or set aside by another run): nothing to do.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw new StoreUnavailableError('set aside unreadable failed', { cause: error });
+    }
+  }
+
   sizeOf(record: MessageRecord): number {
     return itemBytes(toItem(record));
   }
 
-  async listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]> {
+  async listPending(receivedBefore: string, limit: number): Promise<PendingBatch> {
     const { pendingIndex, partitionKey } = TABLE;
     try {
       // Oldest `limit` of each shard, merged: the oldest `limit` overall are among them.
@@ -142,10 +172,24 @@ export class DynamoDbMessageStore implements MessageStore {
         .flatMap((page) => page.Items ?? [])
         .sort((a, b) => String(a[pendingIndex.sortKey]).localeCompare(String(b[pendingIndex.sortKey])))
         .slice(0, limit);
-      if (oldest.length === 0) return [];
+      if (oldest.length === 0) return { records: [], unreadable: [] };
       // The index holds keys only and lags the table: read the records themselves, strongly.
-      const records = (await this.batchGet(oldest.map((item) => String(item[partitionKey])))).map(fromItem);
-      return records.filter((r) => r.state === 'RECEIVED').sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+      const items = await this.batchGet(oldest.map((item) => String(item[partitionKey])));
+      // One item that does not read as a record must not stop every run: its key goes back, for the caller to set aside.
+      const records: MessageRecord[] = [];
+      const unreadable: string[] = [];
+      for (const item of items) {
+        try {
+          records.push(fromItem(item));
+        } catch (error) {
+          if (!(error instanceof MissingAttributeError)) throw error;
+          unreadable.push(String(item[partitionKey]));
+        }
+      }
+      return {
+        records: records.filter((r) => r.state === 'RECEIVED').sort((a, b) => a.receivedAt.localeCompare(b.receivedAt)),
+        unreadable,
+      };
     } catch (error) {
       throw new StoreUnavailableError('list pending failed', { cause: error });
     }

@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { RECONCILE_RESERVE_MS } from '../../contract/deadlines';
 import { METRIC } from '../../contract/observability';
 import type { IngestPorts } from '../ingest/ports';
-import { reconcile, type ReconcileReport, type ReconcileSettings } from '../ingest/reconcile';
+import { reconcile, type ReconcileReport, type ReconcileSettings, type RunBudget } from '../ingest/reconcile';
 import { countKeyUnusable, KEY_UNUSABLE_LOG } from './key-unusable';
 
 export interface ReconcileDeps {
@@ -12,16 +13,25 @@ export interface ReconcileDeps {
   readonly metrics: Metrics;
 }
 
+/** What of the Lambda context a run reads: its remaining time, its budget. */
+export interface RunContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** A run's budget from its function's remaining time; none without a context (a direct call, a test). */
+export const budgetOf = (context: RunContext | undefined): RunBudget | undefined =>
+  context ? { timeLeftMs: () => context.getRemainingTimeInMillis(), reserveMs: RECONCILE_RESERVE_MS } : undefined;
+
 /**
  * The scheduled function (and, in local mode, a timer). A store failure throws: the run
  * shows as a function error, which alarms, and the next run starts over; one the site's KMS key caused is
  * counted too (KeyUnusable), so that its alarm says what to fix.
  */
-export function createReconcileHandler(deps: ReconcileDeps): () => Promise<ReconcileReport> {
-  return async () => {
+export function createReconcileHandler(deps: ReconcileDeps): (event?: unknown, context?: RunContext) => Promise<ReconcileReport> {
+  return async (_event, context) => {
     let report: ReconcileReport;
     try {
-      report = await reconcile(deps.ports, deps.settings);
+      report = await reconcile(deps.ports, deps.settings, budgetOf(context));
     } catch (error) {
       // Every minute at every site, callbacks or not: the first to notice a key that cannot be used.
       const kmsError = countKeyUnusable(error, deps.metrics);
@@ -33,9 +43,17 @@ export function createReconcileHandler(deps: ReconcileDeps): () => Promise<Recon
     // costs nothing and a non-zero value still alarms.
     if (report.pendingAfter > 0) deps.metrics.addMetric(METRIC.pendingCount, MetricUnit.Count, report.pendingAfter);
     if (report.forwarded > 0) deps.metrics.addMetric(METRIC.reconciled, MetricUnit.Count, report.forwarded);
-    if (report.undeliverable > 0) deps.metrics.addMetric(METRIC.undeliverable, MetricUnit.Count, report.undeliverable);
+    // A record set aside as unreadable is, like a refused one, stored and not forwarded until someone acts: the
+    // same count, the same alarm (Undeliverable); the log tells them apart.
+    const setAside = report.undeliverable + report.unreadable;
+    if (setAside > 0) deps.metrics.addMetric(METRIC.undeliverable, MetricUnit.Count, setAside);
     if (report.failed > 0) deps.metrics.addMetric(METRIC.reconcileFailed, MetricUnit.Count, report.failed);
-    if (report.undeliverable > 0) deps.logger.error('the queue refused messages for good: kept as UNDELIVERABLE', { ...report });
+    if (report.unreadable > 0)
+      deps.logger.error('pending records that cannot be forwarded as stored: set aside as UNDELIVERABLE (refusal UnreadableRecord)', {
+        ...report,
+      });
+    else if (report.undeliverable > 0) deps.logger.error('the queue refused messages for good: kept as UNDELIVERABLE', { ...report });
+    else if (report.stopped === 'out-of-time') deps.logger.warn('reconciled until the run budget ran out', { ...report });
     else if (report.due > 0 || report.pendingAfter > 0) deps.logger.info('reconciled', { ...report });
     return report;
   };

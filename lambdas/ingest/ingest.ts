@@ -1,7 +1,7 @@
 import { QueueRefusedError, QueueUnavailableError, RecordTooLargeError } from '../../contract/errors';
 import { knownFields, type MessageType, type ParsedMessage } from '../../contract/catalog';
 import { canonicalJson, payloadKey, sha256, toQueueMessage } from './envelope';
-import type { IngestPorts, MessageRecord, MessageStore, PayloadRef, PutResult, Simulation } from './ports';
+import type { IngestPorts, MessageRecord, MessageStore, PayloadRef, PutResult, QueueMessage, Simulation } from './ports';
 
 /*
  * The whole delivery rule, over ports:
@@ -189,9 +189,13 @@ async function settle(
  * pending, so the reconciler will send it. The queue refusing the message marks it UNDELIVERABLE (out of
  * the pending set: trying again cannot help). Anything else is a bug.
  */
-export async function forward(record: MessageRecord, ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>): Promise<Forwarding> {
+export async function forward(
+  record: MessageRecord,
+  ports: Pick<IngestPorts, 'store' | 'queue' | 'clock'>,
+  message: QueueMessage = toQueueMessage(record),
+): Promise<Forwarding> {
   try {
-    await ports.queue.send(toQueueMessage(record));
+    await ports.queue.send(message);
   } catch (error) {
     if (error instanceof QueueUnavailableError) return { forwarded: false, marked: false };
     if (error instanceof QueueRefusedError)

@@ -61,11 +61,28 @@ export interface MessageStore {
   /** The record's size as the store counts it, against `maxRecordBytes`: larger ones cannot be written. */
   sizeOf(record: MessageRecord): number;
   readonly maxRecordBytes: number;
-  /** Records still RECEIVED since before `receivedBefore`, oldest first. */
-  listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]>;
+  /**
+   * Records still RECEIVED since before `receivedBefore`, oldest first; and the keys of items in the pending set
+   * that do not read as a record (an attribute missing or of the wrong type): never forwardable as they are.
+   */
+  listPending(receivedBefore: string, limit: number): Promise<PendingBatch>;
+  /**
+   * Takes an item that is in the pending set but cannot be forwarded as it is (`unreadable`) out of it, marked
+   * UNDELIVERABLE with the refusal UNREADABLE_RECORD, so it is not read again every run; nothing else is changed.
+   */
+  setAsideUnreadable(messageId: string, at: string): Promise<void>;
   /** How many records are RECEIVED, whatever their age. */
   countPending(): Promise<number>;
 }
+
+export interface PendingBatch {
+  readonly records: MessageRecord[];
+  /** Keys (MessageIds as stored) of pending items that do not read as a record. */
+  readonly unreadable: string[];
+}
+
+/** The `refusal` of a pending record set aside because it cannot be forwarded as stored (not the queue's code). */
+export const UNREADABLE_RECORD = 'UnreadableRecord';
 
 /** The bucket for payloads too large to keep inline. */
 export interface PayloadStore {

@@ -229,7 +229,14 @@ describe('site stacks', () => {
       );
       expect(fn.Properties.Environment.Variables.SITE_ID).toBe('mo-1');
     }
-    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.Sweep', Timeout: 60 });
+    // At most one Sweep per site: it ends before the next one-minute tick, and a failed or late run is not retried.
+    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.Sweep', Timeout: 40 });
+    const sweepInvokeConfigs = Object.values(site1!.findResources('AWS::Lambda::EventInvokeConfig')).filter((config) =>
+      /^FunctionsSweep/.test(String(config.Properties.FunctionName?.Ref)),
+    );
+    expect(sweepInvokeConfigs.map((config) => config.Properties)).toEqual([
+      expect.objectContaining({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 }),
+    ]);
     // Reserving concurrency fails stack creation on accounts with a low quota; overlapping sweeps are safe without it.
     for (const template of [site1!, site2!]) {
       template.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);

@@ -68,6 +68,6 @@ export async function getRecord(dynamodb: DynamoDBClient, tableName: string, mes
 
 /** Every MessageId in the pending index, across its shards (the reconciler's view, far past any grace period). */
 export async function pendingIds(dynamodb: DynamoDBClient, tableName: string): Promise<string[]> {
-  const records = await new DynamoDbMessageStore(dynamodb, tableName).listPending('9999', 1000);
+  const { records } = await new DynamoDbMessageStore(dynamodb, tableName).listPending('9999', 1000);
   return records.map((record) => record.messageId);
 }

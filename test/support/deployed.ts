@@ -172,11 +172,13 @@ export async function startDeployedSite(emulators: { dynamodb: string; sqs: stri
       client,
       region: LOCAL_REGION,
       extraEnv: {
-        // Not Lambda's: where the emulators are, and how the bucket emulator wants to be addressed.
+        // Not Lambda's: where the emulators are, how the bucket emulator wants to be addressed, and the
+        // emulators' deadlines (lambdas/contract/deadlines.ts: slower than AWS on a loaded machine).
         AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodb,
         AWS_ENDPOINT_URL_SQS: emulators.sqs,
         AWS_ENDPOINT_URL_S3: emulators.sqs,
         S3_FORCE_PATH_STYLE: 'true',
+        SDK_DEADLINES: 'emulators',
       },
     };
     const start = async (spec: FunctionSpec, env: Record<string, string> = {}) => {

@@ -4,18 +4,20 @@ import type { DocumentQuery, DocumentStore, VersionedDocument } from '../../lamb
 import { type DocumentState, nextDueOf, statesOf } from '../../lambdas/documents/projection';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import { type GatewayOptions, type RunningGateway, routesFor, startGateway } from '../../local/gateway';
-import type {
-  Clock,
-  IngestPorts,
-  MessageQueue,
-  MessageRecord,
-  MessageStore,
-  PayloadRef,
-  PayloadStore,
-  PutResult,
-  RejectedStore,
-  QueueMessage,
-  RejectedRequest,
+import {
+  type Clock,
+  type IngestPorts,
+  type MessageQueue,
+  type MessageRecord,
+  type MessageStore,
+  type PayloadRef,
+  type PayloadStore,
+  type PutResult,
+  type RejectedStore,
+  type QueueMessage,
+  type RejectedRequest,
+  type PendingBatch,
+  UNREADABLE_RECORD,
 } from '../../lambdas/ingest/ports';
 
 /** In-memory MessageStore with the same conditional-put semantics as the DynamoDB adapter. */
@@ -59,15 +61,28 @@ export class InMemoryStore implements MessageStore {
     return Buffer.byteLength(JSON.stringify(record));
   }
 
-  async listPending(receivedBefore: string, limit: number): Promise<MessageRecord[]> {
-    return [...this.records.values()]
+  /** Keys of items in the pending set that do not read as a record (what the DynamoDB adapter cannot map). */
+  readonly unreadableKeys = new Set<string>();
+
+  async listPending(receivedBefore: string, limit: number): Promise<PendingBatch> {
+    const records = [...this.records.values()]
       .filter((r) => r.state === 'RECEIVED' && r.receivedAt < receivedBefore)
       .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt))
       .slice(0, limit);
+    return { records, unreadable: [...this.unreadableKeys].slice(0, limit) };
+  }
+
+  async setAsideUnreadable(messageId: string, at: string): Promise<void> {
+    this.calls.mark++;
+    if (this.failNextMark) throw this.take('failNextMark');
+    this.unreadableKeys.delete(messageId);
+    const record = this.records.get(messageId);
+    if (record?.state === 'RECEIVED')
+      this.records.set(messageId, { ...record, state: 'UNDELIVERABLE', undeliverableAt: at, refusal: UNREADABLE_RECORD });
   }
 
   async countPending(): Promise<number> {
-    return [...this.records.values()].filter((r) => r.state === 'RECEIVED').length;
+    return [...this.records.values()].filter((r) => r.state === 'RECEIVED').length + this.unreadableKeys.size;
   }
 
   private take(key: 'failNextPut' | 'failNextMark'): Error {

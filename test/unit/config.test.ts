@@ -18,6 +18,7 @@ describe('config', () => {
       MAX_BODY_BYTES: 4 * 1024 * 1024,
       MAX_INLINE_PAYLOAD_BYTES: 4 * 1024,
       S3_FORCE_PATH_STYLE: false,
+      SDK_DEADLINES: 'aws',
       LPU_ALLOWLIST: new Set(),
       RECONCILE_GRACE_SECONDS: 60,
       RECONCILE_BATCH: 100,

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from '../../contract/errors';
 import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
-import type { IngestPorts } from '../../lambdas/ingest/ports';
+import { type IngestPorts, UNREADABLE_RECORD } from '../../lambdas/ingest/ports';
 import { QUEUE_DOWN_AFTER, reconcile } from '../../lambdas/ingest/reconcile';
 import { parseMessage, type MessageType } from '../../contract/catalog';
 import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
@@ -42,6 +42,8 @@ describe('reconcile', () => {
       unmarked: 0,
       undeliverable: 0,
       undeliverableIds: [],
+      unreadable: 0,
+      unreadableIds: [],
       failed: 0,
       pendingAfter: 0,
     });
@@ -64,6 +66,8 @@ describe('reconcile', () => {
       unmarked: 0,
       undeliverable: 0,
       undeliverableIds: [],
+      unreadable: 0,
+      unreadableIds: [],
       failed: 0,
       pendingAfter: 0,
     });
@@ -138,6 +142,84 @@ describe('reconcile', () => {
     await reconcile(at('2026-11-25T10:06:00.000Z'), { graceSeconds: 60, batch: 100 });
     await ingest(result.message, at('2026-11-25T10:07:00.000Z'), settings);
     expect(queue.sent).toHaveLength(1);
+  });
+
+  describe('a pending record that cannot be forwarded as stored', () => {
+    const UNREADABLE_ID = '0f0e0d0c-0b0a-4909-8807-060504030201';
+    it('is set aside as UNDELIVERABLE and counted (its key, never its content), and the run forwards the rest', async () => {
+      const ok = await deferred('SEMDStatus', '2026-11-25T09:00:01.000Z');
+      store.unreadableKeys.add(UNREADABLE_ID);
+      const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
+      expect(report).toMatchObject({ pendingBefore: 2, due: 2, forwarded: 1, unreadable: 1, unreadableIds: [UNREADABLE_ID], failed: 0 });
+      expect(report.pendingAfter).toBe(0);
+      expect(queue.delivered.map((m) => m.deduplicationId)).toEqual([ok]);
+      // Out of the pending set: not read again every minute.
+      expect(await reconcile(at('2026-11-25T10:01:00.000Z'), { graceSeconds: 60, batch: 100 })).toMatchObject({ due: 0, unreadable: 0 });
+    });
+
+    it('names a key that is not a UUID only as such: a key we did not write is no log’s business', async () => {
+      store.unreadableKeys.add('Иванов Иван Иванович');
+      const report = await reconcile(ports, { graceSeconds: 0, batch: 100 });
+      expect(report.unreadableIds).toEqual(['(not a UUID)']);
+      expect(JSON.stringify(report)).not.toContain('Иванов');
+    });
+
+    it.each([
+      ['a payload that is not JSON', { payload: '{"Lpu": ' }],
+      ['a payload that is not an object', { payload: '"text"' }],
+      ['no payload and no claim check', { payload: undefined }],
+      ['a type the MIS does not know', { messageType: 'Nonsense' }],
+      ['a status the MIS does not know', { status: 'Maybe' }],
+      ['a claim check without its key', { payload: undefined, payloadRef: { bucket: 'b', key: 'undefined', size: 1, sha256: 'h' } }],
+    ])('with %s, is set aside; its document’s later message is forwarded', async (_case, damage) => {
+      const damaged = await deferred('REMDStatus', '2026-11-25T09:00:00.000Z', { IdSourceMis: 'doc-1' });
+      const later = await deferred('REMDStatus', '2026-11-25T09:00:01.000Z', { IdSourceMis: 'doc-1' });
+      store.records.set(damaged, { ...store.records.get(damaged)!, ...damage } as never);
+      const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
+      expect(report).toMatchObject({ due: 2, forwarded: 1, unreadable: 1, unreadableIds: [damaged], failed: 0, pendingAfter: 0 });
+      expect(store.records.get(damaged)).toMatchObject({ state: 'UNDELIVERABLE', refusal: UNREADABLE_RECORD });
+      expect(queue.delivered.map((m) => m.deduplicationId)).toEqual([later]);
+    });
+
+    it('stays pending when setting it aside fails, and the run still forwards the rest', async () => {
+      const ok = await deferred('SEMDStatus', '2026-11-25T09:00:01.000Z');
+      store.unreadableKeys.add(UNREADABLE_ID);
+      store.failNextMark = new StoreUnavailableError('down');
+      const report = await reconcile(at('2026-11-25T10:00:00.000Z'), { graceSeconds: 60, batch: 100 });
+      expect(report).toMatchObject({ forwarded: 1, unreadable: 1, pendingAfter: 1 });
+      expect(queue.delivered.map((m) => m.deduplicationId)).toEqual([ok]);
+    });
+  });
+
+  describe('the run budget', () => {
+    /** A function's remaining time that drops by `perCall` ms each time it is read. */
+    const draining = (startMs: number, perCall: number) => {
+      let left = startMs + perCall;
+      return () => (left -= perCall);
+    };
+
+    it('starts no message with less time left than the reserve: the rest stay pending for the next run', async () => {
+      for (let i = 0; i < 5; i++) await deferred('MseResult', `2026-11-25T09:00:0${i}.000Z`, { IdMSEMis: `doc-${i}` });
+      // 10 s left at the first message, 1 s less at each next one: with a 7.5 s reserve, three start.
+      const report = await reconcile(
+        at('2026-11-25T10:00:00.000Z'),
+        { graceSeconds: 60, batch: 100 },
+        { timeLeftMs: draining(10_000, 1_000), reserveMs: 7_500 },
+      );
+      expect(report).toMatchObject({ due: 5, forwarded: 3, failed: 2, stopped: 'out-of-time', pendingAfter: 2 });
+    });
+
+    it('with no time at all, sends nothing and still reports what is pending', async () => {
+      await deferred('MseResult', '2026-11-25T09:00:00.000Z');
+      queue.attempts = 0;
+      const report = await reconcile(
+        at('2026-11-25T10:00:00.000Z'),
+        { graceSeconds: 60, batch: 100 },
+        { timeLeftMs: () => 0, reserveMs: 1 },
+      );
+      expect(report).toMatchObject({ pendingBefore: 1, due: 1, forwarded: 0, failed: 1, stopped: 'out-of-time', pendingAfter: 1 });
+      expect(queue.attempts).toBe(0);
+    });
   });
 
   it('lets a store failure through, so the run shows as an error', async () => {

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { RECONCILE_RESERVE_MS } from '../../contract/deadlines';
 import { METRIC } from '../../contract/observability';
 import { QueueUnavailableError, StoreUnavailableError } from '../../contract/errors';
 import { asLambda } from '../../lambdas/handlers/middleware';
@@ -22,13 +23,15 @@ import { freshMessage } from '../support/messages';
  */
 
 const silentLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' });
-const context = { functionName: 'Sweep', awsRequestId: 'r-1' } as Context;
+const context = { functionName: 'Sweep', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 40_000 } as Context;
 const idleReport: ReconcileReport = {
   pendingBefore: 0,
   due: 0,
   forwarded: 0,
   undeliverable: 0,
   undeliverableIds: [],
+  unreadable: 0,
+  unreadableIds: [],
   failed: 0,
   unmarked: 0,
   pendingAfter: 0,
@@ -102,6 +105,56 @@ describe('a quiet site writes no metric', () => {
       [METRIC.reconcileFailed, 1],
     ]);
     expect(publish).toHaveBeenCalledOnce();
+  });
+});
+
+describe('the sweep’s run budget and its set-aside records', () => {
+  let addMetric: MockInstance<Metrics['addMetric']>;
+  beforeEach(() => {
+    addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
+    vi.spyOn(Metrics.prototype, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
+      return this;
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const deferredIn = async (ports: ReturnType<typeof inMemoryPorts>) => {
+    const parsed = parseMessage('SEMDStatus', freshMessage('SEMDStatus'));
+    if (!parsed.ok) throw new Error('fixture');
+    ports.queue.failNextSend = new QueueUnavailableError('down');
+    await ingest(parsed.message, ports, { site: 'mo-1', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 });
+    ports.queue.attempts = 0;
+    return parsed.message.messageId;
+  };
+  const sweepOf = (ports: ReturnType<typeof inMemoryPorts>) => {
+    const logger = silentLogger();
+    const metrics = new Metrics({ namespace: 'test' });
+    const reconcile = createReconcileHandler({ ports, settings: { graceSeconds: 0, batch: 100 }, logger, metrics });
+    const silence = createSilenceHandler({ documents: new InMemoryDocumentStore(), clock: ports.clock, logger, metrics });
+    return asLambda(createSweepHandler({ reconcile, silence }), { logger, metrics });
+  };
+
+  it('starts no message when the invocation has less time left than the reserve: it returns, the message stays pending', async () => {
+    const ports = inMemoryPorts();
+    await deferredIn(ports);
+    const short = { ...context, getRemainingTimeInMillis: () => RECONCILE_RESERVE_MS - 1 };
+    const report = await sweepOf(ports)({}, short);
+    expect(report.reconcile).toMatchObject({ due: 1, forwarded: 0, failed: 1, stopped: 'out-of-time', pendingAfter: 1 });
+    expect(ports.queue.attempts).toBe(0);
+  });
+
+  it('forwards when the invocation has the time', async () => {
+    const ports = inMemoryPorts();
+    await deferredIn(ports);
+    const report = await sweepOf(ports)({}, { ...context, getRemainingTimeInMillis: () => RECONCILE_RESERVE_MS });
+    expect(report.reconcile).toMatchObject({ forwarded: 1, pendingAfter: 0 });
+  });
+
+  it('counts a record set aside as unreadable as undeliverable: the Undeliverable alarm reads it', async () => {
+    const ports = inMemoryPorts();
+    ports.store.unreadableKeys.add('0f0e0d0c-0b0a-4909-8807-060504030201');
+    await sweepOf(ports)({}, context);
+    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([[METRIC.undeliverable, 1]]);
   });
 });
 

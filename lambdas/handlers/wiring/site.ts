@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ConfigError } from '../../../contract/errors';
+import { EMULATOR_DEADLINE } from '../../../contract/deadlines';
 import { METRICS_NAMESPACE, SERVICE } from '../../../contract/observability';
 import { type AwsAdapters, type ClientOverrides, createAwsAdapters } from '../../adapters/aws';
 import { type Config, loadConfig } from '../../config';
@@ -42,7 +43,9 @@ export function wireSite(options: WiringOptions): WiredSite {
   const service = options.serviceName ?? SERVICE;
   const logger = new Logger({ serviceName: service, persistentKeys: { site: config.SITE_ID } });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service, defaultDimensions: { site: config.SITE_ID } });
-  const adapters = options.adapters ?? createAwsAdapters(config, options.clients);
+  const emulators = config.SDK_DEADLINES === 'emulators';
+  const deadlines = emulators ? { deadlines: { dynamodb: EMULATOR_DEADLINE, sqs: EMULATOR_DEADLINE, s3: EMULATOR_DEADLINE } } : {};
+  const adapters = options.adapters ?? createAwsAdapters(config, { ...deadlines, ...options.clients });
   const receive: ReceiveDeps = {
     ports: adapters.ports,
     rejectedStore: adapters.rejectedStore,
