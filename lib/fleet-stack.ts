@@ -104,28 +104,29 @@ export class FleetStack extends Stack {
 
     const alarmTopic = new Topic(this, 'Alarms', { displayName: 'N3 callback fleet alarms', enforceSSL: true });
     for (const email of props.alarmEmails) alarmTopic.addSubscription(new EmailSubscription(email));
-    const oversize = new Alarm(this, 'Oversize', {
-      alarmDescription:
-        'N3 callback fleet: callbacks were rejected by the WAF guard, too large (over 4 MiB) or with a malformed Content-Length, before reaching any site: the access logs of the sites name the caller; ask the platform',
-      metric: this.guard.refused,
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    oversize.addAlarmAction(new SnsAction(alarmTopic));
-    this.alarms.push(oversize);
+    const alarm = (id: string, description: string, metric: IMetric) => {
+      const created = new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new SnsAction(alarmTopic));
+      this.alarms.push(created);
+    };
+    alarm(
+      'Oversize',
+      'N3 callback fleet: callbacks were rejected by the WAF guard, too large (over 4 MiB) or with a malformed Content-Length, before reaching any site: the access logs of the sites name the caller; ask the platform',
+      this.guard.refused,
+    );
     // A 429 is retried by the sender, but N3 gives up after 5 tries: if the address is the sender's, someone must know.
-    const rateLimited = new Alarm(this, 'RateLimited', {
-      alarmDescription: `N3 callback fleet: one source address sent one site more than ${props.senderRequestsPerSecond} requests a second (averaged over a minute) and got 429s from the WAF rate rule. If the address is in a site's senderCidrs, the sender is being held back (it retries; N3 gives up after 5 tries): raise fleet.senderRequestsPerSecond (cdk.json) and redeploy N3Callback-fleet; otherwise it is a flood the rule absorbed`,
-      metric: this.guard.rateLimited,
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    rateLimited.addAlarmAction(new SnsAction(alarmTopic));
-    this.alarms.push(rateLimited);
+    alarm(
+      'RateLimited',
+      `N3 callback fleet: one source address sent one site more than ${props.senderRequestsPerSecond} requests a second (averaged over a minute) and got 429s from the WAF rate rule. If the address is in a site's senderCidrs, the sender is being held back (it retries; N3 gives up after 5 tries): raise fleet.senderRequestsPerSecond (cdk.json) and redeploy N3Callback-fleet; otherwise it is a flood the rule absorbed`,
+      this.guard.rateLimited,
+    );
 
     this.dashboard = fleetDashboard(this, props.siteIds, this.guard.refused, this.guard.rateLimited);
   }

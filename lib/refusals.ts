@@ -104,7 +104,7 @@ export function refusalPatterns(input: RefusalPatternInput): Record<keyof typeof
     `($.responseType = "MISSING_AUTHENTICATION_TOKEN"${prefixes.length > 0 ? ` && ${anyOf('$.ip', prefixes)}` : ''})`;
   const senderRefused = (prefixes: readonly string[]) => `{ ${site} && $.httpMethod = "POST" && (${denied} || ${unknownPath(prefixes)}) }`;
   let prefixes = addressPrefixes(input.senderCidrs);
-  const estimate = (pattern: string) => pattern.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(RESOURCE_ID_ALLOWANCE)).length;
+  const estimate = (pattern: string) => pattern.replace(/\$\{Token\[[^\]$]*\]\}/g, 'x'.repeat(RESOURCE_ID_ALLOWANCE)).length;
   // Too many sender ranges for one pattern: count unknown-path POSTs from anyone (more pages, never fewer).
   if (estimate(senderRefused(prefixes)) > MAX_PATTERN_LENGTH) prefixes = [];
   return {

@@ -97,51 +97,49 @@ export class DynamoDbMessageStore implements MessageStore {
   }
 
   async markUndeliverable(messageId: string, at: string, refusal: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [TABLE.partitionKey]: messageId },
-          UpdateExpression: 'SET #state = :undeliverable, undeliverableAt = :at, refusal = :refusal REMOVE #pp, #ps',
-          // Only a pending record: one forwarded meanwhile (by a send that got through) stays forwarded.
-          ConditionExpression: 'attribute_exists(#id) AND #state = :received',
-          ExpressionAttributeNames: {
-            '#id': TABLE.partitionKey,
-            '#state': 'state',
-            '#pp': TABLE.pendingIndex.partitionKey,
-            '#ps': TABLE.pendingIndex.sortKey,
-          },
-          ExpressionAttributeValues: { ':undeliverable': 'UNDELIVERABLE', ':received': 'RECEIVED', ':at': at, ':refusal': refusal },
-        }),
-      );
-    } catch (error) {
-      // Expired, forwarded or already marked: nothing to mark.
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw new StoreUnavailableError('mark undeliverable failed', { cause: error });
-    }
+    // Only a pending record: one forwarded meanwhile (by a send that got through) stays forwarded. Expired,
+    // forwarded or already marked: nothing to mark.
+    const onlyPending = {
+      expression: 'attribute_exists(#id) AND #state = :received',
+      names: { '#id': TABLE.partitionKey },
+      values: { ':received': 'RECEIVED' },
+    };
+    await this.setAside(messageId, at, refusal, onlyPending, 'mark undeliverable failed');
   }
 
   async setAsideUnreadable(messageId: string, at: string): Promise<void> {
+    // Whatever its state reads as (it may have none): only while it is in the pending set. Out of it already
+    // (expired, forwarded or set aside by another run): nothing to do.
+    await this.setAside(messageId, at, UNREADABLE_RECORD, { expression: 'attribute_exists(#pp)' }, 'set aside unreadable failed');
+  }
+
+  /** UNDELIVERABLE with its reason, out of the pending index, where `condition` holds; a failed condition is no error. */
+  private async setAside(
+    messageId: string,
+    at: string,
+    refusal: string,
+    condition: { expression: string; names?: Record<string, string>; values?: Record<string, string> },
+    failure: string,
+  ): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [TABLE.partitionKey]: messageId },
           UpdateExpression: 'SET #state = :undeliverable, undeliverableAt = :at, refusal = :refusal REMOVE #pp, #ps',
-          // Whatever its state reads as (it may have none): only while it is in the pending set.
-          ConditionExpression: 'attribute_exists(#pp)',
+          ConditionExpression: condition.expression,
           ExpressionAttributeNames: {
             '#state': 'state',
             '#pp': TABLE.pendingIndex.partitionKey,
             '#ps': TABLE.pendingIndex.sortKey,
+            ...condition.names,
           },
-          ExpressionAttributeValues: { ':undeliverable': 'UNDELIVERABLE', ':at': at, ':refusal': UNREADABLE_RECORD },
+          ExpressionAttributeValues: { ':undeliverable': 'UNDELIVERABLE', ':at': at, ':refusal': refusal, ...condition.values },
         }),
       );
     } catch (error) {
-      // Out of the pending set already (expired, forwarded or set aside by another run): nothing to do.
       if (error instanceof ConditionalCheckFailedException) return;
-      throw new StoreUnavailableError('set aside unreadable failed', { cause: error });
+      throw new StoreUnavailableError(failure, { cause: error });
     }
   }
 

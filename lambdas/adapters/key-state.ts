@@ -17,8 +17,11 @@
  * A KMS throttle or opt-in error is no key state: not counted.
  */
 
-const STATES = '(?:Disabled|InvalidState|KMSInvalidState|NotFound|AccessDenied|InvalidKeyUsage|KMSInvalidKeyUsage)';
-const KEY_STATE_CODE = new RegExp(`^(?:Kms${STATES}|KMS${STATES}Exception|KMS\\.${STATES}(?:Exception)?)$`);
+const STATES = ['Disabled', 'InvalidState', 'KMSInvalidState', 'NotFound', 'AccessDenied', 'InvalidKeyUsage', 'KMSInvalidKeyUsage'];
+/** Every spelling above, as a set: a lookup, not a pattern built at run time. */
+const KEY_STATE_CODES: ReadonlySet<string> = new Set(
+  STATES.flatMap((state) => [`Kms${state}`, `KMS${state}Exception`, `KMS.${state}`, `KMS.${state}Exception`]),
+);
 /** Access denied by IAM or a key policy on the key, as DynamoDB and S3 word it (never a plain IAM denial of the call). */
 const KMS_DENIAL = /^(?:AccessDenied|AccessDeniedException|ValidationException)$/;
 const NAMES_KMS = /\bKMS key\b|\bkms:|\bAWSKMS\b|KMS\.[A-Za-z]+Exception/;
@@ -30,7 +33,7 @@ export function keyStateError(error: unknown): string | undefined {
     const meta = current as Error & { Code?: string };
     for (const code of [meta.name, meta.Code]) {
       const bare = code?.replace(/^AWS\.SimpleQueueService\./, '');
-      if (bare && KEY_STATE_CODE.test(bare)) return bare;
+      if (bare && KEY_STATE_CODES.has(bare)) return bare;
       if (bare && KMS_DENIAL.test(bare) && NAMES_KMS.test(current.message)) return `${bare} (KMS)`;
     }
     current = current.cause;

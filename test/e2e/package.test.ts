@@ -26,6 +26,7 @@ describe('package', () => {
       'consumer/documents.d.ts',
       'consumer/index.d.ts',
       'contract/catalog.d.ts',
+      'contract/deadlines.d.ts',
       'contract/documents.d.ts',
       'contract/envelope.d.ts',
       'contract/errors.d.ts',

@@ -15,7 +15,7 @@ import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '..
  */
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const FOLDERS = ['lambdas', 'local', 'cli', 'consumer', 'lib'];
+const FOLDERS = ['contract', 'lambdas', 'local', 'cli', 'consumer', 'lib', 'fleet'];
 
 interface Found {
   readonly where: string;

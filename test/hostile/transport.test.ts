@@ -50,28 +50,32 @@ interface WafRule {
 interface TemplateRule {
   Priority: number;
   Action: { Block: { CustomResponse: { ResponseCode: number; CustomResponseBodyKey: string } } };
-  Statement: { RegexMatchStatement: { FieldToMatch: unknown; TextTransformations: unknown; RegexString: string } };
+  Statement: { RegexMatchStatement?: { FieldToMatch: unknown; TextTransformations: unknown; RegexString: string } };
 }
 
 /** The deployed guard's rules, read from the template: each a Content-Length regex and its answer. */
 function wafRules(): WafRule[] {
   const [acl] = Object.values(fleet.findResources('AWS::WAFv2::WebACL'));
   const bodies = acl!.Properties.CustomResponseBodies as Record<string, { Content: string }>;
-  return (acl!.Properties.Rules as TemplateRule[])
-    .map((rule) => {
-      const match = rule.Statement.RegexMatchStatement;
-      expect(match.FieldToMatch).toEqual({ SingleHeader: { Name: 'content-length' } });
-      expect(match.TextTransformations).toEqual([{ Priority: 0, Type: 'NONE' }]);
-      const response = rule.Action.Block.CustomResponse;
-      return {
-        priority: rule.Priority,
-        regex: match.RegexString,
-        compiled: new RegExp(match.RegexString),
-        status: response.ResponseCode,
-        body: bodies[response.CustomResponseBodyKey]!.Content,
-      };
-    })
-    .sort((a, b) => a.priority - b.priority);
+  return (
+    (acl!.Properties.Rules as TemplateRule[])
+      // The Content-Length rules (the rate rule per address and site is tested in test/infra/concurrency.test.ts).
+      .filter((rule) => rule.Statement.RegexMatchStatement !== undefined)
+      .map((rule) => {
+        const match = rule.Statement.RegexMatchStatement!;
+        expect(match.FieldToMatch).toEqual({ SingleHeader: { Name: 'content-length' } });
+        expect(match.TextTransformations).toEqual([{ Priority: 0, Type: 'NONE' }]);
+        const response = rule.Action.Block.CustomResponse;
+        return {
+          priority: rule.Priority,
+          regex: match.RegexString,
+          compiled: new RegExp(match.RegexString),
+          status: response.ResponseCode,
+          body: bodies[response.CustomResponseBodyKey]!.Content,
+        };
+      })
+      .sort((a, b) => a.priority - b.priority)
+  );
 }
 
 /** What the deployed guard answers to a Content-Length value: the first matching rule, or nothing. */

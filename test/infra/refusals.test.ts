@@ -30,6 +30,8 @@ const SITES = [
   {
     id: 'mo-r',
     displayName: 'Больница',
+    // Documentation ranges (RFC 5737): only an example may name them (lib/cidr.ts).
+    example: true,
     senderCidrs: ['198.51.100.0/24', '203.0.113.7/32'],
     secretPathSegment: SECRET,
     retentionDays: 30,
