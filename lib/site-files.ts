@@ -90,39 +90,58 @@ export function loadSites(sources: SiteSources): SiteConfig[] {
   return sites;
 }
 
-/** The folder's `*.json` files, by name; anything else (a README) is not a site. */
+/** A site file's name: its id and `.json`, in lower case (what `cdk deploy -c site=<id>` and the stack name use). */
+const SITE_FILE_NAME = /^[a-z0-9-]+\.json$/;
+
+/**
+ * The folder's `<id>.json` files, by name. Notes (`*.md`, a README) and hidden files are not sites; any other
+ * file is a problem in one line, not ignored: a site saved as `mo-555.JSON` or `mo-555.jsn` would otherwise
+ * be left out of synth and of `fleet plan` without a word.
+ */
 function readSiteFiles(sitesDir: string, cwd: string): SiteFile[] {
   let names: string[];
   try {
     names = readdirSync(resolve(cwd, sitesDir), { withFileTypes: true })
-      .filter((entry) => entry.name.endsWith('.json') && !entry.name.startsWith('.') && !entry.isDirectory())
+      .filter((entry) => !entry.name.startsWith('.') && !entry.isDirectory() && !/\.md$/i.test(entry.name))
       .map((entry) => entry.name)
       .sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  return names.map((name) => {
-    const label = join(sitesDir, name);
-    const nameId = basename(name, '.json');
-    let text: string;
-    try {
-      // An editor's byte-order mark is not the user's mistake.
-      text = readFileSync(resolve(cwd, sitesDir, name), 'utf8').replace(/^\uFEFF/, '');
-    } catch (error) {
-      // A link to a folder, a file without read permission: one line naming it, like any other problem.
-      return {
-        label,
-        nameId,
-        problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): make it a readable file`,
-      };
-    }
-    try {
-      return { label, nameId, raw: JSON.parse(text) as unknown };
-    } catch (error) {
-      return { label, nameId, problem: jsonProblem(text, (error as Error).message) };
-    }
+  const misnamed = names.filter((name) => !SITE_FILE_NAME.test(name));
+  names = names.filter((name) => SITE_FILE_NAME.test(name));
+  const misnamedFiles: SiteFile[] = misnamed.map((name) => {
+    const stem = name.replace(/\.[^.]*$/, '').toLowerCase();
+    return {
+      label: join(sitesDir, name),
+      nameId: stem,
+      problem: `is not a site file name: a site file is named <id>.json in lower case${/^[a-z0-9-]+$/.test(stem) ? ` (rename it ${stem}.json)` : ''}`,
+    };
   });
+  return [...misnamedFiles, ...names.map((name) => readSiteFile(sitesDir, cwd, name))];
+}
+
+function readSiteFile(sitesDir: string, cwd: string, name: string): SiteFile {
+  const label = join(sitesDir, name);
+  const nameId = basename(name, '.json');
+  let text: string;
+  try {
+    // An editor's byte-order mark is not the user's mistake.
+    text = readFileSync(resolve(cwd, sitesDir, name), 'utf8').replace(/^\uFEFF/, '');
+  } catch (error) {
+    // A link to a folder, a file without read permission: one line naming it, like any other problem.
+    return {
+      label,
+      nameId,
+      problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): make it a readable file`,
+    };
+  }
+  try {
+    return { label, nameId, raw: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { label, nameId, problem: jsonProblem(text, (error as Error).message) };
+  }
 }
 
 /** `invalid JSON at line L column C: <the parser's words>`, on one line whatever the parser said. */

@@ -75,6 +75,16 @@ describe('site files', () => {
     );
   });
 
+  it('refuses a file not named <id>.json in lower case, one line each, rather than leaving the site out', () => {
+    const cwd = project({ 'mo-a.json': site('mo-a'), 'mo-555.jsn': site('mo-555'), 'MO-556.JSON': site('mo-556'), 'notes.txt': 'x' });
+    const message = problemOf(() => loadSites({ context: undefined, cwd }));
+    expect(message.split('\n').filter((line) => line.includes('is not a site file name'))).toEqual([
+      expect.stringMatching(/sites\/MO-556\.JSON: is not a site file name: .*<id>\.json in lower case \(rename it mo-556\.json\)$/),
+      expect.stringMatching(/sites\/mo-555\.jsn: is not a site file name: .* \(rename it mo-555\.json\)$/),
+      expect.stringMatching(/sites\/notes\.txt: is not a site file name: .* \(rename it notes\.json\)$/),
+    ]);
+  });
+
   it('names the file and the field of an invalid site, on one line', () => {
     const cwd = project({ 'mo-1.json': site('mo-1', { retentionDays: 20 }) });
     expect(problemOf(() => loadSites({ context: undefined, cwd }))).toBe(
