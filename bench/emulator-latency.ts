@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LocalInfo } from '../local/stack';
-import { EXAMPLES } from '../test/support/messages';
+import { EXAMPLES } from '../testing/messages';
 import { messageFrom, startChild, stopChild } from './child';
 import { openLoop, type OpenLoopReport } from './open-loop';
 import { Progress } from '../cli/ui';

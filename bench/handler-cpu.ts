@@ -4,10 +4,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { asLambda } from '../lambdas/handlers/middleware';
 import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive-handler';
-import { InMemoryRejectedStore, inMemoryPorts } from '../test/support/fakes';
+import { InMemoryRejectedStore, inMemoryPorts } from '../testing/fakes';
 import { lambdaContext } from '../local/gateway';
-import { proxyEvent } from '../test/support/events';
-import { EXAMPLES } from '../test/support/messages';
+import { proxyEvent } from '../testing/events';
+import { EXAMPLES } from '../testing/messages';
 import { cannedAws } from './canned-aws';
 import { percentile } from './stats';
 

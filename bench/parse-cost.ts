@@ -7,9 +7,9 @@ import { asLambda } from '../lambdas/handlers/middleware';
 import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive-handler';
 import type { MessageType } from '../contract/catalog';
 import { lambdaContext } from '../local/gateway';
-import { InMemoryRejectedStore } from '../test/support/fakes';
-import { proxyEvent } from '../test/support/events';
-import { EXAMPLES } from '../test/support/messages';
+import { InMemoryRejectedStore } from '../testing/fakes';
+import { proxyEvent } from '../testing/events';
+import { EXAMPLES } from '../testing/messages';
 import { cannedAws } from './canned-aws';
 
 /*

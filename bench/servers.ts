@@ -6,7 +6,7 @@ import { asLambda } from '../lambdas/handlers/middleware';
 import { createReceiveHandler } from '../lambdas/handlers/receive-handler';
 import { routesFor, startGateway } from '../local/gateway';
 import { startLocalStack } from '../local/stack';
-import { inMemoryReceiveDeps } from '../test/support/fakes';
+import { inMemoryReceiveDeps } from '../testing/fakes';
 
 /*
  * The servers the load generator measures, each in its own child process (so that the

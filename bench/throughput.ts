@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { EXAMPLES } from '../test/support/messages';
+import { EXAMPLES } from '../testing/messages';
 import { messageFrom, startChild, stopChild } from './child';
 
 /*

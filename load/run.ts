@@ -12,7 +12,7 @@ import type { Envelope } from '../contract/envelope';
 import { ACK_TEXT } from '../contract/ack';
 import { localSqs } from '../local/clients';
 import type { LocalInfo } from '../local/stack';
-import { EXAMPLES } from '../test/support/messages';
+import { EXAMPLES } from '../testing/messages';
 
 /*
  * `npm run load [-- --base URL] [--rate 200] [--seconds 60] [--duplicates 0.1] [--out docs/load.json]`

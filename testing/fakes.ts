@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { DocumentQuery, DocumentStore, VersionedDocument } from '../../lambdas/documents/ports';
-import { type DocumentState, nextDueOf, statesOf } from '../../lambdas/documents/projection';
-import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
-import { type GatewayOptions, type RunningGateway, routesFor, startGateway } from '../../local/gateway';
+import type { DocumentQuery, DocumentStore, VersionedDocument } from '../lambdas/documents/ports';
+import { type DocumentState, nextDueOf, statesOf } from '../lambdas/documents/projection';
+import type { ReceiveDeps } from '../lambdas/handlers/receive-handler';
 import type {
   Clock,
   IngestPorts,
@@ -16,7 +15,7 @@ import type {
   RejectedStore,
   QueueMessage,
   RejectedRequest,
-} from '../../lambdas/ingest/ports';
+} from '../lambdas/ingest/ports';
 
 /** In-memory MessageStore with the same conditional-put semantics as the DynamoDB adapter. */
 export class InMemoryStore implements MessageStore {
@@ -206,22 +205,4 @@ export class InMemoryDocumentStore implements DocumentStore {
       .map((d) => d.state)
       .slice(0, limit);
   }
-}
-
-/**
- * The local gateway in front of the real receive handler on in-memory ports (`deps`, fresh unless given):
- * hostile-input tests of the HTTP adapter, where only what the gateway does is under test.
- */
-export async function inMemoryGateway(
-  options: Omit<GatewayOptions, 'routes' | 'fallback'> = {},
-  deps: ReceiveDeps = inMemoryReceiveDeps(),
-): Promise<RunningGateway & { port: number; deps: ReceiveDeps }> {
-  const gateway = await startGateway({
-    ...routesFor((type) => {
-      const handler = createReceiveHandler(type, deps);
-      return (event) => handler(event);
-    }),
-    ...options,
-  });
-  return Object.assign(gateway, { port: Number(new URL(gateway.url).port), deps });
 }
