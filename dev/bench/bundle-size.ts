@@ -1,17 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import type { Metafile } from 'esbuild';
-import { buildLambdaBundle, LAMBDA_ENTRY } from '../lib/bundling';
+import { buildLambdaBundle, LAMBDA_ENTRY } from '../../lib/bundling';
 
 /*
  * M1: bundle sizes, every one built with the stack's own esbuild settings (lib/bundling.ts):
  *  - deployed: the one entry every function ships (each function's asset is this entry, bundled alike);
  *  - the same with the AWS SDK left to the runtime, for comparison;
- *  - the SDK floor: three SDK clients and nothing else (bench/entries/sdk-floor.ts);
- *  - per-function entries that are not deployed (bench/entries/): what splitting the entry would save;
- *  - the peer as one function (bench/peer/lambda.ts).
+ *  - the SDK floor: three SDK clients and nothing else (dev/bench/entries/sdk-floor.ts);
+ *  - per-function entries that are not deployed (dev/bench/entries/): what splitting the entry would save;
+ *  - the peer as one function (dev/bench/peer/lambda.ts).
  */
 
-export const BUNDLE_OUT = 'bench/.out';
+export const BUNDLE_OUT = 'dev/bench/.out';
 
 export interface Bundle {
   /** The output file, `<dir>/index.mjs` as Lambda resolves `index.<export>`. */
@@ -67,10 +67,10 @@ export async function measureBundles(): Promise<BundleReport> {
   return {
     deployed: { file, entry: LAMBDA_ENTRY, bytes: output.bytes, exports: output.exports, top },
     deployedWithoutSdkBytes: withoutSdk.outputs[withoutSdkFile]!.bytes,
-    sdkFloor: await bundle('sdk-floor', 'bench/entries/sdk-floor.ts'),
-    receiverOnly: await bundle('receiver-only', 'bench/entries/receiver.ts'),
-    projectOnly: await bundle('project-only', 'bench/entries/project.ts'),
-    projectDynamoDbOnly: await bundle('project-dynamodb-only', 'bench/entries/project-dynamodb-only.ts'),
-    peer: await bundle('peer', 'bench/peer/lambda.ts'),
+    sdkFloor: await bundle('sdk-floor', 'dev/bench/entries/sdk-floor.ts'),
+    receiverOnly: await bundle('receiver-only', 'dev/bench/entries/receiver.ts'),
+    projectOnly: await bundle('project-only', 'dev/bench/entries/project.ts'),
+    projectDynamoDbOnly: await bundle('project-dynamodb-only', 'dev/bench/entries/project-dynamodb-only.ts'),
+    peer: await bundle('peer', 'dev/bench/peer/lambda.ts'),
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { createAwsAdapters, type AwsAdapters } from '../lambdas/adapters/aws';
+import { createAwsAdapters, type AwsAdapters } from '../../lambdas/adapters/aws';
 
 /*
  * For measuring our code, not the network: the real SDK clients (serialisation, middleware,

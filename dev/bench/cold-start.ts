@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { FUNCTION_ENV } from '../contract/names';
+import { FUNCTION_ENV } from '../../contract/names';
 import { percentile } from './stats';
 
 /*

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalInfo } from '../local/stack';
-import { EXAMPLES } from '../testing/messages';
+import type { LocalInfo } from '../../local/stack';
+import { EXAMPLES } from '../../testing/messages';
 import { messageFrom, startChild, stopChild } from './child';
 import { openLoop, type OpenLoopReport } from './open-loop';
-import { Progress } from '../cli/ui';
+import { Progress } from '../../cli/ui';
 
 /* M6: ack latency of the whole local product (DynamoDB Local, fauxqs) at a fixed open-loop rate. */
 
@@ -12,7 +12,7 @@ export async function measureEmulatorLatency(
   seconds = 30,
   dynamo: 'dynamodb-local' | 'dynalite' = 'dynamodb-local',
 ): Promise<OpenLoopReport & { dynamodb: string }> {
-  const child = startChild('bench/servers.ts', ['stack'], { BENCH_DYNAMO: dynamo });
+  const child = startChild('dev/bench/servers.ts', ['stack'], { BENCH_DYNAMO: dynamo });
   try {
     const info = await messageFrom<LocalInfo>(child, 'info');
     const url = `${info.baseUrl}REMDStatus`;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planFleet } from '../fleet/plan-fleet';
+import { planFleet } from '../../fleet/plan-fleet';
 import { measureSynth, type SynthMeasurement } from '../scripts/synth-fleet';
 import type { BenchmarksResult } from './result';
 

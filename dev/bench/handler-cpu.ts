@@ -1,13 +1,13 @@
-import '../local/quiet-sdk-warning';
+import '../../local/quiet-sdk-warning';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { asLambda } from '../lambdas/handlers/middleware';
-import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive-handler';
-import { InMemoryRejectedStore, inMemoryPorts } from '../testing/fakes';
-import { lambdaContext } from '../local/gateway';
-import { proxyEvent } from '../testing/events';
-import { EXAMPLES } from '../testing/messages';
+import { asLambda } from '../../lambdas/handlers/middleware';
+import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
+import { InMemoryRejectedStore, inMemoryPorts } from '../../testing/fakes';
+import { lambdaContext } from '../../local/gateway';
+import { proxyEvent } from '../../testing/events';
+import { EXAMPLES } from '../../testing/messages';
 import { cannedAws } from './canned-aws';
 import { percentile } from './stats';
 

@@ -1,6 +1,6 @@
-import { PRICES } from '../fleet/prices';
-import { TABLE } from '../contract/shapes';
-import { siteFields } from '../lib/site-config';
+import { PRICES } from '../../fleet/prices';
+import { TABLE } from '../../contract/shapes';
+import { siteFields } from '../../lib/site-config';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';
 import type { ParseCostReport } from './parse-cost';

@@ -1,15 +1,15 @@
-import '../local/quiet-sdk-warning';
+import '../../local/quiet-sdk-warning';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { MAX_BODY_BYTES, MAX_EXTRA_KEYS, MAX_INLINE_PAYLOAD_BYTES, MAX_JSON_TOKENS } from '../contract/limits';
-import { asLambda } from '../lambdas/handlers/middleware';
-import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive-handler';
-import type { MessageType } from '../contract/catalog';
-import { lambdaContext } from '../local/gateway';
-import { InMemoryRejectedStore } from '../testing/fakes';
-import { proxyEvent } from '../testing/events';
-import { EXAMPLES } from '../testing/messages';
+import { MAX_BODY_BYTES, MAX_EXTRA_KEYS, MAX_INLINE_PAYLOAD_BYTES, MAX_JSON_TOKENS } from '../../contract/limits';
+import { asLambda } from '../../lambdas/handlers/middleware';
+import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
+import type { MessageType } from '../../contract/catalog';
+import { lambdaContext } from '../../local/gateway';
+import { InMemoryRejectedStore } from '../../testing/fakes';
+import { proxyEvent } from '../../testing/events';
+import { EXAMPLES } from '../../testing/messages';
 import { cannedAws } from './canned-aws';
 
 /*
@@ -23,7 +23,7 @@ import { cannedAws } from './canned-aws';
  * and EMF metrics), real SDK clients on the canned transport (so the S3 claim check's serialisation, checksum
  * and signing run, but no network). CPU time of the process per request (process.cpuUsage: every thread,
  * the garbage collector's included, as Lambda's CPU share covers them all).
- * Standalone: `node --import tsx bench/parse-cost.ts > /dev/null` prints the report on stderr (BENCH_PARSE_RUNS: runs per shape, 5).
+ * Standalone: `node --import tsx dev/bench/parse-cost.ts > /dev/null` prints the report on stderr (BENCH_PARSE_RUNS: runs per shape, 5).
  */
 
 export interface ParseShape {
@@ -227,7 +227,8 @@ const median = (values: number[]) => {
 
 async function measure(shape: Built, invoke: Invoke, runs: number, expected: number): Promise<ParseShape> {
   const bytes = Buffer.byteLength(shape.body);
-  if (bytes > MAX_BODY_BYTES) throw new Error(`M10 shape ${shape.name} is ${bytes} bytes, over ${MAX_BODY_BYTES}: fix bench/parse-cost.ts`);
+  if (bytes > MAX_BODY_BYTES)
+    throw new Error(`M10 shape ${shape.name} is ${bytes} bytes, over ${MAX_BODY_BYTES}: fix dev/bench/parse-cost.ts`);
   const cpuMs: number[] = [];
   let httpStatus = 0;
   for (let run = 0; run <= runs; run++) {
@@ -235,7 +236,7 @@ async function measure(shape: Built, invoke: Invoke, runs: number, expected: num
     httpStatus = await invoke(shape.body);
     const used = process.cpuUsage(before);
     if (httpStatus !== expected)
-      throw new Error(`M10 shape ${shape.name} was answered ${httpStatus}, not ${expected}: fix bench/parse-cost.ts`);
+      throw new Error(`M10 shape ${shape.name} was answered ${httpStatus}, not ${expected}: fix dev/bench/parse-cost.ts`);
     if (run > 0) cpuMs.push((used.user + used.system) / 1000); // run 0 warms the JIT
   }
   const { body: _, ...rest } = shape;

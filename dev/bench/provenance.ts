@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
  * that make up most of the bundle) is what that commit holds. test/unit/benchmarks-doc.test.ts fails
  * as soon as HEAD differs from the recorded commit in any of these paths.
  */
-export const MEASURED_PATHS = ['contract', 'lambdas', 'lib', 'bench', 'package-lock.json'] as const;
+export const MEASURED_PATHS = ['contract', 'lambdas', 'lib', 'dev/bench', 'package-lock.json'] as const;
 
 export interface Provenance {
   /** The full commit id of HEAD when the run started. */

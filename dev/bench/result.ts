@@ -12,7 +12,7 @@ import type { UnitsReport } from './units';
  * docs/benchmarks.json: what one `npm run bench` run measured (`measured`), what was computed from
  * those measurements and stated inputs (`models`, each with its `inputs`), and which code it was
  * (`run`). docs/performance.md (performance, capacity) and docs/benchmarks.md are generated from
- * it (scripts/benchmarks-doc.ts); nothing there is typed by hand.
+ * it (dev/scripts/benchmarks-doc.ts); nothing there is typed by hand.
  */
 
 export interface BenchmarksResult {
@@ -20,11 +20,11 @@ export interface BenchmarksResult {
   readonly run: {
     /** HEAD when the run started. */
     readonly commit: string;
-    /** Measured paths (bench/provenance.ts) with uncommitted changes; written only with --allow-dirty. */
+    /** Measured paths (dev/bench/provenance.ts) with uncommitted changes; written only with --allow-dirty. */
     readonly dirty: string[];
     /** Not for publishing: a dirty tree, or a shortened run. */
     readonly provisional: boolean;
-    /** The environment variables that shortened this run (bench/run.ts), if any. */
+    /** The environment variables that shortened this run (dev/bench/run.ts), if any. */
     readonly shortened: string[];
     readonly date: string;
     readonly durationSeconds: number;

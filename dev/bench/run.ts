@@ -1,8 +1,8 @@
-import '../local/quiet-sdk-warning';
+import '../../local/quiet-sdk-warning';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { hasJava } from '../local/emulators';
+import { hasJava } from '../../local/emulators';
 import { writeBenchmarkDocs } from '../scripts/benchmarks-doc';
 import { measureBundles, type Bundle } from './bundle-size';
 import { messageFrom, startChild, stopChild } from './child';
@@ -72,11 +72,11 @@ try {
     settings.coldStartRuns,
   );
   log('M3/M5 warm handler on the canned transport…');
-  const cpuChild = startChild('bench/handler-cpu.ts', [], { BENCH_REQUESTS: String(m3Requests) });
+  const cpuChild = startChild('dev/bench/handler-cpu.ts', [], { BENCH_REQUESTS: String(m3Requests) });
   const handler = await messageFrom<HandlerReport>(cpuChild, 'report');
   await stopChild(cpuChild);
   log('M10 parse cost: the slowest valid body at the caps, and the 300,000-key body without them…');
-  const parseChild = startChild('bench/parse-cost.ts');
+  const parseChild = startChild('dev/bench/parse-cost.ts');
   const parseCost = await messageFrom<ParseCostReport>(parseChild, 'report');
   await stopChild(parseChild);
   log('M4 throughput: bare node:http vs the local adapter (autocannon)…');

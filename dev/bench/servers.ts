@@ -1,12 +1,12 @@
-import '../local/quiet-sdk-warning';
+import '../../local/quiet-sdk-warning';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { asLambda } from '../lambdas/handlers/middleware';
-import { createReceiveHandler } from '../lambdas/handlers/receive-handler';
-import { routesFor, startGateway } from '../local/gateway';
-import { startLocalStack } from '../local/stack';
-import { inMemoryReceiveDeps } from '../testing/fakes';
+import { asLambda } from '../../lambdas/handlers/middleware';
+import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
+import { routesFor, startGateway } from '../../local/gateway';
+import { startLocalStack } from '../../local/stack';
+import { inMemoryReceiveDeps } from '../../testing/fakes';
 
 /*
  * The servers the load generator measures, each in its own child process (so that the
@@ -31,7 +31,7 @@ async function bare(): Promise<string> {
 }
 
 async function gateway(): Promise<string> {
-  // Logs at the level the environment says, as `npm start` (see bench/throughput.ts).
+  // Logs at the level the environment says, as `npm start` (see dev/bench/throughput.ts).
   const deps = inMemoryReceiveDeps({ logger: new Logger({ serviceName: 'bench' }) });
   // Wrapped as deployed and as `npm start` runs it.
   const running = await startGateway(routesFor((type) => asLambda(createReceiveHandler(type, deps), deps)));

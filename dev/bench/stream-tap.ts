@@ -6,8 +6,8 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { localClientConfig } from '../local/clients';
-import { toEvent } from '../local/stream-poller';
+import { localClientConfig } from '../../local/clients';
+import { toEvent } from '../../local/stream-poller';
 
 /*
  * The message table's stream on DynamoDB Local, read on demand: after a message is stored, `inserts`

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { EXAMPLES } from '../testing/messages';
+import { EXAMPLES } from '../../testing/messages';
 import { messageFrom, startChild, stopChild } from './child';
 
 /*
@@ -39,7 +39,7 @@ export async function measureThroughput(seconds = 10): Promise<ThroughputReport>
     ['quiet', 'gateway', 'WARN'],
   ] as const) {
     // As `npm start` runs: EMF metrics off (they are CloudWatch's business), logs on.
-    const child = startChild('bench/servers.ts', [kind], { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: logLevel });
+    const child = startChild('dev/bench/servers.ts', [kind], { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: logLevel });
     try {
       const url = await messageFrom<string>(child, 'url');
       await load(url, 2); // warm up

@@ -4,22 +4,22 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DynamoDbDocumentStore } from '../lambdas/adapters/dynamodb-documents';
-import { DynamoDbMessageStore } from '../lambdas/adapters/dynamodb-store';
-import { fromStreamImage } from '../lambdas/adapters/record-item';
-import { S3PayloadStore, S3RejectedStore } from '../lambdas/adapters/s3-bucket';
-import { DOCUMENTS, TABLE } from '../contract/shapes';
-import { SqsMessageQueue } from '../lambdas/adapters/sqs-queue';
-import { MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from '../contract/limits';
-import { createProjectHandler } from '../lambdas/handlers/project-handler';
-import { createReceiveHandler, type ReceiveDeps } from '../lambdas/handlers/receive-handler';
-import { createReconcileHandler } from '../lambdas/handlers/reconcile-handler';
-import { type MessageType, messageSpec } from '../contract/catalog';
-import { localDynamoDb, localS3, localSqs } from '../local/clients';
-import { startDynamo, startFauxqs } from '../local/emulators';
-import { provision } from '../local/provision';
-import { proxyEvent } from '../testing/events';
-import { freshMessage } from '../testing/messages';
+import { DynamoDbDocumentStore } from '../../lambdas/adapters/dynamodb-documents';
+import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
+import { fromStreamImage } from '../../lambdas/adapters/record-item';
+import { S3PayloadStore, S3RejectedStore } from '../../lambdas/adapters/s3-bucket';
+import { DOCUMENTS, TABLE } from '../../contract/shapes';
+import { SqsMessageQueue } from '../../lambdas/adapters/sqs-queue';
+import { MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from '../../contract/limits';
+import { createProjectHandler } from '../../lambdas/handlers/project-handler';
+import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
+import { type MessageType, messageSpec } from '../../contract/catalog';
+import { localDynamoDb, localS3, localSqs } from '../../local/clients';
+import { startDynamo, startFauxqs } from '../../local/emulators';
+import { provision } from '../../local/provision';
+import { proxyEvent } from '../../testing/events';
+import { freshMessage } from '../../testing/messages';
 import { addUnits, Meter, type Units } from './meter';
 import { createPeerHandler } from './peer/handler';
 import { median, percentile } from './stats';
@@ -28,9 +28,9 @@ import { StreamTap } from './stream-tap';
 /*
  * M7's measurements: what each kind of request costs in the units AWS bills, on DynamoDB Local and
  * fauxqs with the stack's own table shapes, ours beside the peer (Powertools idempotency around an
- * SQS send, bench/peer/) in the same run on the same emulators. Ours counts the whole path of a new
+ * SQS send, dev/bench/peer/) in the same run on the same emulators. Ours counts the whole path of a new
  * message: the receiving function's calls, then the `Project` function's on the documents table,
- * handed the very stream record DynamoDB Local wrote. Prices and the mix are models (bench/models.ts).
+ * handed the very stream record DynamoDB Local wrote. Prices and the mix are models (dev/bench/models.ts).
  */
 
 /** The message cases measured: every type small, and the large payloads of the mix. */

@@ -1,5 +1,5 @@
-import '../local/quiet-sdk-warning';
-import { baseUrlFrom } from '../local/base-url';
+import '../../local/quiet-sdk-warning';
+import { baseUrlFrom } from '../../local/base-url';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -7,12 +7,12 @@ import { parseArgs } from 'node:util';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { messageFrom, startChild, stopChild } from '../bench/child';
 import { openLoop } from '../bench/open-loop';
-import { Progress } from '../cli/ui';
-import type { Envelope } from '../contract/envelope';
-import { ACK_TEXT } from '../contract/ack';
-import { localSqs } from '../local/clients';
-import type { LocalInfo } from '../local/stack';
-import { EXAMPLES } from '../testing/messages';
+import { Progress } from '../../cli/ui';
+import type { Envelope } from '../../contract/envelope';
+import { ACK_TEXT } from '../../contract/ack';
+import { localSqs } from '../../local/clients';
+import type { LocalInfo } from '../../local/stack';
+import { EXAMPLES } from '../../testing/messages';
 
 /*
  * `npm run load [-- --base URL] [--rate 200] [--seconds 60] [--duplicates 0.1] [--out docs/load.json]`
@@ -41,7 +41,7 @@ const duplicateShare = Number(values.duplicates);
 // Against a running endpoint when told where (--base or N3_CALLBACK_BASE, the one rule of local/base-url.ts);
 // otherwise against a product of its own, so that it never empties the queue of an `npm start` by surprise.
 const target = values.base || process.env.N3_CALLBACK_BASE ? baseUrlFrom(values.base) : undefined;
-const child = target ? undefined : startChild('bench/servers.ts', ['stack']);
+const child = target ? undefined : startChild('dev/bench/servers.ts', ['stack']);
 try {
   const info: LocalInfo = child
     ? await messageFrom<LocalInfo>(child, 'info')
@@ -160,7 +160,7 @@ async function sendMessageCalls(info: LocalInfo): Promise<number> {
 /** The commit measured, and whether the code it runs differed from it. */
 function gitState(): { commit: string; dirty: boolean } {
   const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
-  return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--', 'lambdas', 'lib', 'local', 'load') !== '' };
+  return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--', 'lambdas', 'lib', 'local', 'dev/load') !== '' };
 }
 
 /** Receives and deletes everything on the MIS queue, returning the MessageIds in order. */

@@ -12,7 +12,7 @@ import { MEASURED_PATHS } from '../bench/provenance';
  */
 
 export const PERFORMANCE_START =
-  '<!-- bench:start: generated from docs/benchmarks.json by `npm run bench:doc` (scripts/benchmarks-doc.ts); edit there, not here -->';
+  '<!-- bench:start: generated from docs/benchmarks.json by `npm run bench:doc` (dev/scripts/benchmarks-doc.ts); edit there, not here -->';
 export const PERFORMANCE_END = '<!-- bench:end -->';
 
 /** The goals each metric is held to (docs/performance.md). */
@@ -130,11 +130,11 @@ function measuredRows(r: BenchmarksResult, full: boolean): string[][] {
     ],
     [
       'M1′',
-      'the same if each function had its own entry (not deployed; `bench/entries/`): a receiver / `Project` / `Project` with only its DynamoDB client',
+      'the same if each function had its own entry (not deployed; `dev/bench/entries/`): a receiver / `Project` / `Project` with only its DynamoDB client',
       `${kb(M1.receiverOnly.bytes)} / ${kb(M1.projectOnly.bytes)} / ${kb(M1.projectDynamoDbOnly.bytes)}`,
       '—',
     ],
-    ['M1″', 'the peer as one function (`bench/peer/lambda.ts`), same settings', kb(M1.peer.bytes), '—'],
+    ['M1″', 'the peer as one function (`dev/bench/peer/lambda.ts`), same settings', kb(M1.peer.bytes), '—'],
     [
       'M2',
       `cold start of the deployed bundle: import + client construction minus bare \`node -e 0\`, both with \`--enable-source-maps\`, p50 of ${M2.runs} (p90)`,
@@ -226,7 +226,7 @@ function parseRows(r: BenchmarksResult): string[][] {
   return [
     [
       'M10',
-      `the slowest valid body at the caps (≤ ${M10.caps.maxExtraKeys} extra keys per object, ≤ ${thousands(M10.caps.maxTokens)} JSON tokens, ≤ ${mib(M10.caps.maxBodyBytes)}; slowest of ${M10.shapes.length} shapes, \`bench/parse-cost.ts\`): CPU per request, median of ${M10.runs} (max)`,
+      `the slowest valid body at the caps (≤ ${M10.caps.maxExtraKeys} extra keys per object, ≤ ${thousands(M10.caps.maxTokens)} JSON tokens, ≤ ${mib(M10.caps.maxBodyBytes)}; slowest of ${M10.shapes.length} shapes, \`dev/bench/parse-cost.ts\`): CPU per request, median of ${M10.runs} (max)`,
       `${ms(slowest.medianCpuMs, 0)} (${ms(Math.max(...slowest.cpuMs), 0)}), \`${slowest.name}\`: ${slowest.description}, ${mib(slowest.bytes)}`,
       '—',
     ],
@@ -508,7 +508,7 @@ retention, not on the callback). Mix: new messages ${cost.inputs.mix.types.map((
 requests ${pct(cost.inputs.mix.resendShare)} re-sends, ${pct(cost.inputs.mix.rejectedShare)} rejected; \`Project\` handed ${cost.inputs.mix.projectRecordsPerInvocation} record per invocation. Durations: ${cost.inputs.lambdaDuration}.
 Floor: ${cost.inputs.floor}.
 
-The peer (\`bench/peer/\`) is Powertools \`makeIdempotent\` + \`DynamoDBPersistenceLayer\` around one SQS send: it keeps a
+The peer (\`dev/bench/peer/\`) is Powertools \`makeIdempotent\` + \`DynamoDBPersistenceLayer\` around one SQS send: it keeps a
 hash and the ack, not the payload, so it cannot forward later (no deferred path, no reconciler), cannot tell a
 conflict from a re-send, puts every payload into the queue message (SQS's limit caps it), validates nothing and
 keeps no document status.
@@ -539,14 +539,14 @@ ${capacityParagraph(r)}
 ## How each is measured
 
 M1 esbuild with the stack's own settings (\`lib/bundling.ts\`; the bench checks that it builds the deployed entry
-byte for byte as that file does), metafile per package; the SDK floor is \`bench/entries/sdk-floor.ts\`, the
-per-function entries \`bench/entries/\` (index.ts cut down, never deployed). M2 \`node <bundle>\` minus \`node -e 0\`,
+byte for byte as that file does), metafile per package; the SDK floor is \`dev/bench/entries/sdk-floor.ts\`, the
+per-function entries \`dev/bench/entries/\` (index.ts cut down, never deployed). M2 \`node <bundle>\` minus \`node -e 0\`,
 every bundle in every round, interleaved, on this machine's Node (Lambda runs Node 24). M3 the deployed handler
 (middy, Powertools logs and EMF metrics) with the real SDK clients over an in-memory transport that answers at
 once, so serialisation, signing and parsing run; logs to /dev/null. M4 autocannon, 10 connections, unique
 MessageIds, both servers in their own process. M5 counted at that transport (\`Project\`'s at M7's meter). M6 an
 open-loop generator (latency from the scheduled send time) against the local product in its own process. M7 SDK
-middleware on each client (\`bench/meter.ts\`); a failed conditional write is counted from DynamoDB's rule (the
+middleware on each client (\`dev/bench/meter.ts\`); a failed conditional write is counted from DynamoDB's rule (the
 existing item's size).${
     r.measured.M10
       ? ' M10 the same deployed handler and transport as M3, in its own process, with the inline threshold as deployed (so a large payload takes the S3 claim check); each shape built at the caps, checked to be acked Success, sent once to warm up and then measured run by run (`process.cpuUsage`, every thread).'
@@ -564,9 +564,9 @@ export function splicePerformancePage(page: string, section: string): string {
 }
 
 const paths = {
-  json: new URL('../docs/benchmarks.json', import.meta.url),
-  markdown: new URL('../docs/benchmarks.md', import.meta.url),
-  performance: new URL('../docs/performance.md', import.meta.url),
+  json: new URL('../../docs/benchmarks.json', import.meta.url),
+  markdown: new URL('../../docs/benchmarks.md', import.meta.url),
+  performance: new URL('../../docs/performance.md', import.meta.url),
 };
 
 export const readBenchmarks = (): BenchmarksResult => JSON.parse(readFileSync(paths.json, 'utf8')) as BenchmarksResult;

@@ -5,7 +5,7 @@
 # Used by CI to run the tests on several Node versions, and by the deployed-bundle tests to run the
 # bundle on Lambda's own Node (nodejs24.x).
 set -euo pipefail
-major="${1:?usage: scripts/node-version.sh <major version, e.g. 24>}"
+major="${1:?usage: dev/scripts/node-version.sh <major version, e.g. 24>}"
 cache="${N3_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/n3-callback/node}/$major"
 bin="$cache/node_modules/node/bin/node"
 if ! "$bin" --version >/dev/null 2>&1; then

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatedSite } from '../fleet/count';
+import { generatedSite } from '../../fleet/count';
 
 /*
  * Synth of a fleet, measured as a user runs it: `npm run synth` (`cdk synth --quiet`, Lambda bundling by esbuild
@@ -12,10 +12,10 @@ import { generatedSite } from '../fleet/count';
  * means N) and with `sitesDir` at the generated files; the app command is cdk.json's `tsx [node options] bin/app.ts`
  * (our node_modules/.bin/tsx and app by path: `npx` would look for tsx in the temporary folder).
  *
- *   npx tsx scripts/synth-fleet.ts --sites 500 [--keep] [-c key=value …]
+ *   npx tsx dev/scripts/synth-fleet.ts --sites 500 [--keep] [-c key=value …]
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'node_modules', '.bin');
 const TIME = '/usr/bin/time';
 

@@ -1,16 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbDocumentStore } from '../../lambdas/adapters/dynamodb-documents';
-import { fromStreamImage } from '../../lambdas/adapters/record-item';
-import { loadConfig } from '../../lambdas/config';
-import { METRICS_NAMESPACE, SERVICE } from '../../contract/observability';
-import { asLambda } from '../../lambdas/handlers/middleware';
-import { createProjectHandler } from '../../lambdas/handlers/project-handler';
+import { DynamoDbDocumentStore } from '../../../lambdas/adapters/dynamodb-documents';
+import { fromStreamImage } from '../../../lambdas/adapters/record-item';
+import { loadConfig } from '../../../lambdas/config';
+import { METRICS_NAMESPACE, SERVICE } from '../../../contract/observability';
+import { asLambda } from '../../../lambdas/handlers/middleware';
+import { createProjectHandler } from '../../../lambdas/handlers/project-handler';
 
 /*
  * Measurement only, never deployed: the projector with the one SDK client it calls (DynamoDB), instead of
- * createAwsAdapters' three. Beside bench/entries/project.ts it shows what splitting the adapters (not only
+ * createAwsAdapters' three. Beside dev/bench/entries/project.ts it shows what splitting the adapters (not only
  * the entry) would save a function that needs neither SQS nor S3 (M1, M2).
  */
 

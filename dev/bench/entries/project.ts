@@ -1,5 +1,5 @@
-import { wireProjector } from '../../lambdas/handlers/wiring/projector';
-import { wireSite } from '../../lambdas/handlers/wiring/site';
+import { wireProjector } from '../../../lambdas/handlers/wiring/projector';
+import { wireSite } from '../../../lambdas/handlers/wiring/site';
 
 /*
  * Measurement only, never deployed: the deployed entry cut down to the projector (`Project`), through the

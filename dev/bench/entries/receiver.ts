@@ -1,5 +1,5 @@
-import { wireReceivers } from '../../lambdas/handlers/wiring/receivers';
-import { wireSite } from '../../lambdas/handlers/wiring/site';
+import { wireReceivers } from '../../../lambdas/handlers/wiring/receivers';
+import { wireSite } from '../../../lambdas/handlers/wiring/site';
 
 /*
  * Measurement only, never deployed: the deployed entry cut down to the seven receiving functions (the six

@@ -4,7 +4,7 @@ import { createPeerHandler } from './handler';
 
 /*
  * The peer as one Lambda function would ship it: its handler with its two clients built at init. Bundled
- * with the stack's settings for M1 and started beside ours for M2 (bench/bundle-size.ts, bench/cold-start.ts).
+ * with the stack's settings for M1 and started beside ours for M2 (dev/bench/bundle-size.ts, dev/bench/cold-start.ts).
  */
 
 export const handler = createPeerHandler({
