@@ -2,29 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planFleet } from '../../fleet/plan-fleet';
-import { measureSynth, type SynthMeasurement } from '../scripts/synth-fleet';
-import type { BenchmarksResult } from './result';
+import type { BenchmarksResult, FleetReport } from './result';
+import { measureSynth } from './synth-fleet';
 
 /** The fleet sizes M9 prices, and the one it synthesises. */
 export const FLEET_SITES = 500;
-
-export interface FleetReport {
-  /** Measured: `cdk synth` (bundling included) of 500 generated sites, in a child process. */
-  readonly synth500: Pick<SynthMeasurement, 'seconds' | 'peakMb' | 'largestProcessMb' | 'stacks' | 'method'>;
-  /** A model (fleet/plan.ts) over counts from this commit's synthesised templates and this run's M1/M7. */
-  readonly idleUsdPerSiteMonth: { readonly 1: number; readonly 50: number; readonly 500: number };
-  readonly usdPerSiteMonthAtVolume: number | null;
-  readonly firstDefaultQuotaSite: { readonly site: number; readonly quota: string } | null;
-  /** Counted in the synthesised site template: what each site adds to the account. */
-  readonly perSite: {
-    readonly resources: number;
-    readonly iamRoles: number;
-    readonly alarms: number;
-    readonly eventBridgeRules: number;
-    readonly wafWebAcls: number;
-  };
-  readonly model: { readonly what: string; readonly callbacksPerSiteMonth: number; readonly inputs: readonly string[] };
-}
 
 /**
  * M9: what a fleet costs and meets. The synthesis of 500 sites is measured; the dollars and the first quota

@@ -1,10 +1,10 @@
-import type { FleetReport } from './fleet';
 import type { BundleReport } from './bundle-size';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';
 import type { CapacityModel, CostModel, MemoryModel, ParseCostModel } from './models';
 import type { OpenLoopReport } from './open-loop';
 import type { ParseCostReport } from './parse-cost';
+import type { SynthMeasurement } from './synth-fleet';
 import type { ThroughputReport } from './throughput';
 import type { UnitsReport } from './units';
 
@@ -12,7 +12,7 @@ import type { UnitsReport } from './units';
  * docs/benchmarks.json: what one `npm run bench` run measured (`measured`), what was computed from
  * those measurements and stated inputs (`models`, each with its `inputs`), and which code it was
  * (`run`). docs/performance.md (performance, capacity) and docs/benchmarks.md are generated from
- * it (dev/scripts/benchmarks-doc.ts); nothing there is typed by hand.
+ * it (dev/bench/benchmarks-doc.ts); nothing there is typed by hand.
  */
 
 export interface BenchmarksResult {
@@ -90,4 +90,23 @@ export interface BundleSummary {
   readonly entry: string;
   readonly bytes: number;
   readonly exports: string[];
+}
+
+/** M9 (dev/bench/fleet.ts measures it). Here, with the result it is part of, so that fleet.ts reads this module and not the reverse. */
+export interface FleetReport {
+  /** Measured: `cdk synth` (bundling included) of 500 generated sites, in a child process. */
+  readonly synth500: Pick<SynthMeasurement, 'seconds' | 'peakMb' | 'largestProcessMb' | 'stacks' | 'method'>;
+  /** A model (fleet/plan.ts) over counts from this commit's synthesised templates and this run's M1/M7. */
+  readonly idleUsdPerSiteMonth: { readonly 1: number; readonly 50: number; readonly 500: number };
+  readonly usdPerSiteMonthAtVolume: number | null;
+  readonly firstDefaultQuotaSite: { readonly site: number; readonly quota: string } | null;
+  /** Counted in the synthesised site template: what each site adds to the account. */
+  readonly perSite: {
+    readonly resources: number;
+    readonly iamRoles: number;
+    readonly alarms: number;
+    readonly eventBridgeRules: number;
+    readonly wafWebAcls: number;
+  };
+  readonly model: { readonly what: string; readonly callbacksPerSiteMonth: number; readonly inputs: readonly string[] };
 }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { hasJava } from '../../local/emulators';
-import { writeBenchmarkDocs } from '../scripts/benchmarks-doc';
+import { writeBenchmarkDocs } from './benchmarks-doc';
 import { measureBundles, type Bundle } from './bundle-size';
 import { messageFrom, startChild, stopChild } from './child';
 import { measureColdStart } from './cold-start';

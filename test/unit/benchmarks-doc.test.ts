@@ -7,7 +7,7 @@ import {
   readBenchmarks,
   renderMarkdown,
   renderPerformanceSection,
-} from '../../dev/scripts/benchmarks-doc';
+} from '../../dev/bench/benchmarks-doc';
 
 /*
  * The published figures describe the code at HEAD: docs/benchmarks.json names the commit it measured,

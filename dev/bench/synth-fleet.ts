@@ -12,7 +12,7 @@ import { generatedSite } from '../../fleet/count';
  * means N) and with `sitesDir` at the generated files; the app command is cdk.json's `tsx [node options] bin/app.ts`
  * (our node_modules/.bin/tsx and app by path: `npx` would look for tsx in the temporary folder).
  *
- *   npx tsx dev/scripts/synth-fleet.ts --sites 500 [--keep] [-c key=value …]
+ *   npx tsx dev/bench/synth-fleet.ts --sites 500 [--keep] [-c key=value …]
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { MeasuredUnits } from '../bench/units';
-import type { BenchmarksResult } from '../bench/result';
-import type { Cost } from '../bench/models';
-import { MEASURED_PATHS } from '../bench/provenance';
+import type { MeasuredUnits } from './units';
+import type { BenchmarksResult } from './result';
+import type { Cost } from './models';
+import { MEASURED_PATHS } from './provenance';
 
 /*
  * docs/benchmarks.json → docs/benchmarks.md and docs/performance.md's generated part (between
@@ -12,7 +12,7 @@ import { MEASURED_PATHS } from '../bench/provenance';
  */
 
 export const PERFORMANCE_START =
-  '<!-- bench:start: generated from docs/benchmarks.json by `npm run bench:doc` (dev/scripts/benchmarks-doc.ts); edit there, not here -->';
+  '<!-- bench:start: generated from docs/benchmarks.json by `npm run bench:doc` (dev/bench/benchmarks-doc.ts); edit there, not here -->';
 export const PERFORMANCE_END = '<!-- bench:end -->';
 
 /** The goals each metric is held to (docs/performance.md). */
