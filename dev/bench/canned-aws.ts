@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { createAwsAdapters, type AwsAdapters } from '../../lambdas/adapters/aws';
+import type { ClientOverrides } from '../../lambdas/adapters';
 
 /*
  * For measuring our code, not the network: the real SDK clients (serialisation, middleware,
@@ -16,7 +16,8 @@ interface HttpRequestLike {
 }
 
 export interface CannedAws {
-  readonly adapters: AwsAdapters;
+  /** SDK client settings for the deployed wiring (wireSite's `clients`): its real clients, on this transport. */
+  readonly clients: ClientOverrides;
   /** Operations in call order, e.g. "DynamoDB.PutItem", "SQS.SendMessage", "S3.PUT". */
   readonly calls: string[];
 }
@@ -74,14 +75,5 @@ export function cannedAws(): CannedAws {
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     requestHandler: requestHandler as never,
   };
-  const adapters = createAwsAdapters(
-    {
-      TABLE_NAME: 'bench-messages',
-      QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/000000000000/bench.fifo',
-      BUCKET_NAME: 'bench-payloads',
-      S3_FORCE_PATH_STYLE: false,
-    },
-    { dynamodb: common, sqs: common, s3: common },
-  );
-  return { adapters, calls };
+  return { clients: { dynamodb: common, sqs: common, s3: common }, calls };
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { FUNCTION_ENV } from '../../contract/names';
+import { SITE_ENV } from './site-env';
 import { percentile } from './stats';
 
 /*
@@ -12,12 +12,7 @@ import { percentile } from './stats';
 
 const ENV = {
   ...process.env,
-  [FUNCTION_ENV.siteId]: 'bench',
-  [FUNCTION_ENV.tableName]: 'bench-messages',
-  // Every deployed function gets the documents table's name (lib/functions.ts).
-  [FUNCTION_ENV.documentsTableName]: 'bench-documents',
-  [FUNCTION_ENV.queueUrl]: 'https://sqs.eu-central-1.amazonaws.com/000000000000/bench.fifo',
-  [FUNCTION_ENV.bucketName]: 'bench-payloads',
+  ...SITE_ENV,
   AWS_REGION: 'eu-central-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',

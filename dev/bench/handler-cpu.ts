@@ -1,14 +1,12 @@
 import '../../local/quiet-sdk-warning';
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { asLambda } from '../../lambdas/handlers/middleware';
-import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
+import { wireReceivers, wireSite, type WiringOptions } from '../../lambdas/handlers/wiring';
 import { InMemoryRejectedStore, inMemoryPorts } from '../../testing/fakes';
 import { lambdaContext } from '../../local/gateway';
 import { proxyEvent } from '../../testing/events';
 import { EXAMPLES } from '../../testing/messages';
 import { cannedAws } from './canned-aws';
+import { SITE_ENV } from './site-env';
 import { percentile } from './stats';
 
 /*
@@ -31,19 +29,13 @@ export interface HandlerReport {
 
 type Handler = (event: ReturnType<typeof proxyEvent>) => Promise<unknown>;
 
-/** The deployed wrapping (lambdas/handlers/index.ts): logs and EMF metrics are part of the cost. */
-function deployed(ports: ReceiveDeps['ports']): Handler {
-  const logger = new Logger({ serviceName: 'bench', logLevel: 'INFO' });
-  const metrics = new Metrics({ namespace: 'bench', serviceName: 'bench' });
-  const deps: ReceiveDeps = {
-    ports,
-    rejectedStore: new InMemoryRejectedStore(),
-    settings: { site: 'bench', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 },
-    maxBodyBytes: 4 * 1024 * 1024,
-    logger,
-    metrics,
-  };
-  const wrapped = asLambda(createReceiveHandler('REMDStatus', deps), deps);
+/**
+ * The deployed function (lambdas/handlers/wiring, as the Lambda entry wires it, from a site's environment):
+ * logs and EMF metrics are part of the cost. `clients`: the real SDK clients on the canned transport;
+ * `adapters`: ready-made ports (in memory: what is ours without the SDK).
+ */
+function deployed(options: Pick<WiringOptions, 'clients' | 'adapters'>): Handler {
+  const wrapped = wireReceivers(wireSite({ env: SITE_ENV, serviceName: 'bench', ...options })).REMDStatus;
   const context = lambdaContext('bench', 'REMDStatus');
   return (event) => wrapped(event, context);
 }
@@ -65,8 +57,8 @@ async function time(handler: Handler, requests: number) {
 }
 
 async function run(requests: number): Promise<HandlerReport> {
-  const { adapters, calls } = cannedAws();
-  const handler = deployed(adapters.ports);
+  const { clients, calls } = cannedAws();
+  const handler = deployed({ clients });
 
   const first = randomUUID();
   calls.length = 0;
@@ -77,7 +69,7 @@ async function run(requests: number): Promise<HandlerReport> {
   const callsDuplicate = [...calls];
 
   const sdk = await time(handler, requests);
-  const ours = await time(deployed(inMemoryPorts()), requests);
+  const ours = await time(deployed({ adapters: { ports: inMemoryPorts(), rejectedStore: new InMemoryRejectedStore() } }), requests);
   return {
     requests,
     p50Ms: sdk.p50,

@@ -1,16 +1,16 @@
 import '../../local/quiet-sdk-warning';
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { MAX_BODY_BYTES, MAX_EXTRA_KEYS, MAX_INLINE_PAYLOAD_BYTES, MAX_JSON_TOKENS } from '../../contract/limits';
+import { MAX_BODY_BYTES, MAX_EXTRA_KEYS, MAX_JSON_TOKENS } from '../../contract/limits';
 import { asLambda } from '../../lambdas/handlers/middleware';
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
+import { wireSite } from '../../lambdas/handlers/wiring';
 import type { MessageType } from '../../contract/catalog';
 import { lambdaContext } from '../../local/gateway';
 import { InMemoryRejectedStore } from '../../testing/fakes';
 import { proxyEvent } from '../../testing/events';
 import { EXAMPLES } from '../../testing/messages';
 import { cannedAws } from './canned-aws';
+import { SITE_ENV } from './site-env';
 
 /*
  * M10, parse cost (issue 24, finding 3): the slowest body the receiver still acks Success, measured.
@@ -195,20 +195,16 @@ function beforeCapsBody(): Built {
 
 type Invoke = (body: string) => Promise<number>;
 
-/** The deployed wrapping (as M3), the deployed inline threshold (so a large payload takes the claim check). */
+/**
+ * The deployed wiring and wrapping (as M3), the deployed inline threshold (so a large payload takes the claim check).
+ * The handler is built here rather than taken from wireReceivers for one reason: `parseLimits`, the caps lifted for
+ * the body that prompted them, which no deployed function can have. Rejected requests are kept in memory, so that
+ * the refusal measured is the parse's cost, not an S3 PUT's.
+ */
 function receiver(type: MessageType, parseLimits?: ReceiveDeps['parseLimits']): Invoke {
-  const { adapters } = cannedAws();
-  const logger = new Logger({ serviceName: 'bench', logLevel: 'INFO' });
-  const metrics = new Metrics({ namespace: 'bench', serviceName: 'bench' });
-  const deps: ReceiveDeps = {
-    ports: adapters.ports,
-    rejectedStore: new InMemoryRejectedStore(),
-    settings: { site: 'bench', retentionDays: 30, maxInlinePayloadBytes: MAX_INLINE_PAYLOAD_BYTES },
-    maxBodyBytes: MAX_BODY_BYTES,
-    ...(parseLimits ? { parseLimits } : {}),
-    logger,
-    metrics,
-  };
+  const { clients } = cannedAws();
+  const deployed = wireSite({ env: SITE_ENV, clients, serviceName: 'bench' }).receive;
+  const deps: ReceiveDeps = { ...deployed, rejectedStore: new InMemoryRejectedStore(), ...(parseLimits ? { parseLimits } : {}) };
   const wrapped = asLambda(createReceiveHandler(type, deps), deps);
   const context = lambdaContext('bench', type);
   return async (body) => {

@@ -1,12 +1,11 @@
 import '../../local/quiet-sdk-warning';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { asLambda } from '../../lambdas/handlers/middleware';
-import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
+import { wireReceivers, wireSite } from '../../lambdas/handlers/wiring';
 import { routesFor, startGateway } from '../../local/gateway';
 import { startLocalStack } from '../../local/stack';
-import { inMemoryReceiveDeps } from '../../testing/fakes';
+import { InMemoryRejectedStore, inMemoryPorts } from '../../testing/fakes';
+import { SITE_ENV } from './site-env';
 
 /*
  * The servers the load generator measures, each in its own child process (so that the
@@ -31,10 +30,12 @@ async function bare(): Promise<string> {
 }
 
 async function gateway(): Promise<string> {
-  // Logs at the level the environment says, as `npm start` (see dev/bench/throughput.ts).
-  const deps = inMemoryReceiveDeps({ logger: new Logger({ serviceName: 'bench' }) });
-  // Wrapped as deployed and as `npm start` runs it.
-  const running = await startGateway(routesFor((type) => asLambda(createReceiveHandler(type, deps), deps)));
+  // The deployed wiring on instant in-memory ports; logs at the level the environment says, as `npm start`
+  // (see dev/bench/throughput.ts).
+  const receivers = wireReceivers(
+    wireSite({ env: SITE_ENV, adapters: { ports: inMemoryPorts(), rejectedStore: new InMemoryRejectedStore() }, serviceName: 'bench' }),
+  );
+  const running = await startGateway(routesFor((type) => receivers[type ?? 'Fallback']));
   return running.url;
 }
 

@@ -4,7 +4,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DynamoDbDocumentStore } from '../../lambdas/adapters/dynamodb-documents';
+import { DynamoDbDocumentStore } from '../../lambdas/adapters';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
 import { fromStreamImage } from '../../lambdas/adapters/record-item';
 import { S3PayloadStore, S3RejectedStore } from '../../lambdas/adapters/s3-bucket';
