@@ -1,9 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { localDynamoDb, localS3, localSqs } from '../local/clients';
-import { baseUrlFrom } from '../local/base-url';
-import type { LocalInfo } from '../local/stack';
+import { baseUrlFrom } from '../contract/base-url';
+import { emulatorClientConfig, type LocalInfo } from '../contract/local';
 
 /*
  * Where the CLI points: a base URL (the callback endpoint), and for the commands that look
@@ -44,9 +43,9 @@ export async function resolveTarget(flags: TargetFlags, env = process.env): Prom
     tableName: flags.table ?? (info ? info.tableName : env.N3_TABLE_NAME),
     documentsTableName: flags['documents-table'] ?? (info ? info.documentsTableName : env.N3_DOCUMENTS_TABLE_NAME),
     bucket: flags.bucket ?? (info ? info.bucket : env.N3_BUCKET_NAME),
-    s3: info ? localS3(info.s3Endpoint, info.region) : new S3Client({}),
-    sqs: info ? localSqs(info.sqsEndpoint, info.region) : new SQSClient({}),
-    dynamodb: info ? localDynamoDb(info.dynamodbEndpoint, info.region) : new DynamoDBClient({}),
+    s3: new S3Client(info ? emulatorClientConfig.s3(info.s3Endpoint, info.region) : {}),
+    sqs: new SQSClient(info ? emulatorClientConfig.sqs(info.sqsEndpoint, info.region) : {}),
+    dynamodb: new DynamoDBClient(info ? emulatorClientConfig.dynamodb(info.dynamodbEndpoint, info.region) : {}),
     local: info !== undefined,
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalInfo } from '../../local/stack';
+import type { LocalInfo } from '../../contract/local';
 import { EXAMPLES } from '../../testing/messages';
 import { messageFrom, startChild, stopChild } from './child';
 import { openLoop, type OpenLoopReport } from './open-loop';

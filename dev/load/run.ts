@@ -1,5 +1,5 @@
 import '../../local/quiet-sdk-warning';
-import { baseUrlFrom } from '../../local/base-url';
+import { baseUrlFrom } from '../../contract/base-url';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { Progress } from '../../cli/ui';
 import type { Envelope } from '../../contract/envelope';
 import { ACK_TEXT } from '../../contract/ack';
 import { localSqs } from '../../local/clients';
-import type { LocalInfo } from '../../local/stack';
+import type { LocalInfo } from '../../contract/local';
 import { EXAMPLES } from '../../testing/messages';
 
 /*
