@@ -5,7 +5,7 @@ import { SiteConfigError } from '../lib/site-config';
 // `npm run synth` / `npx cdk deploy -c site=<id>`: sites come from cdk.json context "sites" and sites/<id>.json.
 // A fleet of 500 site stacks is ~70,000 constructs: a JavaScript stack trace captured for each (creation traces,
 // annotation traces) and the construct tree written to tree.json cost a fifth of the synth's time and much of its
-// memory (scripts/synth-fleet.ts), and neither is part of a template. CDK_DEBUG=1 (CDK's own debug switch) keeps them.
+// memory (dev/bench/synth-fleet.ts), and neither is part of a template. CDK_DEBUG=1 (CDK's own debug switch) keeps them.
 const debug = ['1', 'on', 'true'].includes(process.env.CDK_DEBUG ?? '');
 const app = new App(
   debug ? {} : { stackTraces: false, treeMetadata: false, postCliContext: { 'aws:cdk:disable-creation-stack-traces': true } },

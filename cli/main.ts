@@ -9,7 +9,7 @@ import { redrive } from './redrive';
 import { formatRejected, listRejected, showRejected } from './rejected';
 import { markingFor, report, SCENARIOS, simulate } from './simulate';
 import { SIMULATION_HEADER } from '../contract/envelope';
-import { BaseUrlError } from '../local/base-url';
+import { BaseUrlError } from '../contract/base-url';
 import { tail } from './tail';
 import { requireValue, resolveTarget, UsageError } from './target';
 import { paint, printable, printableJson, printableStrings } from './ui';

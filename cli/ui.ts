@@ -7,7 +7,7 @@ type Style = Parameters<typeof styleText>[0];
 export const paint = (style: Style, text: string) => (colour ? styleText(style, text) : text);
 
 // Terminal-safe text lives below the CLI, so that `npm start`'s request log uses the same rule.
-export { printable, printableJson, printableStrings } from '../local/printable';
+export { printable, printableJson, printableStrings } from '../contract/printable';
 
 export function table(headers: string[], rows: string[][]): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the ESC of ANSI colour codes is exactly what this strips.

@@ -6,8 +6,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createCallbackConsumer, type CallbackMessage } from '../consumer/index';
-import { baseUrlFrom } from '../local/base-url';
-import type { LocalInfo } from '../local/stack';
+import { baseUrlFrom } from '../contract/base-url';
+import type { LocalInfo } from '../contract/local';
 
 const base = baseUrlFrom(undefined);
 const info = (await fetch(new URL('_local/info', base))

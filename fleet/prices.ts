@@ -1,6 +1,6 @@
 /*
  * The one home of the prices this repo models with: public on-demand list prices, us-east-1, read on the
- * date below (USD). The benchmark's per-request cost model (bench/models.ts, M7) and the fleet plan's idle
+ * date below (USD). The benchmark's per-request cost model (dev/bench/models.ts, M7) and the fleet plan's idle
  * cost (fleet/plan.ts, M9) both read them here, so a price changes in one place. Each price names the public
  * page it was read from. Check them before budgeting: AWS changes prices, and other regions differ.
  */

@@ -56,7 +56,7 @@ export function defineApp(app: App): CallbackStack[] {
 /*
  * cdk.json runs the app with a heap limit (`--max-old-space-size=1024`). Why: without one V8 lets a 500-site synth grow
  * to ~2.6 GB of mostly garbage; its live heap peaks at ~0.7 GB (--trace-gc), and with the limit V8 collects sooner
- * (500 sites, scripts/synth-fleet.ts: 1,024 MB → 101 s, largest process 1.6 GB; 896 MB was slower, 120 s, for 0.08 GB
+ * (500 sites, dev/bench/synth-fleet.ts: 1,024 MB → 101 s, largest process 1.6 GB; 896 MB was slower, 120 s, for 0.08 GB
  * less). A fleet too big for the limit (over ~700 sites at 1,024 MB) fails here, at once and in one line, rather than
  * minutes later with V8's out-of-memory crash. The estimate is the measured one with a margin.
  */

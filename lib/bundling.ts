@@ -12,7 +12,7 @@ export const ESBUILD_SETTINGS = {
   minify: true,
   sourcemap: true,
   // Stack traces map to our files and lines; the sources themselves stay out of the map, which keeps
-  // `--enable-source-maps` from costing ~10 ms of every cold start (measured, bench/cold-start.ts).
+  // `--enable-source-maps` from costing ~10 ms of every cold start (measured, dev/bench/cold-start.ts).
   sourcesContent: false,
   target: 'node24',
   platform: 'node',

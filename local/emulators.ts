@@ -5,6 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { buildApp } from 'fauxqs';
+import type { DynamoEmulatorKind } from '../contract/local';
 import { localClientConfig } from './clients';
 
 /*
@@ -21,7 +22,7 @@ export interface Emulator {
 }
 
 export interface DynamoEmulator extends Emulator {
-  readonly kind: 'dynamodb-local' | 'dynalite';
+  readonly kind: DynamoEmulatorKind;
 }
 
 const LOOPBACK = '127.0.0.1';

@@ -1,5 +1,5 @@
 import { lambdaContext, type RequestLogEntry, routesFor, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
-import { hasJava, startDynamo, startFauxqs, type DynamoEmulator, type Emulator } from './emulators';
+import { hasJava, startDynamo, startFauxqs, type Emulator } from './emulators';
 import { LOCAL_REGION, localOverrides } from './clients';
 import { fileURLToPath } from 'node:url';
 import { consoleEndpoints } from './console-api';
@@ -7,6 +7,7 @@ import { provision, type Resources } from './provision';
 import { type DocumentsAuth, withSigV4 } from './sigv4';
 import { startStreamPoller, type StreamPoller } from './stream-poller';
 import { buildOpenApi } from '../contract/openapi';
+import type { LocalInfo } from '../contract/local';
 import { FUNCTION_ENV, siteResourcePrefix } from '../contract/names';
 import { type SiteFunctions, wireFunctions } from '../lambdas/handlers/wiring';
 
@@ -15,21 +16,7 @@ import { type SiteFunctions, wireFunctions } from '../lambdas/handlers/wiring';
  * behind a local gateway. `npm start` runs it; the end-to-end tests start it in-process.
  */
 
-export interface LocalInfo {
-  readonly baseUrl: string;
-  readonly region: string;
-  readonly sqsEndpoint: string;
-  readonly queueUrl: string;
-  readonly dlqUrl: string;
-  readonly dynamodbEndpoint: string;
-  readonly dynamodbEmulator: DynamoEmulator['kind'];
-  readonly tableName: string;
-  readonly s3Endpoint: string;
-  readonly bucket: string;
-  readonly documentsTableName: string;
-  /** Whether documents are projected (DynamoDB Local's stream; dynalite has none). */
-  readonly documentProjection: boolean;
-}
+export type { LocalInfo } from '../contract/local';
 
 export interface LocalStack {
   readonly info: LocalInfo;

@@ -1,11 +1,11 @@
 import './quiet-sdk-warning';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
-import { type BaseUrlError, DEFAULT_PORT, portFrom } from './base-url';
+import { type BaseUrlError, DEFAULT_PORT, portFrom } from '../contract/base-url';
 import { hasJava } from './emulators';
 import type { RequestLogEntry } from './gateway';
 import { startLocalStack } from './stack';
-import { printable } from './printable';
+import { printable } from '../contract/printable';
 
 /*
  * `npm start`: the callback endpoint on this machine, no AWS account needed. One short line per request

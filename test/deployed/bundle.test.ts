@@ -25,7 +25,8 @@ import {
 } from '../support/deployed';
 import { ALLOW_SHIM_ENV, NATIVE_USER_AGENT, SHIM_USER_AGENT } from '../support/lambda-runtime/client';
 import { SimulatedInvokeLimitError, type Invocation, type LambdaProcess } from '../support/lambda-runtime/runtime-api';
-import { freshMessage, REQUIRED } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
+import { REQUIRED } from '../support/spec-fields';
 import { restProxyEvent, snsTickEvent } from '../support/rest-event';
 import { until } from '../support/wait';
 import { startLocalStack, type LocalStack } from '../../local/stack';

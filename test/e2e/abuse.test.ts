@@ -4,8 +4,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../contract/ack';
-import { type InMemoryQueue, inMemoryGateway } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import type { InMemoryQueue } from '../../testing/fakes';
+import { inMemoryGateway } from '../support/in-memory-gateway';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * Hostile input against the local HTTP adapter and the real handler (instant in-memory ports):

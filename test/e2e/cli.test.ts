@@ -13,7 +13,8 @@ import type { Envelope } from '../../contract/envelope';
 import { type MessageType, messageSpec } from '../../contract/catalog';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { dynamoClient, drain, queueDepth, s3Client, sqsClient } from '../support/aws';
-import { inMemoryGateway, inMemoryReceiveDeps, type InMemoryQueue } from '../support/fakes';
+import { inMemoryReceiveDeps, type InMemoryQueue } from '../../testing/fakes';
+import { inMemoryGateway } from '../support/in-memory-gateway';
 import { until } from '../support/wait';
 
 /*

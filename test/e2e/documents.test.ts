@@ -7,7 +7,7 @@ import type { DocumentView, SilentDocument } from '../../contract/documents';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { dynamoClient } from '../support/aws';
-import { type EXAMPLES, freshMessage } from '../support/messages';
+import { type EXAMPLES, freshMessage } from '../../testing/messages';
 
 /*
  * Document status on `npm start`: callbacks in over HTTP, the projector on DynamoDB Local's stream,

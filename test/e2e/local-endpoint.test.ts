@@ -13,7 +13,7 @@ import { ACK_TEXT, OVERSIZE_ACK, type Ack } from '../../contract/ack';
 import { MESSAGE_TYPES } from '../../contract/catalog';
 import { startLocalStack, type LocalInfo, type LocalStack } from '../../local/stack';
 import { drain, listKeys, queueDepth, s3Client, sqsClient } from '../support/aws';
-import { EXAMPLES, freshMessage } from '../support/messages';
+import { EXAMPLES, freshMessage } from '../../testing/messages';
 import { until } from '../support/wait';
 
 /*

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { drain, queueDepth, s3Client, sqsClient } from '../support/aws';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * The second-language consumer (examples/python/consumer.py: Python 3.11 and boto3, nothing else) against

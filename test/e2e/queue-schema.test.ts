@@ -7,7 +7,7 @@ import type { Envelope } from '../../contract/envelope';
 import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { drain, s3Client, sqsClient } from '../support/aws';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 import { queueValidator } from '../support/queue-schemas';
 
 // The spec table's spelling of StatusCode, with a Cyrillic С.

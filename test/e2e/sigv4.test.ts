@@ -8,7 +8,7 @@ import { createDocumentsClient } from '../../consumer/documents';
 import type { DocumentView } from '../../contract/documents';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/clients';
 import { startLocalStack, type LocalStack } from '../../local/stack';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * The document API from any language, signed with SigV4 by the tools' own signers: curl --aws-sigv4

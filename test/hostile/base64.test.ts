@@ -8,9 +8,9 @@ import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Ack } from '../../contract/ack';
 import { parseMessage } from '../../contract/catalog';
 import { REASONS } from '../../contract/fields';
-import { proxyEvent } from '../support/events';
-import { InMemoryPayloads, InMemoryQueue, InMemoryRejectedStore, InMemoryStore, fixedClock } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { proxyEvent } from '../../testing/events';
+import { InMemoryPayloads, InMemoryQueue, InMemoryRejectedStore, InMemoryStore, fixedClock } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * Issue 17, finding "one body stalls a function": the CDA/Data check was one pattern with a line-break

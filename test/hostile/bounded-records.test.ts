@@ -4,7 +4,7 @@ import type { Envelope } from '../../contract/envelope';
 import { RecordTooLargeError } from '../../contract/errors';
 import type { MessageRecord } from '../../lambdas/ingest/ports';
 import { drain, getRecord, listKeys, queueDepth } from '../support/aws';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 import { receiveSite, type ReceiveSite } from '../support/receive-site';
 
 /*

@@ -8,8 +8,8 @@ import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import { parseMessage } from '../../contract/catalog';
 import { localClientConfig, localS3 } from '../../local/clients';
 import { listKeys } from '../support/aws';
-import { InMemoryQueue, InMemoryStore } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { InMemoryQueue, InMemoryStore } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * Finding: 50 concurrent deliveries of one 3 MB CDAStatus (one process, as under `npm start` and in the

@@ -9,7 +9,7 @@ import { ACK_TEXT } from '../../contract/ack';
 import type { MessageType } from '../../contract/catalog';
 import { localSqs } from '../../local/clients';
 import { drain, getRecord, listKeys, pendingIds, queueDepth } from '../support/aws';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 import { receiveSite, type ReceiveSite } from '../support/receive-site';
 
 /*

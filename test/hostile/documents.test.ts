@@ -8,8 +8,8 @@ import { project } from '../../lambdas/documents/service';
 import { createDocumentsHandler } from '../../lambdas/handlers/documents-handler';
 import { createProjectHandler } from '../../lambdas/handlers/project-handler';
 import type { MessageRecord } from '../../lambdas/ingest/ports';
-import { proxyEvent } from '../support/events';
-import { InMemoryDocumentStore } from '../support/fakes';
+import { proxyEvent } from '../../testing/events';
+import { InMemoryDocumentStore } from '../../testing/fakes';
 
 /*
  * The document API and the projector, attacked through their inputs (each of these failed before the

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../contract/ack';
 import { type GatewayOptions, servesHost } from '../../local/gateway';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import { inMemoryGateway } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { inMemoryGateway } from '../support/in-memory-gateway';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * Issue 17, "Local": what `npm start` does to the people who run it, when a client, a web page or a

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { checkSync } from 'recheck';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSites } from '../../lib/site-config';
-import { inMemoryGateway } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { inMemoryGateway } from '../support/in-memory-gateway';
+import { freshMessage } from '../../testing/messages';
 import { CDK_JSON, removeSyntheses, synthSites } from '../infra/synth';
 
 /*

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACK_TEXT } from '../../contract/ack';
 import { drain, getRecord, listKeys } from '../support/aws';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 import { receiveSite, type ReceiveSite } from '../support/receive-site';
 
 /*

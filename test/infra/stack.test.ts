@@ -12,7 +12,7 @@ import { defineApp } from '../../lib/app';
 import { CDK_JSON } from './synth';
 import type { CallbackStack } from '../../lib/callback-stack';
 import { parseSites } from '../../lib/site-config';
-import { EXAMPLES } from '../support/messages';
+import { EXAMPLES } from '../../testing/messages';
 
 /*
  * The infrastructure, proven offline: assertion tests on the synthesised templates and the

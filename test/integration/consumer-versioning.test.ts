@@ -5,7 +5,7 @@ import { createCallbackConsumer, EnvelopeError, type CallbackConsumer, type Call
 import { ENVELOPE_VERSION } from '../../contract/envelope';
 import { provision, type Resources } from '../../local/provision';
 import { queueDepth, s3Client, sqsClient } from '../support/aws';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 import { until } from '../support/wait';
 
 /*

@@ -18,8 +18,8 @@ import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
 import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { drain, queueDepth, s3Client, sqsClient } from '../support/aws';
-import { proxyEvent } from '../support/events';
-import { freshMessage } from '../support/messages';
+import { proxyEvent } from '../../testing/events';
+import { freshMessage } from '../../testing/messages';
 import { until } from '../support/wait';
 
 /*

@@ -24,9 +24,9 @@ import { ACK_TEXT, type Ack } from '../../contract/ack';
 import { localClientConfig } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { dynamoClient, getRecord } from '../support/aws';
-import { proxyEvent } from '../support/events';
+import { proxyEvent } from '../../testing/events';
 import { blackHole, type FaultServer, slowServer, stallingServer } from '../support/fault-servers';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * Every AWS call the functions make ends by its deadline (lambdas/contract/deadlines.ts), and what a receiver

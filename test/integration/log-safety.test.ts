@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * Medical data never reaches a log. Every kind of request the endpoint handles (the document API's

@@ -13,8 +13,8 @@ import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { dynamoClient } from '../support/aws';
-import { proxyEvent } from '../support/events';
-import { freshMessage } from '../support/messages';
+import { proxyEvent } from '../../testing/events';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * The projector as deployed, on DynamoDB Local's real stream: messages stored by the receive handler

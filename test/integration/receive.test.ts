@@ -22,8 +22,8 @@ import { startDynamo, type DynamoEmulator } from '../../local/emulators';
 import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { dynamoClient, drain, getRecord, listKeys, pendingIds, queueDepth, s3Client, sqsClient } from '../support/aws';
-import { proxyEvent } from '../support/events';
-import { freshMessage } from '../support/messages';
+import { proxyEvent } from '../../testing/events';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * The Lambda handler with the real DynamoDB and SQS adapters against real emulators:

@@ -12,10 +12,10 @@ import { UNREADABLE_RECORD } from '../../lambdas/ingest/ports';
 import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { drain, dynamoClient, getRecord, sqsClient } from '../support/aws';
-import { freshMessage } from '../support/messages';
+import { freshMessage } from '../../testing/messages';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import { MAX_INLINE_PAYLOAD_BYTES } from '../../contract/limits';
-import { proxyEvent } from '../support/events';
+import { proxyEvent } from '../../testing/events';
 
 /*
  * One damaged item in the pending index used to fail every reconciler run (the whole batch's read threw), so no

@@ -4,8 +4,8 @@ import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import type { Envelope } from '../../contract/envelope';
 import { ACK_TEXT, type Ack } from '../../contract/ack';
 import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
-import { inMemoryPorts, inMemoryReceiveDeps, fixedClock } from '../support/fakes';
-import { proxyEvent } from '../support/events';
+import { inMemoryPorts, inMemoryReceiveDeps, fixedClock } from '../../testing/fakes';
+import { proxyEvent } from '../../testing/events';
 import { SPEC_ALIASES, SPEC_FIELDS, type FieldKind } from '../support/spec-fields';
 
 /*

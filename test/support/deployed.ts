@@ -17,7 +17,7 @@ import { LambdaProcess, type FunctionSpec } from './lambda-runtime/runtime-api';
  * template (the code is the `cdk.out/asset.<hash>` its `aws:asset:path` names, the same hash CloudFormation
  * uploads as `<hash>.zip`); each function run as its own process under AWS's runtime interface client on
  * the Node major version the template's runtime names (Node 24 from the npm registry for nodejs24.x,
- * scripts/node-version.sh), through aws-lambda-ric's native Runtime API client (lambda-runtime/client.ts).
+ * dev/scripts/node-version.sh), through aws-lambda-ric's native Runtime API client (lambda-runtime/client.ts).
  */
 
 export const DEPLOYED_SITE = {
@@ -62,9 +62,9 @@ export function runtimeMajor(runtime: string): number {
   return Number(match[1]);
 }
 
-/** A Node.js binary of exactly this major version (scripts/node-version.sh), or an error that says why not in one line. */
+/** A Node.js binary of exactly this major version (dev/scripts/node-version.sh), or an error that says why not in one line. */
 export function lambdaNode(major: number): { binary: string; version: string } {
-  const script = fileURLToPath(new URL('../../scripts/node-version.sh', import.meta.url));
+  const script = fileURLToPath(new URL('../../dev/scripts/node-version.sh', import.meta.url));
   try {
     const binary = execFileSync('bash', [script, String(major)], {
       encoding: 'utf8',
@@ -83,7 +83,7 @@ export function lambdaNode(major: number): { binary: string; version: string } {
       lines.find((line) => line.startsWith('code ')) ??
       lines.at(-1);
     throw new Error(
-      `Node ${major} (the template's nodejs${major}.x) could not be had: scripts/node-version.sh ${major} failed (${said ?? (error as Error).message}); the deployed-bundle tests run only on Lambda's Node major version: give the script the npm registry or a filled N3_NODE_CACHE`,
+      `Node ${major} (the template's nodejs${major}.x) could not be had: dev/scripts/node-version.sh ${major} failed (${said ?? (error as Error).message}); the deployed-bundle tests run only on Lambda's Node major version: give the script the npm registry or a filled N3_NODE_CACHE`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { inMemoryGateway } from './fakes';
+import { inMemoryGateway } from './in-memory-gateway';
 
 /*
  * The in-memory gateway in a process of its own, for tests where the sender and the server must not share

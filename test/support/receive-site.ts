@@ -14,7 +14,7 @@ import type { MessageType } from '../../contract/catalog';
 import { localOverrides } from '../../local/clients';
 import { provision, type Resources } from '../../local/provision';
 import { dynamoClient, s3Client, sqsClient } from './aws';
-import { proxyEvent } from './events';
+import { proxyEvent } from '../../testing/events';
 
 /*
  * One site on the run's emulators (AWS's DynamoDB Local, or dynalite without Java, and fauxqs for SQS

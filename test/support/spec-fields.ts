@@ -37,3 +37,34 @@ export const SPEC_FIELDS: Readonly<Record<MessageType, Readonly<Record<string, F
 export const SPEC_ALIASES: Readonly<Partial<Record<MessageType, Readonly<Record<string, string>>>>> = {
   VimisResult: { IdSource: 'IdSourse', StatusCode: 'Status\u0421ode' },
 };
+
+/** Required fields per type, straight from the spec tables (1..1), independent of the catalog code. */
+export const REQUIRED: Readonly<Record<MessageType, readonly string[]>> = {
+  CDAStatus: ['IdMedDocumentMis', 'IdMedDocument', 'MedDocumentType', 'Lpu', 'MessageId', 'Status', 'Message'],
+  SEMDStatus: ['IdMedDocumentMis', 'IdMedDocument', 'MedDocumentType', 'Lpu', 'MessageId', 'Status', 'Message'],
+  REMDStatus: ['IdSourceMis', 'MedDocumentType', 'Lpu', 'MessageId', 'Status', 'Message', 'IdFedRequest'],
+  MseResult: ['Lpu', 'MessageId', 'IdMSEMis', 'IdResultMSE', 'Message', 'Status'],
+  MseResultData: ['Lpu', 'MessageId', 'IdMSEMis', 'IdResultMSE', 'Message', 'Status'],
+  VimisResult: [
+    'MessageId',
+    'Message',
+    'Status',
+    'Lpu',
+    'DocType',
+    'IdSource',
+    'IdRecipientSystem',
+    'StatusCode',
+    'IdCaseMis',
+    'IdDocumentMis',
+  ],
+};
+
+/** Integer fields per type (spec type `int`). */
+export const INTEGERS: Readonly<Record<MessageType, readonly string[]>> = {
+  CDAStatus: ['IdMedDocument', 'MedDocumentType'],
+  SEMDStatus: ['IdMedDocument', 'MedDocumentType'],
+  REMDStatus: ['MedDocumentType'],
+  MseResult: [],
+  MseResultData: [],
+  VimisResult: ['DocType', 'StatusCode'],
+};

@@ -9,8 +9,8 @@ import { ingest } from '../../lambdas/ingest/ingest';
 import type { QueueMessage } from '../../lambdas/ingest/ports';
 import { buildAsyncApi } from '../../contract/asyncapi';
 import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../contract/catalog';
-import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * The MIS queue as AsyncAPI 3: parsed by the official parser (@asyncapi/parser) with no diagnostic at all,

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { changedSince, MEASURED_PATHS } from '../../bench/provenance';
-import { PERFORMANCE_END, PERFORMANCE_START, readBenchmarks, renderMarkdown, renderPerformanceSection } from '../../scripts/benchmarks-doc';
+import { changedSince, MEASURED_PATHS } from '../../dev/bench/provenance';
+import {
+  PERFORMANCE_END,
+  PERFORMANCE_START,
+  readBenchmarks,
+  renderMarkdown,
+  renderPerformanceSection,
+} from '../../dev/bench/benchmarks-doc';
 
 /*
  * The published figures describe the code at HEAD: docs/benchmarks.json names the commit it measured,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_TYPES, extraFieldName, findMessageType, messageSpec, parseMessage, type MessageType } from '../../contract/catalog';
 import { REASONS } from '../../contract/fields';
-import { EXAMPLES, INTEGERS, REQUIRED, freshMessage } from '../support/messages';
+import { EXAMPLES, freshMessage } from '../../testing/messages';
+import { INTEGERS, REQUIRED } from '../support/spec-fields';
 
 const issuesOf = (type: MessageType, body: Record<string, unknown>) => {
   const result = parseMessage(type, body);

@@ -4,7 +4,7 @@ import { MAX_EXTRA_KEYS, MAX_JSON_TOKENS } from '../../contract/limits';
 import { InvalidBodyError, ParseLimitError, PayloadTooLargeError } from '../../contract/errors';
 import { ownNames } from '../../contract/catalog';
 import { DEFAULT_PARSE_LIMITS, decodeBody, sniffMessageId, type ParseLimits } from '../../lambdas/protocol/decode';
-import { EXAMPLES } from '../support/messages';
+import { EXAMPLES } from '../../testing/messages';
 
 const json = '{"MessageId":"b097fea5-e6f6-4417-9829-53ab6a562719","Message":"СЭМД успешно загружен"}';
 const b64 = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64');

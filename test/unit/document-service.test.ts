@@ -3,7 +3,7 @@ import { documentMessageOf, storedMessageOf } from '../../lambdas/documents/proj
 import type { VersionedDocument } from '../../lambdas/documents/ports';
 import type { MessageRecord } from '../../lambdas/ingest/ports';
 import { expectStage, getDocument, listDocuments, listSilent, project, reproject, sinceTime } from '../../lambdas/documents/service';
-import { InMemoryDocumentStore } from '../support/fakes';
+import { InMemoryDocumentStore } from '../../testing/fakes';
 
 const message = (id: string, type: 'REMDStatus' | 'CDAStatus', status: 'Success' | 'Failed', payload: Record<string, unknown> = {}) => ({
   documentId: 'doc-1',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRICES as BENCH_PRICES } from '../../bench/models';
+import { PRICES as BENCH_PRICES } from '../../dev/bench/models';
 import { countTemplate, type Template } from '../../fleet/count';
 import { parseArgs, render, renderConcurrency } from '../../fleet/main';
 import { type PlanInput, plan } from '../../fleet/plan';
@@ -302,7 +302,7 @@ describe('fleet plan: idle cost', () => {
 });
 
 describe('fleet plan: prices and the command line', () => {
-  it('keeps one price table: bench/models re-exports it, and every price names its source', () => {
+  it('keeps one price table: dev/bench/models re-exports it, and every price names its source', () => {
     expect(BENCH_PRICES).toBe(PRICES);
     const keys = [...Object.keys(PRICES).filter((k) => k !== 'date' && k !== 'region'), ...Object.keys(FLEET_PRICES)];
     for (const key of keys) expect(PRICE_SOURCES[key as keyof typeof PRICE_SOURCES], key).toMatch(/^https:\/\/aws\.amazon\.com\//);

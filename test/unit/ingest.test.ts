@@ -12,8 +12,8 @@ import { canonicalJson, groupIdFor, toQueueMessage } from '../../lambdas/ingest/
 import { FACT_EXTRAS_MAX_BYTES, factsOf, ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import type { IngestPorts } from '../../lambdas/ingest/ports';
 import { parseMessage, type MessageType, type ParsedMessage } from '../../contract/catalog';
-import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 
 const settings: IngestSettings = { site: 'mo-123', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 };
 

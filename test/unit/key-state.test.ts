@@ -10,9 +10,9 @@ import { QueueUnavailableError, StoreUnavailableError } from '../../contract/err
 import { createProjectHandler } from '../../lambdas/handlers/project-handler';
 import { createReceiveHandler } from '../../lambdas/handlers/receive-handler';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
-import { proxyEvent } from '../support/events';
-import { InMemoryDocumentStore, inMemoryPorts, inMemoryReceiveDeps } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { proxyEvent } from '../../testing/events';
+import { InMemoryDocumentStore, inMemoryPorts, inMemoryReceiveDeps } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * Finding (issue 24, 6): a site's KMS key disabled or pending deletion raised no alarm while every callback was

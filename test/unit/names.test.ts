@@ -12,7 +12,7 @@ import { MESSAGE_TYPES } from '../../contract/catalog';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CODE_DIRS = ['bin', 'lib', 'lambdas', 'local', 'cli', 'consumer', 'fleet', 'bench', 'load', 'scripts'];
+const CODE_DIRS = ['bin', 'lib', 'lambdas', 'local', 'cli', 'consumer', 'fleet', 'dev', 'testing'];
 
 function files(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -58,11 +58,14 @@ describe('contract/names.ts: one home for the shared names', () => {
 
   it("the functions' environment names are set and read through FUNCTION_ENV (lib/functions.ts, lambdas/config.ts)", () => {
     const names = Object.values(FUNCTION_ENV).join('|');
-    // As an object key (`SITE_ID: …`) where an environment is written: the stack, npm start, the benchmarks' entries.
-    // (Code that takes a typed Config, such as bench/canned-aws.ts, is checked by the compiler instead.)
+    // As an object key (`SITE_ID: …`) where an environment is written: the stack, npm start, the benchmarks' entries and site env.
+    // (Code that takes a typed Config, such as dev/bench/canned-aws.ts, is checked by the compiler instead.)
     const spelled = new RegExp(`(^|[\\s{,'"])(${names})['"]?\\s*:`, 'm');
     const writers = SOURCES.filter(
-      (path) => /^(lib|local|bench\/entries|lambdas\/handlers)\//.test(path) || path === 'bench/cold-start.ts',
+      (path) =>
+        /^(lib|local|dev\/bench\/entries|lambdas\/handlers)\//.test(path) ||
+        path === 'dev/bench/cold-start.ts' ||
+        path === 'dev/bench/site-env.ts',
     );
     expect(writers.filter((path) => spelled.test(code(path)))).toEqual([]);
   });

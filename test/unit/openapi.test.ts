@@ -4,7 +4,8 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_TYPES } from '../../contract/catalog';
 import { buildOpenApi } from '../../contract/openapi';
-import { EXAMPLES, REQUIRED, freshMessage } from '../support/messages';
+import { EXAMPLES, freshMessage } from '../../testing/messages';
+import { REQUIRED } from '../support/spec-fields';
 
 type Doc = {
   paths: Record<

@@ -6,9 +6,9 @@ import { QueueRefusedError, QueueUnavailableError, StoreUnavailableError } from 
 import { createReceiveHandler, type ReceiveDeps } from '../../lambdas/handlers/receive-handler';
 import { ACK_TEXT, type Ack } from '../../contract/ack';
 import { REASONS } from '../../contract/fields';
-import { InMemoryPayloads, InMemoryRejectedStore, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
-import { proxyEvent } from '../support/events';
-import { freshMessage } from '../support/messages';
+import { InMemoryPayloads, InMemoryRejectedStore, InMemoryQueue, InMemoryStore, fixedClock } from '../../testing/fakes';
+import { proxyEvent } from '../../testing/events';
+import { freshMessage } from '../../testing/messages';
 
 describe('receive handler', () => {
   let store: InMemoryStore;

@@ -4,8 +4,8 @@ import { ingest, type IngestSettings } from '../../lambdas/ingest/ingest';
 import { type IngestPorts, UNREADABLE_RECORD } from '../../lambdas/ingest/ports';
 import { QUEUE_DOWN_AFTER, reconcile } from '../../lambdas/ingest/reconcile';
 import { parseMessage, type MessageType } from '../../contract/catalog';
-import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 
 const settings: IngestSettings = { site: 'mo-1', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 };
 

@@ -3,8 +3,8 @@ import { ENVELOPE_VERSION, type Envelope } from '../../contract/envelope';
 import { ingest, type IngestMarks, type IngestSettings } from '../../lambdas/ingest/ingest';
 import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../contract/catalog';
 import { buildJsonSchemas, envelopeFileName } from '../../contract/schemas';
-import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { InMemoryPayloads, InMemoryQueue, InMemoryStore, fixedClock } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 import { publishedSchemas, queueValidator } from '../support/queue-schemas';
 
 // The spec table's spelling of StatusCode, with a Cyrillic С.

@@ -13,9 +13,9 @@ import { createSweepHandler } from '../../lambdas/handlers/sweep-handler';
 import { ingest } from '../../lambdas/ingest/ingest';
 import type { ReconcileReport } from '../../lambdas/ingest/reconcile';
 import { parseMessage } from '../../contract/catalog';
-import { proxyEvent } from '../support/events';
-import { InMemoryDocumentStore, inMemoryPorts, inMemoryReceiveDeps } from '../support/fakes';
-import { freshMessage } from '../support/messages';
+import { proxyEvent } from '../../testing/events';
+import { InMemoryDocumentStore, inMemoryPorts, inMemoryReceiveDeps } from '../../testing/fakes';
+import { freshMessage } from '../../testing/messages';
 
 /*
  * The site's one scheduled function (both jobs, whatever the other does) and what a quiet fleet pays for:

@@ -10,8 +10,8 @@ import type { ReceiveDeps } from '../receive-handler';
 
 /*
  * One wiring, three users: Lambda (lambdas/handlers/index.ts, from process.env), npm start (local/stack.ts,
- * from the environment the stack would give plus the emulators' clients) and the benchmarks (bench/entries/,
- * bench/*: from an environment and explicit adapters). So no copy of it exists to drift. The functions'
+ * from the environment the stack would give plus the emulators' clients) and the benchmarks (dev/bench/entries/,
+ * dev/bench/*: from an environment and explicit adapters). So no copy of it exists to drift. The functions'
  * parts are wired by their own modules beside this one (receivers.ts, sweep.ts, projector.ts,
  * documents.ts), so an entry that needs one part bundles only that part.
  */

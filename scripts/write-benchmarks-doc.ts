@@ -1,5 +1,0 @@
-import { writeBenchmarkDocs } from './benchmarks-doc';
-
-// `npm run bench:doc`: regenerates docs/benchmarks.md and docs/performance.md (performance and capacity) from
-// docs/benchmarks.json, without measuring (after editing scripts/benchmarks-doc.ts or the page around them).
-console.log(`wrote ${writeBenchmarkDocs().join(', ')}`);
