@@ -30,7 +30,7 @@ export const SWEEP_LOGICAL_ID = logicalIdAt('Functions', 'Sweep', 'Resource');
 /** The tick topic in the fleet stack: FleetStack → `Tick` (lib/fleet-stack.ts). */
 export const TICK_LOGICAL_ID = logicalIdAt('Tick', 'Resource');
 
-/** How far back "has it run" looks: the SweepNotRunning alarm's 15 minutes (lib/monitoring.ts). */
+/** How far back "has it run" looks: the SweepNotRunning alarm's 15 minutes (lib/site-alarms.ts). */
 export const RUN_WINDOW_MINUTES = 15;
 
 /** CloudFormation calls at once: DescribeStackResource is throttled per account, and the SDK retries what is. */

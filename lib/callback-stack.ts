@@ -3,14 +3,15 @@ import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { CallbackApi, SECRET_PLACEHOLDER } from './api';
 import { BUCKET_PREFIXES, FLEET_PARAMETERS, keyAlias, FLEET_STACK_NAME, STAGE, TICK_TOPIC_NAME } from '../contract/names';
 import { FLEET_DASHBOARD_NAME } from './fleet-stack';
 import { Functions } from './functions';
-import { Monitoring } from './monitoring';
 import { acknowledgeNagFindings } from './nag';
+import { SiteAlarms } from './site-alarms';
 import type { SiteConfig } from './site-config';
+import { SiteDashboard } from './site-dashboard';
 import { Storage } from './storage';
 
 export interface CallbackStackProps extends StackProps {
@@ -26,7 +27,9 @@ export class CallbackStack extends Stack {
   readonly storage: Storage;
   readonly functions: Functions;
   readonly callbackApi: CallbackApi;
-  readonly monitoring: Monitoring;
+  readonly alarms: SiteAlarms;
+  /** The site's own dashboard, where its config asks for one (`"dashboard": true`). */
+  readonly dashboard?: SiteDashboard;
   readonly consumerPolicy: ManagedPolicy;
   readonly siteId: string;
 
@@ -67,18 +70,30 @@ export class CallbackStack extends Stack {
       maxRequestsPerSecond: site.maxRequestsPerSecond,
       documentRequestsPerSecond: site.documentRequestsPerSecond,
     });
-    this.monitoring = new Monitoring(this, 'Monitoring', {
+    // Alarms and dashboard share one scope, `Monitoring`, so that their resources keep the logical ids they had when
+    // one construct made both (MonitoringApi5xx…, MonitoringDashboard…): the alarms are its default child, and an id
+    // of `Default` is left out of logical ids.
+    const monitoring = new Construct(this, 'Monitoring');
+    this.alarms = new SiteAlarms(monitoring, 'Default', {
       siteId: site.id,
       displayName: site.displayName,
       api: this.callbackApi.api,
       refusals: this.callbackApi.refusals,
-      functions: this.functions.all,
       sweep: this.functions.sweep,
       storage: this.storage,
       alarmEmails: site.alarmEmails,
       silentAlarmMinutes: site.silentAlarmMinutes,
-      dashboard: site.dashboard,
     });
+    if (site.dashboard) {
+      this.dashboard = new SiteDashboard(monitoring, 'Dashboard', {
+        siteId: site.id,
+        displayName: site.displayName,
+        api: this.callbackApi.api,
+        refusals: this.callbackApi.refusals,
+        functions: this.functions.all,
+        storage: this.storage,
+      });
+    }
 
     if (site.encryption === 'kms-retiring') {
       // Said at every synth: the step after this one (dropping the key) is the operator's, after the data is gone.
@@ -135,7 +150,7 @@ export class CallbackStack extends Stack {
       'The document API (`/documents`, IAM auth): n3-callback --api, createDocumentsClient',
     );
     output('DocumentsTableName', this.storage.documents.tableName, "Each document's state, derived from the messages");
-    if (this.monitoring.dashboard) output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of this site');
+    if (this.dashboard) output('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of this site');
     else output('DashboardName', FLEET_DASHBOARD_NAME, `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`);
     output(
       'AccessLogGroupName',

@@ -124,6 +124,9 @@ describe('the sweep’s run budget and its set-aside records', () => {
     ports.queue.failNextSend = new QueueUnavailableError('down');
     await ingest(parsed.message, ports, { site: 'mo-1', retentionDays: 30, maxInlinePayloadBytes: 200 * 1024 });
     ports.queue.attempts = 0;
+    // The sweep runs a second later: with the real clock it could fall in the same millisecond as the arrival,
+    // and a message is due only once it is older than the grace (0 s here), strictly.
+    Object.assign(ports, { clock: { now: () => new Date(Date.now() + 1_000) } });
     return parsed.message.messageId;
   };
   const sweepOf = (ports: ReturnType<typeof inMemoryPorts>) => {
