@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,12 +15,11 @@ import { MESSAGE_TYPES } from '../../contract/catalog';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CODE_DIRS = ['bin', 'lib', 'lambdas', 'local', 'cli', 'consumer', 'fleet', 'dev', 'testing'];
 
+/** The folder's source files as git knows them (tracked, or new and not ignored): never build output such as dev/bench/.out. */
 function files(dir: string): string[] {
-  return readdirSync(join(ROOT, dir)).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(join(ROOT, path)).isDirectory()) return files(path);
-    return /\.(ts|mjs|cjs|js)$/.test(name) ? [path] : [];
-  });
+  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', dir], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter((path) => /\.(ts|mjs|cjs|js)$/.test(path) && existsSync(join(ROOT, path)));
 }
 
 /** The code of a file without its comments (block comments, and `//` comments outside strings, roughly). */
