@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { baseUrlFrom } from '../contract/base-url';
-import { requestHandlerOptions, TOOL_DEADLINE } from '../contract/deadlines';
+import { toolClientSettings } from '../contract/deadlines';
 import { emulatorClientConfig, type LocalInfo } from '../contract/local';
 
 /*
@@ -45,15 +45,9 @@ export async function resolveTarget(flags: TargetFlags, env = process.env): Prom
     documentsTableName: flags['documents-table'] ?? (info ? info.documentsTableName : env.N3_DOCUMENTS_TABLE_NAME),
     bucket: flags.bucket ?? (info ? info.bucket : env.N3_BUCKET_NAME),
     // A hung call ends (contract/deadlines.ts, TOOL_DEADLINE): generous, nobody waits on an ack here.
-    s3: new S3Client(
-      info ? emulatorClientConfig.s3(info.s3Endpoint, info.region) : { requestHandler: requestHandlerOptions(TOOL_DEADLINE) },
-    ),
-    sqs: new SQSClient(
-      info ? emulatorClientConfig.sqs(info.sqsEndpoint, info.region) : { requestHandler: requestHandlerOptions(TOOL_DEADLINE) },
-    ),
-    dynamodb: new DynamoDBClient(
-      info ? emulatorClientConfig.dynamodb(info.dynamodbEndpoint, info.region) : { requestHandler: requestHandlerOptions(TOOL_DEADLINE) },
-    ),
+    s3: new S3Client(info ? emulatorClientConfig.s3(info.s3Endpoint, info.region) : toolClientSettings()),
+    sqs: new SQSClient(info ? emulatorClientConfig.sqs(info.sqsEndpoint, info.region) : toolClientSettings()),
+    dynamodb: new DynamoDBClient(info ? emulatorClientConfig.dynamodb(info.dynamodbEndpoint, info.region) : toolClientSettings()),
     local: info !== undefined,
   };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import { requestHandlerOptions, TOOL_DEADLINE } from '../contract/deadlines';
+import { toolClientSettings } from '../contract/deadlines';
 import { ENVELOPE_VERSION, type Envelope, type PayloadRef, type Simulation } from '../contract/envelope';
 import { MESSAGE_TYPES, type MessageType, type Payload } from '../contract/catalog';
 
@@ -89,8 +89,8 @@ export class EnvelopeError extends Error {
 
 export function createCallbackConsumer(options: CallbackConsumerOptions): CallbackConsumer {
   // A hung call ends (contract/deadlines.ts, TOOL_DEADLINE: longer than a long poll's 20 s); pass clients of your own to choose.
-  const sqs = options.sqs ?? new SQSClient({ requestHandler: requestHandlerOptions(TOOL_DEADLINE) });
-  const s3 = options.s3 ?? new S3Client({ requestHandler: requestHandlerOptions(TOOL_DEADLINE) });
+  const sqs = options.sqs ?? new SQSClient(toolClientSettings());
+  const s3 = options.s3 ?? new S3Client(toolClientSettings());
   const visibilityTimeout = options.visibilityTimeout ?? 60;
   const report = (error: Error, message?: Message) => options.onError?.(error, message);
 

@@ -119,3 +119,6 @@ export function requestHandlerOptions(deadline: Pick<CallDeadline, 'connectMs' |
  * ack: generous, but a hang still ends. `attemptMs` must exceed a long poll's wait (SQS: up to 20 s).
  */
 export const TOOL_DEADLINE = { connectMs: 5_000, attemptMs: 40_000 } as const;
+
+/** An SDK client's settings for such a tool (spread into its config): its requests end at TOOL_DEADLINE. */
+export const toolClientSettings = () => ({ requestHandler: requestHandlerOptions(TOOL_DEADLINE) });

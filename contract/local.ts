@@ -1,4 +1,4 @@
-import { requestHandlerOptions, TOOL_DEADLINE } from './deadlines';
+import { toolClientSettings } from './deadlines';
 
 /*
  * What `npm start` (local/) tells the tools that talk to it, and how they reach its emulators: the CLI, the
@@ -32,15 +32,16 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 /** Region, credentials and endpoint for any SDK client talking to an emulator. */
 export const localClientConfig = (endpoint: string, region = LOCAL_REGION) => ({ region, credentials: LOCAL_CREDENTIALS, endpoint });
 
-/** The tools' clients (the CLI, the console, the tests' looks) end a hung call too, generously (TOOL_DEADLINE). */
-const toolHandler = { requestHandler: requestHandlerOptions(TOOL_DEADLINE) };
-
 /**
- * Each emulator's client settings for a tool, quirks included: fauxqs names queue hosts that do not resolve (so
+ * Each emulator's client settings for a tool (the CLI, the console, the tests' looks: a hung call ends, generously), quirks included: fauxqs names queue hosts that do not resolve (so
  * the endpoint, not the queue URL, decides) and serves buckets by path.
  */
 export const emulatorClientConfig = {
-  dynamodb: (endpoint: string, region?: string) => ({ ...localClientConfig(endpoint, region), ...toolHandler }),
-  sqs: (endpoint: string, region?: string) => ({ ...localClientConfig(endpoint, region), ...toolHandler, useQueueUrlAsEndpoint: false }),
-  s3: (endpoint: string, region?: string) => ({ ...localClientConfig(endpoint, region), ...toolHandler, forcePathStyle: true }),
+  dynamodb: (endpoint: string, region?: string) => ({ ...localClientConfig(endpoint, region), ...toolClientSettings() }),
+  sqs: (endpoint: string, region?: string) => ({
+    ...localClientConfig(endpoint, region),
+    ...toolClientSettings(),
+    useQueueUrlAsEndpoint: false,
+  }),
+  s3: (endpoint: string, region?: string) => ({ ...localClientConfig(endpoint, region), ...toolClientSettings(), forcePathStyle: true }),
 };

@@ -85,9 +85,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
         [FUNCTION_ENV.queueUrl]: resources.queueUrl,
         [FUNCTION_ENV.bucketName]: resources.bucket,
         [FUNCTION_ENV.s3ForcePathStyle]: 'true',
-        // The emulators' deadlines (contract/deadlines.ts): slower than AWS on a loaded machine.
-        [FUNCTION_ENV.sdkDeadlines]: 'emulators',
       },
+      // The emulators' endpoints and deadlines (EMULATOR_DEADLINE: slower than AWS on a loaded machine).
       clients: localOverrides({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint }),
     }) as never;
     // The deployed projector on the message table's stream, as Lambda's event source mapping runs it.
