@@ -11,7 +11,7 @@ import { markingFor, report, SCENARIOS, simulate } from './simulate';
 import { SIMULATION_HEADER } from '../contract/envelope';
 import { BaseUrlError } from '../contract/base-url';
 import { tail } from './tail';
-import { requireValue, resolveTarget, UsageError } from './target';
+import { postableBaseUrl, requireValue, resolveTarget, type Target, UsageError } from './target';
 import { paint, printable, printableJson, printableStrings } from './ui';
 import { TOOL_DEADLINE } from '../contract/deadlines';
 
@@ -40,11 +40,12 @@ Usage:
                                                       rebuild every document from the message table (idempotent)
 
 --base defaults to $N3_CALLBACK_BASE, else http://127.0.0.1:$PORT/, else http://127.0.0.1:3000/ (\`npm start\`). Against \`npm start\` the queue
-and table are found through /_local/info; against AWS pass the stack outputs (--queue-url, --dlq-url,
---table, --documents-table, --bucket, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME, N3_DOCUMENTS_TABLE_NAME, N3_BUCKET_NAME)
-with the usual AWS credentials.
-The document commands use the document API: \`npm start\`'s base URL, or against AWS \`--api\` (stack output
-DocumentsApiUrl, or N3_DOCUMENTS_API), signed with your AWS credentials.
+and table are found through /_local/info. Against a deployed site, --site <id> reads its stack's outputs
+(N3Callback-<id>) from CloudFormation with your usual AWS credentials and region; or pass them (--queue-url,
+--dlq-url, --table, --documents-table, --bucket, --api, or N3_QUEUE_URL, N3_DLQ_URL, N3_TABLE_NAME,
+N3_DOCUMENTS_TABLE_NAME, N3_BUCKET_NAME, N3_DOCUMENTS_API). A flag always wins over what --site found.
+The document commands use the document API (npm start's base URL, or the site's DocumentsApiUrl), signed with
+your AWS credentials against AWS.
 MessageType: ${MESSAGE_TYPES.join(', ')}; stage: ${STAGES.join(', ')}`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
         table: { type: 'string' },
         'documents-table': { type: 'string' },
         bucket: { type: 'string' },
+        site: { type: 'string' },
         show: { type: 'string' },
         body: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -88,9 +90,10 @@ export async function main(argv: string[]): Promise<number> {
       const only = values.only ? new RegExp(values.only, 'i') : undefined;
       if (only && !SCENARIOS.some((s) => only.test(s.name)))
         throw new UsageError(`no scenario matches --only ${JSON.stringify(values.only)}: n3-callback simulate --help`);
-      const marking = markingFor(target.baseUrl, target.local, values);
-      console.error(`Simulating the N3 sender against ${target.baseUrl}, run ${marking.runId} (${SIMULATION_HEADER})`);
-      const results = await simulate(target.baseUrl, { marking, ...(only ? { only } : {}) });
+      const baseUrl = postableBaseUrl(target);
+      const marking = markingFor(baseUrl, target.local, values);
+      console.error(`Simulating the N3 sender against ${baseUrl}, run ${marking.runId} (${SIMULATION_HEADER})`);
+      const results = await simulate(baseUrl, { marking, ...(only ? { only } : {}) });
       console.log(report(results));
       return results.every((r) => r.ok) ? 0 : 1;
     }
@@ -101,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       const type = findMessageType(typeName);
       if (!type) throw new UsageError(`unknown MessageType "${typeName}": one of ${MESSAGE_TYPES.join(', ')}`);
       const body = readFileOrExplain(file);
-      const url = new URL(type, target.baseUrl);
+      const url = new URL(type, postableBaseUrl(target));
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json; charset=utf-8' },
@@ -164,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'doc': {
       const [documentId] = rest;
       if (!documentId) throw new UsageError('doc needs a document id');
-      const view = await documents(values, target).getDocument(documentId);
+      const view = await documents(target).getDocument(documentId);
       if (!view) {
         console.error(`n3-callback: no document ${printableJson(documentId)}: nothing received about it, and no expectation`);
         return 1;
@@ -174,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'docs': {
-      const views = await documents(values, target).listDocuments(documentFilter(values));
+      const views = await documents(target).listDocuments(documentFilter(values));
       console.log(values.json ? printableJson(views) : formatDocuments(printableStrings(views)));
       return 0;
     }
@@ -182,13 +185,13 @@ export async function main(argv: string[]): Promise<number> {
       const [documentId] = rest;
       if (!documentId) throw new UsageError('expect needs a document id');
       const { stage, within } = stageAndWithin(values);
-      const view = await documents(values, target).expect(documentId, stage, within);
+      const view = await documents(target).expect(documentId, stage, within);
       const expectation = view.expectations?.find((e) => e.stage === stage);
       console.log(values.json ? printableJson(view) : printable(`expecting ${stage} for ${documentId} by ${expectation?.expectedBy}`));
       return 0;
     }
     case 'silent': {
-      const silent = await documents(values, target).listSilent();
+      const silent = await documents(target).listSilent();
       console.log(values.json ? printableJson(silent) : formatSilent(printableStrings(silent)));
       return 0;
     }
@@ -208,8 +211,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function documents(values: { api?: string }, target: { baseUrl: string }) {
-  return createDocumentsClient({ baseUrl: values.api ?? process.env.N3_DOCUMENTS_API ?? target.baseUrl });
+function documents(target: Target) {
+  return createDocumentsClient({ baseUrl: target.documentsApiUrl, ...(target.site ? { region: target.site.region } : {}) });
 }
 
 function durationMs(text: string): number {

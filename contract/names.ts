@@ -14,6 +14,25 @@ export const STACK_PREFIX = 'N3Callback-';
 export const stackName = (siteId: string) => `${STACK_PREFIX}${siteId}`;
 export const FLEET_STACK_NAME = stackName('fleet');
 export const ACCOUNT_STACK_NAME = stackName('account');
+/**
+ * A site stack's outputs, by key: the stack declares them (lib/callback-stack.ts) and the tools find a site's
+ * queue, table, bucket and APIs by them (`n3-callback --site <id>`, cli/site.ts), so both spell them here.
+ */
+export const SITE_OUTPUTS = {
+  callbackBaseUrl: 'CallbackBaseUrl',
+  queueUrl: 'QueueUrl',
+  dlqUrl: 'DlqUrl',
+  tableName: 'TableName',
+  bucketName: 'BucketName',
+  documentsApiUrl: 'DocumentsApiUrl',
+  documentsTableName: 'DocumentsTableName',
+  dashboardName: 'DashboardName',
+  accessLogGroupName: 'AccessLogGroupName',
+  consumerPolicyArn: 'ConsumerPolicyArn',
+} as const;
+export type SiteOutputKey = keyof typeof SITE_OUTPUTS;
+/** How the CallbackBaseUrl output names a site's secret path segment: never by its value (outputs are readable). */
+export const SECRET_PLACEHOLDER = '<secretPathSegment>';
 /** Ids a site may not take: they name the shared stacks. */
 export const RESERVED_SITE_IDS: readonly string[] = ['fleet', 'account'];
 

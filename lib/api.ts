@@ -22,7 +22,7 @@ import { retentionFor } from './logs';
 import { accessLogFormat, GatewayRefusals } from './refusals';
 import { ACK_TEXT, fixedAck } from '../contract/ack';
 import type { MessageType } from '../contract/catalog';
-import { apiName, CALLBACK_ROUTES, DOCUMENT_ROUTES, DOCUMENTS_SEGMENT, STAGE } from '../contract/names';
+import { apiName, CALLBACK_ROUTES, DOCUMENT_ROUTES, DOCUMENTS_SEGMENT, SECRET_PLACEHOLDER, STAGE } from '../contract/names';
 
 export interface CallbackApiProps {
   readonly siteId: string;
@@ -75,7 +75,7 @@ export const TLS_POLICY = {
 } as const;
 
 /** Where an output shows the site's secret path segment (the value itself stays in the site's definition). */
-export const SECRET_PLACEHOLDER = '<secretPathSegment>';
+export { SECRET_PLACEHOLDER };
 
 /**
  * The site's callback URL: `POST https://…/n3[/<secret>]/<MessageType>`, one route and one

@@ -5,7 +5,7 @@ import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { CallbackApi, SECRET_PLACEHOLDER } from './api';
-import { BUCKET_PREFIXES, FLEET_PARAMETERS, keyAlias, FLEET_STACK_NAME, STAGE, TICK_TOPIC_NAME } from '../contract/names';
+import { BUCKET_PREFIXES, FLEET_PARAMETERS, keyAlias, FLEET_STACK_NAME, SITE_OUTPUTS, STAGE, TICK_TOPIC_NAME } from '../contract/names';
 import { FLEET_DASHBOARD_NAME } from './fleet-stack';
 import { Functions } from './functions';
 import { acknowledgeNagFindings } from './nag';
@@ -136,28 +136,33 @@ export class CallbackStack extends Stack {
       ? `, with ${SECRET_PLACEHOLDER} replaced by the site's secretPathSegment (sites/${site.id}.json or cdk.json; never in an output)`
       : '';
     output(
-      'CallbackBaseUrl',
+      SITE_OUTPUTS.callbackBaseUrl,
       this.callbackApi.baseUrl,
       `Give this to the MIAC (REMD/MSE callbacks) and put it in Reply-To (CDA/SEMD)${secretNote}`,
     );
-    output('QueueUrl', this.storage.queue.queueUrl, 'The MIS consumes callbacks here (SQS FIFO)');
-    output('DlqUrl', this.storage.deadLetterQueue.queueUrl, 'Messages the consumer failed 5 times');
-    output('TableName', this.storage.table.tableName, 'Record of every callback, keyed by MessageId');
-    output('BucketName', this.storage.bucket.bucketName, 'Large payloads (<site>/…) and rejected requests (rejected/…)');
+    output(SITE_OUTPUTS.queueUrl, this.storage.queue.queueUrl, 'The MIS consumes callbacks here (SQS FIFO)');
+    output(SITE_OUTPUTS.dlqUrl, this.storage.deadLetterQueue.queueUrl, 'Messages the consumer failed 5 times');
+    output(SITE_OUTPUTS.tableName, this.storage.table.tableName, 'Record of every callback, keyed by MessageId');
+    output(SITE_OUTPUTS.bucketName, this.storage.bucket.bucketName, 'Large payloads (<site>/…) and rejected requests (rejected/…)');
     output(
-      'DocumentsApiUrl',
+      SITE_OUTPUTS.documentsApiUrl,
       this.callbackApi.documentsUrl,
       'The document API (`/documents`, IAM auth): n3-callback --api, createDocumentsClient',
     );
-    output('DocumentsTableName', this.storage.documents.tableName, "Each document's state, derived from the messages");
-    if (this.dashboard) output('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of this site');
-    else output('DashboardName', FLEET_DASHBOARD_NAME, `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`);
+    output(SITE_OUTPUTS.documentsTableName, this.storage.documents.tableName, "Each document's state, derived from the messages");
+    if (this.dashboard) output(SITE_OUTPUTS.dashboardName, this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard of this site');
+    else
+      output(
+        SITE_OUTPUTS.dashboardName,
+        FLEET_DASHBOARD_NAME,
+        `The fleet's dashboard (${FLEET_STACK_NAME}): pick ${site.id} in its Site selector`,
+      );
     output(
-      'AccessLogGroupName',
+      SITE_OUTPUTS.accessLogGroupName,
       this.callbackApi.refusals.accessLogs.logGroupName,
       "The gateway's access log: every request, refusals included",
     );
-    output('ConsumerPolicyArn', this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
+    output(SITE_OUTPUTS.consumerPolicyArn, this.consumerPolicy.managedPolicyArn, 'Attach to the MIS consumer role');
 
     acknowledgeNagFindings({
       siteId: site.id,
