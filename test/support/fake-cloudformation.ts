@@ -18,7 +18,7 @@ export interface FakeCloudFormation {
   close(): Promise<void>;
 }
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
 export async function fakeCloudFormation(stacks: Readonly<Record<string, FakeStack>>): Promise<FakeCloudFormation> {
@@ -37,16 +37,16 @@ export async function fakeCloudFormation(stacks: Readonly<Record<string, FakeSta
         response.statusCode = 400;
         const message = action === 'DescribeStacks' ? `Stack with id ${stackName ?? ''} does not exist` : `no ${action} in this fake`;
         response.end(
-          `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>${escape(message)}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`,
+          `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>${xml(message)}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`,
         );
         return;
       }
       const outputs = Object.entries(stack.outputs)
-        .map(([key, value]) => `<member><OutputKey>${escape(key)}</OutputKey><OutputValue>${escape(value)}</OutputValue></member>`)
+        .map(([key, value]) => `<member><OutputKey>${xml(key)}</OutputKey><OutputValue>${xml(value)}</OutputValue></member>`)
         .join('');
       response.end(
-        `<DescribeStacksResponse xmlns="${NS}"><DescribeStacksResult><Stacks><member><StackName>${escape(stackName)}</StackName>` +
-          `<StackId>arn:aws:cloudformation:eu-central-1:123456789012:stack/${escape(stackName)}/fake</StackId>` +
+        `<DescribeStacksResponse xmlns="${NS}"><DescribeStacksResult><Stacks><member><StackName>${xml(stackName)}</StackName>` +
+          `<StackId>arn:aws:cloudformation:eu-central-1:123456789012:stack/${xml(stackName)}/fake</StackId>` +
           `<StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime><Outputs>${outputs}</Outputs>` +
           `</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></DescribeStacksResponse>`,
       );
