@@ -6,7 +6,8 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { LOCAL_REGION, localClientConfig } from './clients';
+import { emulatorClientConfig } from '../contract/local';
+import { LOCAL_REGION } from './clients';
 
 /*
  * What Lambda's event source mapping does for a DynamoDB stream, on DynamoDB Local: read each shard
@@ -27,7 +28,8 @@ export function startStreamPoller(options: {
   intervalMs?: number;
   onError?: (error: Error) => void;
 }): StreamPoller {
-  const client = new DynamoDBStreamsClient(localClientConfig(options.endpoint));
+  // A hung emulator call ends (the tools' deadline, as every other local client): the poller logs and polls again.
+  const client = new DynamoDBStreamsClient(emulatorClientConfig.dynamodb(options.endpoint));
   const iterators = new Map<string, string | undefined>();
   let stopped = false;
   let idleRound = 0;
