@@ -79,13 +79,22 @@ export const DOCUMENTS = {
   partitionKey: 'documentId',
   /** Epoch seconds: DynamoDB TTL, as long as the document's newest message (or a pending expectation) is kept. */
   ttlAttribute: 'expiresAt',
-  /** Documents by when they were last written, sharded like the arrivals index (`<day>#<n>`). */
+  /**
+   * Documents by the hour they were last written, sharded like the arrivals index (`<day>#<n>`). The sort key
+   * holds the hour (`YYYY-MM-DDTHH`, `updatedHourOf`), not the instant, and nothing else is written into the
+   * index, so a document written again within the hour leaves the index alone (0 WRU there, not 2 for a moved
+   * sort key): readers narrow by hour here and by the item's `savedAt` after reading. `states` stays declared
+   * because a deployed index's projection cannot change in place (DynamoDB would have to replace the index);
+   * items no longer carry it, and documents written before carry it until they are next written.
+   */
   updatedIndex: { name: 'updated', partitionKey: 'updatedDay', sortKey: 'writtenAt', projected: ['states'] },
   /** Sparse: only documents with an unmet expectation carry its keys; `nextDue` is the earliest. */
   dueIndex: { name: 'due', partitionKey: 'dueShard', sortKey: 'nextDue' },
 } as const;
 
 export const updatedPartitionOf = (writtenAt: string, documentId: string) => `${writtenAt.slice(0, 10)}#${shardOf(documentId)}`;
+/** The `updated` index's sort value for a write at `writtenAt` (ISO): its UTC hour, `YYYY-MM-DDTHH`. */
+export const updatedHourOf = (writtenAt: string) => writtenAt.slice(0, 13);
 export const duePartitionOf = (documentId: string) => `DUE#${shardOf(documentId)}`;
 /** Every partition value of the documents' `updated` index for one day (sharded from the start: no unsharded value). */
 export const updatedPartitions = (day: string): string[] => Array.from({ length: TABLE.shards }, (_, n) => `${day}#${n}`);

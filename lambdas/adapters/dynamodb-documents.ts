@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { TimelineEntry, Stage } from '../../contract/documents';
+import type { TimelineEntry } from '../../contract/documents';
 import { StoreUnavailableError } from '../../contract/errors';
 import type { DocumentQuery, DocumentStore, StoredMessages, VersionedDocument } from '../documents/ports';
 import {
@@ -15,13 +15,22 @@ import {
 import type { MessageRecord } from '../ingest/ports';
 import { batchGetAll, documentClient, queryAll } from './dynamodb-store';
 import { fromItem } from './record-item';
-import { DOCUMENTS, duePartitionOf, duePartitions, updatedPartitionOf, updatedPartitions, utcDays } from '../../contract/shapes';
+import {
+  DOCUMENTS,
+  duePartitionOf,
+  duePartitions,
+  updatedHourOf,
+  updatedPartitionOf,
+  updatedPartitions,
+  utcDays,
+} from '../../contract/shapes';
 
 /*
  * The documents table: one item per document, of bounded size — the facts of the messages that decide
- * its stages and its newest timeline entries (never a payload body), the MIS's expectations, the derived
- * stage states (for filtering), the projection version that wrote it, an optimistic-lock version, a TTL,
- * and the keys of the `updated` and (while an expectation is unmet) `due` indexes.
+ * its stages and its newest timeline entries (never a payload body), the MIS's expectations, the projection
+ * version that wrote it, an optimistic-lock version, a TTL, when it was saved, and the keys of the `updated`
+ * (the hour of that save) and, while an expectation is unmet, `due` indexes. Nothing that changes with every
+ * message is written into an index: a document's second message within the hour costs the table's write only.
  */
 
 type Item = Record<string, unknown>;
@@ -58,9 +67,9 @@ export class DynamoDbDocumentStore implements DocumentStore {
       ...(state.timelineTruncated ? { timelineTruncated: true } : {}),
       expectations: state.expectations,
       ...(state.expiresAt !== undefined ? { [DOCUMENTS.ttlAttribute]: state.expiresAt } : {}),
-      states: statesOf(state),
-      writtenAt: now,
+      savedAt: now,
       [DOCUMENTS.updatedIndex.partitionKey]: updatedPartitionOf(now, state.documentId),
+      [DOCUMENTS.updatedIndex.sortKey]: updatedHourOf(now),
       ...(nextDue ? { [DOCUMENTS.dueIndex.partitionKey]: duePartitionOf(state.documentId), [DOCUMENTS.dueIndex.sortKey]: nextDue } : {}),
     };
     try {
@@ -86,28 +95,43 @@ export class DynamoDbDocumentStore implements DocumentStore {
 
   async list(query: DocumentQuery): Promise<DocumentState[]> {
     const { updatedIndex, partitionKey } = DOCUMENTS;
-    const ids: string[] = [];
+    const found: DocumentState[] = [];
+    const seen = new Set<string>();
     try {
       // Recent days first: they are what people ask for, and the limit may be reached before the oldest.
       for (const day of utcDays(query.since, new Date().toISOString()).reverse()) {
+        // The index knows the hour of the last save: from `since`'s hour on; the exact time and the stage are read from the items.
         const pages = await Promise.all(
           updatedPartitions(day).map((partition) =>
             queryAll(this.client, this.tableName, {
               IndexName: updatedIndex.name,
-              KeyConditionExpression: '#day = :day AND #at >= :since',
+              KeyConditionExpression: '#day = :day AND #at >= :hour',
               ExpressionAttributeNames: { '#day': updatedIndex.partitionKey, '#at': updatedIndex.sortKey },
-              ExpressionAttributeValues: { ':day': partition, ':since': query.since },
+              ExpressionAttributeValues: { ':day': partition, ':hour': updatedHourOf(query.since) },
             }),
           ),
         );
-        for (const item of pages.flat().flatMap((page) => page.Items ?? [])) {
-          const states = (item.states ?? {}) as Partial<Record<Stage, string>>;
-          if (query.stage && (query.state ? states[query.stage] !== query.state : states[query.stage] === undefined)) continue;
-          ids.push(String(item[partitionKey]));
+        // A document moving to a later day may briefly show in both (the index lags the table): once is enough.
+        const ids = pages
+          .flat()
+          .flatMap((page) => page.Items ?? [])
+          .map((item) => String(item[partitionKey]))
+          .filter((id) => !seen.has(id) && seen.add(id));
+        for (let i = 0; i < ids.length && found.length < query.limit; i += 100) {
+          for (const item of await batchGetAll(this.client, this.tableName, partitionKey, ids.slice(i, i + 100))) {
+            if (found.length >= query.limit) break;
+            if (savedAtOf(item) < query.since) continue;
+            const state = stateOf(item);
+            if (query.stage) {
+              const current = statesOf(state)[query.stage];
+              if (query.state ? current !== query.state : current === undefined) continue;
+            }
+            found.push(state);
+          }
         }
-        if (ids.length >= query.limit) break;
+        if (found.length >= query.limit) break;
       }
-      return this.batchGet(ids.slice(0, query.limit));
+      return found;
     } catch (error) {
       throw new StoreUnavailableError('document list failed', { cause: error });
     }
@@ -141,6 +165,10 @@ export class DynamoDbDocumentStore implements DocumentStore {
     return (await batchGetAll(this.client, this.tableName, DOCUMENTS.partitionKey, ids)).map(stateOf);
   }
 }
+
+/** When the item was last saved: `savedAt`, or `writtenAt` on items saved before the index took the hour (it then held the time). */
+const savedAtOf = (item: Item): string =>
+  typeof item.savedAt === 'string' ? item.savedAt : typeof item.writtenAt === 'string' ? item.writtenAt : '';
 
 function stateOf(item: Item): DocumentState {
   const documentId = String(item[DOCUMENTS.partitionKey]);
