@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Ack } from '../../contract/ack';
 import { findMessageType } from '../../contract/catalog';
 import { FUNCTION_ENV } from '../../contract/names';
+import { METRICS_NAMESPACE, SERVICE } from '../../contract/observability';
 import { loadConfig } from '../config';
 import { createReceiveHandler } from '../handlers/receive-handler';
 import type { IngestPorts, MessageRecord, MessageStore, PayloadStore, RejectedRequest, RejectedStore } from '../ingest/ports';
@@ -93,8 +94,8 @@ export function createReadmitter(target: ReadmitTarget, options: { dryRun: boole
   };
   // A dry run's records, so that two kept copies of one message count as one admission and one duplicate.
   const wouldStore = new Map<string, MessageRecord>();
-  const logger = new Logger({ serviceName: 'n3-callback-readmit', logLevel: 'SILENT' });
-  const metrics = new Metrics({ namespace: 'n3-callback-readmit' });
+  const logger = new Logger({ serviceName: SERVICE, logLevel: 'SILENT' });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
 
   return {
     async readmit(key) {
