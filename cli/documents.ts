@@ -119,6 +119,8 @@ export async function reprojectDocuments(options: {
   documentsTableName: string;
   json: boolean;
   progress?: NodeJS.WriteStream;
+  /** Told the counts at the end (the audit record's). */
+  onResult?: (result: ReprojectProgress) => void;
 }): Promise<string> {
   const progress = options.progress ?? process.stderr;
   let shownAt = 0;
@@ -135,6 +137,7 @@ export async function reprojectDocuments(options: {
     new DynamoDbDocumentStore(options.dynamodb, options.documentsTableName),
     { now: () => new Date().toISOString(), onProgress: (p) => show(p) },
   );
+  options.onResult?.(result);
   if (!options.json) show(result, true);
   if (options.json) return JSON.stringify(result);
   const notes = [

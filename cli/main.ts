@@ -6,7 +6,8 @@ import { createDocumentsClient } from '../consumer/documents';
 import { STAGES } from '../contract/documents';
 import { documentFilter, formatDocument, formatDocuments, formatSilent, reprojectDocuments, stageAndWithin } from './documents';
 import { redrive } from './redrive';
-import { formatRejected, listRejected, showRejected } from './rejected';
+import { formatReadmit, formatRejected, listRejected, readmit, showRejected } from './rejected';
+import { audited, formatAudit, listAudit } from './audit';
 import { markingFor, report, SCENARIOS, simulate } from './simulate';
 import { SIMULATION_HEADER } from '../contract/envelope';
 import { BaseUrlError } from '../contract/base-url';
@@ -30,6 +31,11 @@ Usage:
                                                       move dead letters back to the MIS queue
   n3-callback rejected [--base URL | --bucket B] [--since 1d] [--json] [--show KEY [--body]]
                                                       rejected callbacks kept under rejected/: when, why, what
+  n3-callback rejected readmit <key|prefix…> | --since 1d --reason CODE [--dry-run] [--json]
+                                                      run kept rejected requests through the site's handler as if
+                                                      they came now (its allowlist as it is now); forwarded once
+  n3-callback audit [--since 7d] [--json]             who ran which action on the site's data or queue, when,
+                                                      on what, and how it ended (kept under audit/ in the bucket)
   n3-callback doc <documentId> [--json]               one document: each stage's state, expectations, timeline
   n3-callback docs [--stage S [--state X]] [--since 1d] [--json]
                                                       documents written since, optionally in one stage state
@@ -74,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
         stage: { type: 'string' },
         state: { type: 'string' },
         within: { type: 'string' },
+        reason: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -139,16 +147,32 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'redrive': {
-      const { moved } = await redrive({
-        sqs: target.sqs,
-        dlqUrl: requireValue(target.dlqUrl, 'the dead-letter queue (--dlq-url)'),
-        queueUrl: requireValue(target.queueUrl, 'the MIS queue (--queue-url)'),
-        max: values.max === undefined ? undefined : positiveInteger(values.max, '--max'),
+      const dlqUrl = requireValue(target.dlqUrl, 'the dead-letter queue (--dlq-url)');
+      const queueUrl = requireValue(target.queueUrl, 'the MIS queue (--queue-url)');
+      const max = values.max === undefined ? undefined : positiveInteger(values.max, '--max');
+      const { moved } = await audited(target, { command: 'redrive', selection: { max } }, async () => {
+        const result = await redrive({ sqs: target.sqs, dlqUrl, queueUrl, max });
+        return { ...result, counts: { moved: result.moved } };
       });
       console.log(`${moved} message(s) moved from the dead-letter queue back to the MIS queue`);
       return 0;
     }
     case 'rejected': {
+      if (rest[0] === 'readmit') {
+        const keys = rest.slice(1);
+        if (keys.length === 0 && !values.since)
+          throw new UsageError('readmit needs keys or prefixes (n3-callback rejected lists them), or --since 1d --reason CODE');
+        if (keys.length === 0 && !values.reason)
+          throw new UsageError('readmit --since needs --reason CODE (e.g. invalid_fields): a window alone would run every rejection again');
+        const since = values.since ? new Date(Date.now() - durationMs(values.since)) : undefined;
+        const report = await readmit(
+          target,
+          { keys, ...(since ? { since } : {}), ...(values.reason ? { reason: values.reason } : {}) },
+          values['dry-run'],
+        );
+        console.log(formatReadmit(report, values['dry-run'], values.json));
+        return 0;
+      }
       const bucket = requireValue(target.bucket, 'the bucket (--bucket)');
       if (values.show) {
         try {
@@ -185,7 +209,10 @@ export async function main(argv: string[]): Promise<number> {
       const [documentId] = rest;
       if (!documentId) throw new UsageError('expect needs a document id');
       const { stage, within } = stageAndWithin(values);
-      const view = await documents(target).expect(documentId, stage, within);
+      const { view } = await audited(target, { command: 'expect', selection: { documentId, stage, within } }, async () => ({
+        view: await documents(target).expect(documentId, stage, within),
+        counts: { expectations: 1 },
+      }));
       const expectation = view.expectations?.find((e) => e.stage === stage);
       console.log(values.json ? printableJson(view) : printable(`expecting ${stage} for ${documentId} by ${expectation?.expectedBy}`));
       return 0;
@@ -196,14 +223,25 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'reproject': {
-      console.log(
-        await reprojectDocuments({
+      const tableName = requireValue(target.tableName, 'the message table (--table)');
+      const documentsTableName = requireValue(target.documentsTableName, 'the documents table (--documents-table)');
+      const { text } = await audited(target, { command: 'reproject', selection: { tableName, documentsTableName } }, async () => {
+        let counts: Record<string, number> = {};
+        const text = await reprojectDocuments({
           dynamodb: target.dynamodb,
-          tableName: requireValue(target.tableName, 'the message table (--table)'),
-          documentsTableName: requireValue(target.documentsTableName, 'the documents table (--documents-table)'),
+          tableName,
+          documentsTableName,
           json: values.json,
-        }),
-      );
+          onResult: (r) => (counts = { ...r }),
+        });
+        return { text, counts };
+      });
+      console.log(text);
+      return 0;
+    }
+    case 'audit': {
+      const since = new Date(Date.now() - durationMs(values.since ?? '7d'));
+      console.log(formatAudit(await listAudit(target, since), values.json));
       return 0;
     }
     default:

@@ -30,6 +30,8 @@ export interface Target {
   readonly documentsApiUrl: string;
   /** The deployed site `--site` named, with its stack outputs. */
   readonly site?: ResolvedSite;
+  /** `npm start`'s description of itself, when it is the target. */
+  readonly localInfo?: LocalInfo;
 }
 
 export interface TargetFlags {
@@ -61,6 +63,7 @@ export async function resolveTarget(flags: TargetFlags, env = process.env): Prom
     dynamodb: new DynamoDBClient(info ? emulatorClientConfig.dynamodb(info.dynamodbEndpoint, info.region) : toolClientSettings()),
     local: info !== undefined,
     documentsApiUrl: flags.api ?? env.N3_DOCUMENTS_API ?? baseUrl,
+    ...(info ? { localInfo: info } : {}),
   };
 }
 

@@ -24,6 +24,9 @@ export interface LocalInfo {
   readonly documentsTableName: string;
   /** Whether documents are projected (DynamoDB Local's stream; dynalite has none). */
   readonly documentProjection: boolean;
+  /** The site id the functions run as, and the `Lpu` ids they serve now (empty: any): what `rejected readmit` applies. */
+  readonly siteId: string;
+  readonly lpuAllowlist: readonly string[];
 }
 
 export const LOCAL_REGION = 'eu-central-1';

@@ -68,9 +68,13 @@ export const FLEET_PARAMETERS = {
   webAclArn: `/${RESOURCE_PREFIX}/fleet/web-acl-arn`,
 } as const;
 
-/** The bucket's two prefixes: rejected requests, and each site's claim-checked payloads (`<site>/…`). */
+/**
+ * The bucket's prefixes: rejected requests, each site's claim-checked payloads (`<site>/…`), and the audit trail of
+ * operators' actions on the site (cli/audit.ts; no lifecycle rule: kept until someone deletes it).
+ */
 export const BUCKET_PREFIXES = {
   rejected: 'rejected/',
+  audit: 'audit/',
   payloads: (siteId: string) => `${siteId}/`,
 } as const;
 

@@ -26,6 +26,11 @@ export interface LocalStack {
   projected(timeoutMs?: number): Promise<void>;
   /** Runs the deployed silence sweep once, now. */
   sweepSilence(): Promise<unknown>;
+  /**
+   * Serves these `Lpu` ids from now on, as a redeploy with another `lpuAllowlist` would: the functions are wired
+   * afresh with it (a cold start), and /_local/info tells it.
+   */
+  setLpuAllowlist(ids: readonly string[]): void;
   stop(): Promise<void>;
 }
 
@@ -49,6 +54,8 @@ export interface LocalOptions {
    * always verified; `required` refuses unsigned ones too. @default 'verify-signed' (the console and CLI call it unsigned)
    */
   readonly documentsAuth?: DocumentsAuth;
+  /** `Lpu` ids the site serves (the site config's `lpuAllowlist`); empty or unset: any. */
+  readonly lpuAllowlist?: readonly string[];
 }
 
 export async function startLocalStack(options: LocalOptions = {}): Promise<LocalStack> {
@@ -77,18 +84,22 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
     // wiring, with the emulators' clients beside it. Nothing is written to process.env but Powertools' own
     // switch (quiet metrics unless asked), which it reads there.
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    const functions: Record<keyof SiteFunctions, LambdaHandler> = wireFunctions({
-      env: {
-        [FUNCTION_ENV.siteId]: siteId,
-        [FUNCTION_ENV.tableName]: resources.tableName,
-        [FUNCTION_ENV.documentsTableName]: resources.documentsTableName,
-        [FUNCTION_ENV.queueUrl]: resources.queueUrl,
-        [FUNCTION_ENV.bucketName]: resources.bucket,
-        [FUNCTION_ENV.s3ForcePathStyle]: 'true',
-      },
-      // The emulators' endpoints and deadlines (EMULATOR_DEADLINE: slower than AWS on a loaded machine).
-      clients: localOverrides({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint }),
-    }) as never;
+    let lpuAllowlist = [...(options.lpuAllowlist ?? [])];
+    const wire = (): Record<keyof SiteFunctions, LambdaHandler> =>
+      wireFunctions({
+        env: {
+          [FUNCTION_ENV.siteId]: siteId,
+          [FUNCTION_ENV.tableName]: resources.tableName,
+          [FUNCTION_ENV.documentsTableName]: resources.documentsTableName,
+          [FUNCTION_ENV.queueUrl]: resources.queueUrl,
+          [FUNCTION_ENV.bucketName]: resources.bucket,
+          [FUNCTION_ENV.s3ForcePathStyle]: 'true',
+          [FUNCTION_ENV.lpuAllowlist]: lpuAllowlist.join(','),
+        },
+        // The emulators' endpoints and deadlines (EMULATOR_DEADLINE: slower than AWS on a loaded machine).
+        clients: localOverrides({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint }),
+      }) as never;
+    let functions = wire();
     // The deployed projector on the message table's stream, as Lambda's event source mapping runs it.
     const poller = resources.streamArn
       ? startStreamPoller({
@@ -102,7 +113,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
 
     let info: LocalInfo | undefined;
     const gateway = await startGateway({
-      ...routesFor((type) => functions[type ?? 'Fallback']),
+      // Looked up per request: setLpuAllowlist rewires the functions.
+      ...routesFor((type) => (event, context) => functions[type ?? 'Fallback'](event, context)),
       documents: withSigV4(functions.Documents, options.documentsAuth ?? 'verify-signed'),
       onRequest: options.onRequest,
       consoleDir: fileURLToPath(new URL('./console/', import.meta.url)),
@@ -131,6 +143,8 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
       bucket: resources.bucket,
       documentsTableName: resources.documentsTableName,
       documentProjection: poller !== undefined,
+      siteId,
+      lpuAllowlist,
     };
 
     // One run at a time here, for quiet logs; deployed runs may overlap (no reserved concurrency) and each
@@ -149,9 +163,16 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
     }
     const sweepSilence = () => functions.Silence({} as never, lambdaContext(`silence-${Date.now()}`, 'Silence'));
     return {
-      info,
+      get info() {
+        return info!;
+      },
       reconcile,
       sweepSilence,
+      setLpuAllowlist: (ids) => {
+        lpuAllowlist = [...ids];
+        functions = wire();
+        info = { ...info!, lpuAllowlist };
+      },
       projected: async (timeoutMs) => {
         if (!poller) throw new Error('no document projection on dynalite: it has no streams (install Java for DynamoDB Local)');
         await poller.caughtUp(timeoutMs);

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { MessageRecord, PayloadRef, Simulation } from '../ingest/ports';
+import type { MessageRecord, PayloadRef, Readmission, Simulation } from '../ingest/ports';
 import type { MessageType } from '../../contract/catalog';
 import type { Status } from '../../contract/fields';
 import { dayPartitionOf, pendingPartitionOf, TABLE } from '../../contract/shapes';
@@ -46,6 +46,7 @@ export function toItem(record: MessageRecord): RecordItem {
     ...(record.undeliverableAt ? { undeliverableAt: record.undeliverableAt } : {}),
     ...(record.refusal ? { refusal: record.refusal } : {}),
     ...(record.simulation ? { simulation: { runId: record.simulation.runId } } : {}),
+    ...(record.readmitted ? { readmitted: { from: record.readmitted.from, arrivedAt: record.readmitted.arrivedAt } } : {}),
     ...(record.state === 'RECEIVED'
       ? { [TABLE.pendingIndex.partitionKey]: pendingPartitionOf(record.messageId), [TABLE.pendingIndex.sortKey]: record.receivedAt }
       : {}),
@@ -114,8 +115,14 @@ export function fromItem(item: RecordItem): MessageRecord {
     ...(typeof item.undeliverableAt === 'string' ? { undeliverableAt: item.undeliverableAt } : {}),
     ...(typeof item.refusal === 'string' ? { refusal: item.refusal } : {}),
     ...(simulation && typeof simulation.runId === 'string' ? { simulation: { runId: simulation.runId } } : {}),
+    ...readmittedOf(item.readmitted),
     expiresAt: number(TABLE.ttlAttribute),
   };
+}
+
+function readmittedOf(value: unknown): Pick<MessageRecord, 'readmitted'> {
+  const { from, arrivedAt } = (value ?? {}) as Partial<Readmission>;
+  return typeof from === 'string' && typeof arrivedAt === 'string' ? { readmitted: { from, arrivedAt } } : {};
 }
 
 /** One arrival as the by-day index projects it (facts, never the payload): what `n3-callback tail` lists. */

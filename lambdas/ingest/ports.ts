@@ -43,6 +43,16 @@ export interface MessageRecord {
   readonly expiresAt: number;
   /** Sent by `n3-callback simulate` (header X-N3-Simulation): the envelope says so, for the MIS to drop it. */
   readonly simulation?: Simulation;
+  /** Let in by `n3-callback rejected readmit` (then `receivedAt` is the readmission): what was rejected, and when it came. */
+  readonly readmitted?: Readmission;
+}
+
+/** A rejected request run through the ingest again, later: the kept request's key and its first arrival. */
+export interface Readmission {
+  /** The bucket key it was kept under (`rejected/…`). */
+  readonly from: string;
+  /** When it first arrived (and was rejected), ISO. */
+  readonly arrivedAt: string;
 }
 
 export type { PayloadRef, Simulation };
