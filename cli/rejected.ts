@@ -1,17 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BUCKET_PREFIXES } from '../contract/names';
-import {
-  createReadmitter,
-  listRejected,
-  parseRejectedKey,
-  type ReadmitOutcome,
-  type ReadmitResult,
-  type ReadmitSite,
-  type RejectedEntry,
-  readRejected,
-  rejectedKeysUnder,
-} from '../lambdas/adapters';
+import { listRejected, parseRejectedKey, type RejectedEntry, readRejected, rejectedKeysUnder } from '../lambdas/adapters';
+import { createReadmitter, type ReadmitOutcome, type ReadmitResult, type ReadmitSite } from '../lambdas/handlers/wiring';
 import { loadSites } from '../lib/site-files';
 import { audited } from './audit';
 import { requireValue, type Target, UsageError } from './target';

@@ -1,22 +1,13 @@
 /*
  * The functions' code as operator tools may use it: the read-only views of a site's table and bucket
- * (inspection.ts), the document store, the rebuild of documents from the message table, the readmission of kept
- * rejected requests (readmit.ts), the audit trail (audit-log.ts), and the clients'
+ * (inspection.ts), the document store, the rebuild of documents from the message table, the audit trail (audit-log.ts), and the clients'
  * settings. cli/ and local/ import this face only (biome.json), never a module behind it, so the modules
  * the functions run can change without breaking the tools.
  */
 export type { ClientOverrides } from './aws';
 export { DynamoDbDocumentStore, scanStoredMessages } from './dynamodb-documents';
-export { type Arrival, arrivalsSince, listRejected, type RejectedEntry, readRejected } from './inspection';
+export { type Arrival, arrivalsSince, listRejected, type RejectedEntry, readRejected, rejectedKeysUnder } from './inspection';
 export { parseRejectedKey } from './s3-bucket';
+export { type SiteClients, type SitePorts, sitePorts } from './site-clients';
 export { type ReprojectProgress, reproject } from '../documents/service';
 export { type AuditIdentity, type AuditPhase, type AuditRecord, type AuditStore, auditKey, S3AuditStore } from './audit-log';
-export {
-  createReadmitter,
-  rejectedKeysUnder,
-  type ReadmitOutcome,
-  type ReadmitResult,
-  type Readmitter,
-  type ReadmitSite,
-  type ReadmitTarget,
-} from './readmit';

@@ -46,3 +46,15 @@ export async function readRejected(s3: S3Client, bucket: string, key: string): P
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return JSON.parse(await object.Body!.transformToString('utf-8')) as RejectedRequest;
 }
+
+/** Every kept rejected request under `prefix` (within rejected/), in key order, which is time order. */
+export async function rejectedKeysUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const { Key } of page.Contents ?? []) if (Key && parseRejectedKey(Key)) keys.push(Key);
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys.sort();
+}

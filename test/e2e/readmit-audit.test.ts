@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audited, type AuditedActionView } from '../../cli/audit';
 import { resolveTarget } from '../../cli/target';
 import { BUCKET_PREFIXES } from '../../contract/names';
-import type { ReadmitResult } from '../../lambdas/adapters';
+import type { ReadmitResult } from '../../lambdas/handlers/wiring';
 import { DynamoDbMessageStore } from '../../lambdas/adapters/dynamodb-store';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { freshMessage } from '../../testing/messages';

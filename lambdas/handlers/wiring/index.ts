@@ -5,6 +5,14 @@ import { type WiringOptions, wireSite } from './site';
 import { wireSweep } from './sweep';
 
 export type { WiredSite, WiringOptions } from './site';
+export {
+  createReadmitter,
+  type ReadmitOutcome,
+  type ReadmitResult,
+  type ReadmitSite,
+  type ReadmitTarget,
+  type Readmitter,
+} from './readmit';
 export { wireDocumentsApi, wireProjector, wireReceivers, wireSite, wireSweep };
 
 /** Every function of a site, wired once: what the deployed entry exports and npm start serves. */

@@ -1,20 +1,14 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Ack } from '../../contract/ack';
-import { findMessageType } from '../../contract/catalog';
-import { FUNCTION_ENV } from '../../contract/names';
-import { METRICS_NAMESPACE, SERVICE } from '../../contract/observability';
-import { loadConfig } from '../config';
-import { createReceiveHandler } from '../handlers/receive-handler';
-import type { IngestPorts, MessageRecord, MessageStore, PayloadStore, RejectedRequest, RejectedStore } from '../ingest/ports';
-import { DynamoDbMessageStore } from './dynamodb-store';
-import { readRejected } from './inspection';
-import { parseRejectedKey, S3PayloadStore, S3RejectedStore } from './s3-bucket';
-import { SqsMessageQueue } from './sqs-queue';
+import type { Ack } from '../../../contract/ack';
+import { findMessageType } from '../../../contract/catalog';
+import { FUNCTION_ENV } from '../../../contract/names';
+import { METRICS_NAMESPACE, SERVICE } from '../../../contract/observability';
+import { loadConfig } from '../../config';
+import { createReceiveHandler } from '../receive-handler';
+import type { IngestPorts, MessageRecord, MessageStore, PayloadStore, RejectedRequest, RejectedStore } from '../../ingest/ports';
+import { type SiteClients, sitePorts } from '../../adapters';
 
 /*
  * `n3-callback rejected readmit`: a request kept under rejected/ run again through the receiving function's own
@@ -35,13 +29,7 @@ export interface ReadmitSite {
   readonly retentionDays?: number;
 }
 
-export interface ReadmitTarget {
-  readonly s3: S3Client;
-  readonly dynamodb: DynamoDBClient;
-  readonly sqs: SQSClient;
-  readonly bucket: string;
-  readonly tableName: string;
-  readonly queueUrl: string;
+export interface ReadmitTarget extends SiteClients {
   readonly site: ReadmitSite;
 }
 
@@ -86,12 +74,7 @@ export function createReadmitter(target: ReadmitTarget, options: { dryRun: boole
     [FUNCTION_ENV.lpuAllowlist]: target.site.lpuAllowlist.join(','),
     ...(target.site.retentionDays !== undefined ? { [FUNCTION_ENV.retentionDays]: String(target.site.retentionDays) } : {}),
   });
-  const real = {
-    store: new DynamoDbMessageStore(target.dynamodb, target.tableName),
-    queue: new SqsMessageQueue(target.sqs, target.queueUrl),
-    payloads: new S3PayloadStore(target.s3, target.bucket),
-    rejected: new S3RejectedStore(target.s3, target.bucket),
-  };
+  const real = sitePorts(target);
   // A dry run's records, so that two kept copies of one message count as one admission and one duplicate.
   const wouldStore = new Map<string, MessageRecord>();
   const logger = new Logger({ serviceName: SERVICE, logLevel: 'SILENT' });
@@ -99,7 +82,7 @@ export function createReadmitter(target: ReadmitTarget, options: { dryRun: boole
 
   return {
     async readmit(key) {
-      const kept = await readRejected(target.s3, target.bucket, key);
+      const kept = await real.readKept(key);
       const facts = { key, messageType: kept.messageType ?? '', messageId: kept.messageId, arrivedAt: kept.receivedAt };
       if (kept.bodyTruncated) {
         const keptBytes = Buffer.from(kept.bodyBase64, 'base64').length;
@@ -220,16 +203,4 @@ function dryPayloads(payloads: PayloadStore): PayloadStore {
     put: async (key, body, sha256) => ({ bucket: payloads.bucket, key, size: Buffer.byteLength(body, 'utf8'), sha256 }),
     discard: async () => {},
   };
-}
-
-/** Every kept rejected request under `prefix` (within rejected/), in key order, which is time order. */
-export async function rejectedKeysUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const { Key } of page.Contents ?? []) if (Key && parseRejectedKey(Key)) keys.push(Key);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys.sort();
 }
