@@ -6,6 +6,7 @@ import { createDocumentsClient } from '../consumer/documents';
 import { STAGES } from '../contract/documents';
 import { documentFilter, formatDocument, formatDocuments, formatSilent, reprojectDocuments, stageAndWithin } from './documents';
 import { redrive } from './redrive';
+import { REPLAY_OPTIONS, REPLAY_USAGE, replayCommand } from './replay';
 import { formatRejected, listRejected, showRejected } from './rejected';
 import { markingFor, report, SCENARIOS, simulate } from './simulate';
 import { SIMULATION_HEADER } from '../contract/envelope';
@@ -28,6 +29,7 @@ Usage:
                                                       watch callbacks arrive (reads the table, not the queue)
   n3-callback redrive [--base URL | --queue-url Q --dlq-url D] [--max N]
                                                       move dead letters back to the MIS queue
+${REPLAY_USAGE}
   n3-callback rejected [--base URL | --bucket B] [--since 1d] [--json] [--show KEY [--body]]
                                                       rejected callbacks kept under rejected/: when, why, what
   n3-callback doc <documentId> [--json]               one document: each stage's state, expectations, timeline
@@ -74,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         stage: { type: 'string' },
         state: { type: 'string' },
         within: { type: 'string' },
+        ...REPLAY_OPTIONS,
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -147,6 +150,17 @@ export async function main(argv: string[]): Promise<number> {
       });
       console.log(`${moved} message(s) moved from the dead-letter queue back to the MIS queue`);
       return 0;
+    }
+    case 'replay': {
+      // Ctrl-C (or a kill) stops it before the next message; the checkpoint holds what was sent.
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+      try {
+        return await replayCommand(target, values, controller.signal);
+      } finally {
+        process.off('SIGINT', stop).off('SIGTERM', stop);
+      }
     }
     case 'rejected': {
       const bucket = requireValue(target.bucket, 'the bucket (--bucket)');
