@@ -8,6 +8,7 @@ import { documentFilter, formatDocument, formatDocuments, formatSilent, reprojec
 import { redrive } from './redrive';
 import { formatReadmit, formatRejected, listRejected, readmit, showRejected } from './rejected';
 import { audited, formatAudit, listAudit } from './audit';
+import { REPLAY_OPTIONS, REPLAY_USAGE, replayCommand } from './replay';
 import { markingFor, report, SCENARIOS, simulate } from './simulate';
 import { SIMULATION_HEADER } from '../contract/envelope';
 import { BaseUrlError } from '../contract/base-url';
@@ -29,6 +30,7 @@ Usage:
                                                       watch callbacks arrive (reads the table, not the queue)
   n3-callback redrive [--base URL | --queue-url Q --dlq-url D] [--max N]
                                                       move dead letters back to the MIS queue
+${REPLAY_USAGE}
   n3-callback rejected [--base URL | --bucket B] [--since 1d] [--json] [--show KEY [--body]]
                                                       rejected callbacks kept under rejected/: when, why, what
   n3-callback rejected readmit <key|prefix…> | --since 1d --reason CODE [--dry-run] [--json]
@@ -81,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
         state: { type: 'string' },
         within: { type: 'string' },
         reason: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
+        ...REPLAY_OPTIONS,
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -156,6 +158,17 @@ export async function main(argv: string[]): Promise<number> {
       });
       console.log(`${moved} message(s) moved from the dead-letter queue back to the MIS queue`);
       return 0;
+    }
+    case 'replay': {
+      // Ctrl-C (or a kill) stops it before the next message; the checkpoint holds what was sent.
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+      try {
+        return await replayCommand(target, values, controller.signal);
+      } finally {
+        process.off('SIGINT', stop).off('SIGTERM', stop);
+      }
     }
     case 'rejected': {
       if (rest[0] === 'readmit') {

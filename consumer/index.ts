@@ -3,7 +3,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import { toolClientSettings } from '../contract/deadlines';
-import { ENVELOPE_VERSION, type Envelope, type PayloadRef, type Simulation } from '../contract/envelope';
+import { ENVELOPE_VERSION, type Envelope, type PayloadRef, type Redelivery, type Simulation } from '../contract/envelope';
 import { MESSAGE_TYPES, type MessageType, type Payload } from '../contract/catalog';
 
 /*
@@ -15,7 +15,7 @@ import { MESSAGE_TYPES, type MessageType, type Payload } from '../contract/catal
  * that dies after its work but before the delete gets the message again).
  */
 
-export { MESSAGE_TYPES, type MessageType, type Payload, type Simulation };
+export { MESSAGE_TYPES, type MessageType, type Payload, type Redelivery, type Simulation };
 
 /** One callback as the MIS gets it: the envelope's facts and the payload, resolved and typed. */
 export interface CallbackMessage<T extends MessageType = MessageType> {
@@ -29,6 +29,11 @@ export interface CallbackMessage<T extends MessageType = MessageType> {
   readonly receiveCount: number;
   /** Present only when the sender simulator (`n3-callback simulate`) sent it, never N3: see `isSimulation`. */
   readonly simulation?: Simulation;
+  /**
+   * Present only when an operator put the message on the queue again (`n3-callback replay`): it may have been
+   * handled before, so be idempotent by `messageId` as for any delivery.
+   */
+  readonly redelivery?: Redelivery;
 }
 
 /**
@@ -142,6 +147,7 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
       payload: payload as Payload,
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
       ...(envelope.simulation ? { simulation: { runId: envelope.simulation.runId } } : {}),
+      ...(envelope.redelivery ? { redelivery: { replayId: String(envelope.redelivery.replayId) } } : {}),
     });
     return true;
   }

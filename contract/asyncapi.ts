@@ -26,7 +26,8 @@ const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const CONSUMING = [
   'Delivery is **at least once**: the same message can arrive again (a consumer that dies after its work but before',
-  'DeleteMessage, a visibility timeout that runs out). Be idempotent by `messageId` (= MessageDeduplicationId), e.g. a',
+  "DeleteMessage, a visibility timeout that runs out, an operator's `n3-callback replay`, marked `redelivery`). Be",
+  'idempotent by `messageId` (the MessageDeduplicationId, except on a re-delivery: `<messageId>:<replayId>`), e.g. a',
   'unique key in your database. The steps, by AWS SDK call:',
   '',
   '1. `ReceiveMessage` with `WaitTimeSeconds` 20 (long polling), `MaxNumberOfMessages` up to 10,',
@@ -70,7 +71,10 @@ function message(type: MessageType): JsonSchema {
         `The document the message is about: the payload's ${spec.documentKey} when it is 1-128 printable ASCII characters, ` +
         "else `sha256-` and its hex SHA-256. One document's news arrives in order; different documents flow in parallel.",
     },
-    'x-sqs-message-deduplication-id': { location: '$message.payload#/messageId' },
+    'x-sqs-message-deduplication-id': {
+      location: '$message.payload#/messageId',
+      description: 'The messageId; on a re-delivery (`redelivery` present) `<messageId>:<replayId>`, so FIFO deduplication keeps it',
+    },
   };
 }
 
@@ -114,7 +118,8 @@ export function buildAsyncApi(queue: QueueSettings): JsonSchema {
         description:
           'One message per accepted MessageId. MessageGroupId: the document the message is about; MessageDeduplicationId: ' +
           "the MessageId (a re-send, a concurrent delivery or the reconciler never adds a copy within SQS's 5-minute window; " +
-          'consumers still de-duplicate: delivery is at least once). A payload larger than ' +
+          "consumers still de-duplicate: delivery is at least once). A re-delivery (`n3-callback replay`, the envelope's `redelivery`) " +
+          'keeps the group and takes `<messageId>:<replayId>` as its deduplication id. A payload larger than ' +
           `${MAX_INLINE_PAYLOAD_BYTES} bytes (MAX_INLINE_PAYLOAD_BYTES, the default) travels by reference (payloadRef).`,
         parameters: {
           queueName: { description: 'The last segment of the stack output QueueUrl (CloudFormation names it; it ends in .fifo)' },

@@ -33,6 +33,23 @@ export interface Simulation {
   readonly runId: string;
 }
 
+/*
+ * A re-delivery: a message `n3-callback replay` put on the queue again, from the stored record, after it was
+ * forwarded once (typically because a consumer took it and dropped it). The envelope is the original's, plus
+ * `redelivery` (an optional field, added without a new version: docs/consumers.md, Versioning) naming the replay;
+ * its MessageGroupId is the original's (order within a document is kept) and its MessageDeduplicationId is
+ * `<messageId>:<replayId>`, so FIFO deduplication does not drop it as the original's copy, while a replay resumed
+ * after an interruption repeats it exactly (deduplicated within SQS's five minutes). Consumers stay idempotent
+ * by `messageId`: a re-delivery of something already processed is skipped like any duplicate.
+ */
+/** A replay id: 1-64 letters, digits and `._:-`, starting with a letter or digit (as a simulator run id). */
+export const REPLAY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export interface Redelivery {
+  /** The replay that sent it: every message of one `n3-callback replay` (resumed or not) carries the same. */
+  readonly replayId: string;
+}
+
 export interface EnvelopeHead {
   readonly version: typeof ENVELOPE_VERSION;
   readonly site: string;
@@ -41,6 +58,8 @@ export interface EnvelopeHead {
   readonly receivedAt: string;
   /** Present only on a message `n3-callback simulate` sent: a production MIS drops it. */
   readonly simulation?: Simulation;
+  /** Present only on a message `n3-callback replay` sent again: the same message, delivered before. */
+  readonly redelivery?: Redelivery;
 }
 
 /** The payload inline, or (claim check) where to fetch it: never both. */

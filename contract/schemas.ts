@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ENVELOPE_VERSION, SIMULATION_HEADER, SIMULATION_RUN_ID } from './envelope';
+import { ENVELOPE_VERSION, REPLAY_ID, SIMULATION_HEADER, SIMULATION_RUN_ID } from './envelope';
 import { MAX_EXTRA_KEYS } from './limits';
 import { MESSAGE_TYPES, messageSpec, type MessageType } from './catalog';
 
@@ -94,7 +94,8 @@ export function envelopeSchema(payloadRef: (type: MessageType) => string): JsonS
     title: `Envelope v${ENVELOPE_VERSION}`,
     type: 'object',
     description:
-      'One SQS FIFO message body per MessageId (MessageGroupId: the document key; MessageDeduplicationId: the MessageId). ' +
+      'One SQS FIFO message body per MessageId (MessageGroupId: the document key; MessageDeduplicationId: the MessageId, ' +
+      'or on a re-delivery `<messageId>:<replayId>`). ' +
       'Delivered at least once: be idempotent by messageId. Read `version` first; leave a message of an unknown version on the queue.',
     required: ['version', 'site', 'messageType', 'messageId', 'receivedAt'],
     properties: {
@@ -124,6 +125,15 @@ export function envelopeSchema(payloadRef: (type: MessageType) => string): JsonS
           'from N3: a production MIS deletes it without doing its work. `runId` is the same for every message of one simulator run.',
         required: ['runId'],
         properties: { runId: { type: 'string', pattern: SIMULATION_RUN_ID.source } },
+      },
+      redelivery: {
+        type: 'object',
+        description:
+          'Present only on a message put on the queue again by `n3-callback replay` (an operator recovering what a consumer lost): ' +
+          'the same envelope as first delivered, in the same MessageGroupId. Process it like any message, idempotent by `messageId` ' +
+          '(skip it if that id is already done). `replayId` is the same for every message of one replay.',
+        required: ['replayId'],
+        properties: { replayId: { type: 'string', pattern: REPLAY_ID.source } },
       },
     },
     oneOf: [{ required: ['payload'] }, { required: ['payloadRef'] }],

@@ -15,6 +15,8 @@ The same steps in any language (see README, "Consuming from any language"):
 Fields this consumer does not know are ignored, in the envelope and in the payload. A message the sender
 simulator sent (`n3-callback simulate`, never N3) carries `simulation` in its envelope: this consumer reports
 it ("simulation": its run id) and, with --drop-simulations (what a production MIS does), deletes it undone.
+A message an operator put on the queue again (`n3-callback replay`) carries `redelivery`: it is handled like
+any other, once per messageId (a "duplicate" if done before), and reported ("redelivery": the replay's id).
 
 Against `npm start` (finds the queue through /_local/info, like every tool of the project):
     python3 examples/python/consumer.py                 # --base, else N3_CALLBACK_BASE, else PORT, else :3000
@@ -200,6 +202,8 @@ def process(queue: Queue, db: sqlite3.Connection, schemas: Schemas, message: dic
     }
     if simulation is not None:
         event["simulation"] = simulation
+    if isinstance(envelope.get("redelivery"), dict):
+        event["redelivery"] = envelope["redelivery"].get("replayId")
     if args.stop_before_delete:
         # What a crash between the work and the delete leaves behind: the message comes back, and is not done twice.
         emit(event)

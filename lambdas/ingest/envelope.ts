@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ENVELOPE_VERSION, type Envelope, type EnvelopeHead } from '../../contract/envelope';
+import { ENVELOPE_VERSION, type Envelope, type EnvelopeHead, type Redelivery } from '../../contract/envelope';
 import type { MessageRecord, QueueMessage } from './ports';
 
 /*
@@ -43,7 +43,11 @@ export function payloadKey(site: string, type: string, receivedAt: Date, message
 const SQS_UNSAFE_IN_JSON = /[\uD800-\uDFFF\uFFFE\uFFFF]/g;
 const escapeForSqs = (json: string): string => json.replace(SQS_UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-export function toQueueMessage(record: MessageRecord): QueueMessage {
+/**
+ * The record's queue message. With `redelivery` (`n3-callback replay`), the same envelope plus that field, in the
+ * same group, under a deduplication id of its own (contract/envelope.ts, Redelivery).
+ */
+export function toQueueMessage(record: MessageRecord, redelivery?: Redelivery): QueueMessage {
   const head: EnvelopeHead = {
     version: ENVELOPE_VERSION,
     site: record.site,
@@ -51,6 +55,7 @@ export function toQueueMessage(record: MessageRecord): QueueMessage {
     messageId: record.messageId,
     receivedAt: record.receivedAt,
     ...(record.simulation ? { simulation: { runId: record.simulation.runId } } : {}),
+    ...(redelivery ? { redelivery: { replayId: redelivery.replayId } } : {}),
   };
   const envelope: Envelope = record.payloadRef
     ? { ...head, payloadRef: record.payloadRef }
@@ -58,7 +63,10 @@ export function toQueueMessage(record: MessageRecord): QueueMessage {
   return {
     body: escapeForSqs(JSON.stringify(envelope)),
     groupId: groupIdFor(record.documentKey),
-    deduplicationId: record.messageId,
+    deduplicationId: redelivery ? redeliveryDeduplicationId(record.messageId, redelivery.replayId) : record.messageId,
     attributes: { MessageType: record.messageType, Lpu: record.lpu, Status: record.status },
   };
 }
+
+/** A re-delivery's FIFO deduplication id: never the original's (which SQS would drop within five minutes), the same on every try of one replay. */
+export const redeliveryDeduplicationId = (messageId: string, replayId: string): string => `${messageId}:${replayId}`;

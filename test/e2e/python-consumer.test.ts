@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -27,6 +28,7 @@ interface Event {
   readonly schemaValidation?: boolean;
   readonly reason?: string;
   readonly simulation?: string;
+  readonly redelivery?: string;
 }
 
 const CONSUMER = new URL('../../examples/python/consumer.py', import.meta.url).pathname;
@@ -154,6 +156,30 @@ describe('the Python consumer example against the local stack', { timeout: 90_00
       { event: 'dropped-simulation', messageId: dropped, simulation: 'py-run-2' },
     ]);
     expect(ofType(production.events, 'processed').map((e) => [e.messageId, e.simulation])).toEqual([[real, undefined]]);
+    expect(await queueDepth(sqs, stack.info.queueUrl)).toBe(0);
+  });
+
+  it('handles a re-delivery (`n3-callback replay`) once per messageId: the one it did is a duplicate, the one it lost is done; both report the replay id', async () => {
+    const done = await post('SEMDStatus', freshMessage('SEMDStatus'));
+    expect(ofType((await consume()).events, 'processed').map((e) => e.messageId)).toEqual([done]);
+    const lost = await post('SEMDStatus', freshMessage('SEMDStatus'));
+    await drain(sqs, stack.info.queueUrl); // a consumer with a bug took it and did nothing
+
+    const cli = promisify(execFile)(
+      process.execPath,
+      ['cli/n3-callback.mjs', 'replay', '--message-id', done, '--message-id', lost, '--json', '--base', stack.info.baseUrl],
+      { env: { ...process.env, XDG_STATE_HOME: dir } },
+    );
+    const { replayId, sent } = JSON.parse((await cli).stdout) as { replayId: string; sent: number };
+    expect(sent).toBe(2);
+    const replayed = await consume();
+    expect(replayed.code).toBe(0);
+    // Two documents: their order between them is the queue's to choose.
+    const events = replayed.events.filter((e) => e.messageId).map((e) => [e.event, e.messageId, e.redelivery]);
+    expect(events.sort()).toEqual([
+      ['duplicate', done, replayId],
+      ['processed', lost, replayId],
+    ]);
     expect(await queueDepth(sqs, stack.info.queueUrl)).toBe(0);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENVELOPE_VERSION, type Envelope } from '../../contract/envelope';
+import { toQueueMessage } from '../../lambdas/ingest/envelope';
 import { ingest, type IngestMarks, type IngestSettings } from '../../lambdas/ingest/ingest';
 import { MESSAGE_TYPES, type MessageType, parseMessage } from '../../contract/catalog';
 import { buildJsonSchemas, envelopeFileName } from '../../contract/schemas';
@@ -121,6 +122,24 @@ describe('queue JSON Schemas', () => {
     expect(envelope.version).toBe(1);
     expect(envelopeErrors(envelope)).toBe('');
     expect(envelopeErrors({ ...envelope, simulation: {} })).toMatch(/runId/);
+  });
+
+  it('describe a re-delivery (`n3-callback replay`), an optional field of version 1: a replayed envelope validates, inline or claim-checked; one without its replay id not', async () => {
+    for (const inlineLimit of [256 * 1024, 100]) {
+      const parsed = parseMessage('CDAStatus', freshMessage('CDAStatus'));
+      if (!parsed.ok) throw new Error('invalid example');
+      const store = new InMemoryStore();
+      const settings: IngestSettings = { site: 'mo-123', retentionDays: 30, maxInlinePayloadBytes: inlineLimit };
+      await ingest(parsed.message, { store, queue: new InMemoryQueue(), payloads: new InMemoryPayloads(), clock: fixedClock() }, settings);
+      const replayed = JSON.parse(
+        toQueueMessage(store.records.get(parsed.message.messageId)!, { replayId: 'r-20261125T100000Z-abcdef' }).body,
+      );
+      expect(replayed.redelivery).toEqual({ replayId: 'r-20261125T100000Z-abcdef' });
+      expect(replayed.version).toBe(1);
+      expect(envelopeErrors(replayed)).toBe('');
+      expect(envelopeErrors({ ...replayed, redelivery: {} })).toMatch(/replayId/);
+      expect(envelopeErrors({ ...replayed, redelivery: { replayId: 'a b' } })).toMatch(/replayId/);
+    }
   });
 
   it('accept fields added later, in the envelope and in a payload (consumers ignore what they do not know)', async () => {
