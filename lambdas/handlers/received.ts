@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { MessageType } from '../../contract/catalog';
-import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../../contract/observability';
+import { METRIC, type RequestOutcome } from '../../contract/observability';
 import type { RawBody } from '../protocol/decode';
 
 /**
@@ -43,15 +43,12 @@ export function receivedFrom(event: APIGatewayProxyEvent, boundType: MessageType
 }
 
 /**
- * Counts the request's outcome under its type. One type per invocation in Lambda, so a function-wide dimension is
- * exact. A request whose type could not be told still counts, under its own value, so that every rejection reaches
- * the alarm. Set, not added: where nothing flushes between invocations (tests, npm start with metrics off), adding
- * the dimension again would warn on every request.
+ * Counts the request's outcome, site-wide: the metric an alarm or the fleet dashboard reads. The breakdown by type
+ * is the log line's (`messageType`, contract/observability.ts LOG_FIELDS), not a dimension: a custom metric is billed
+ * per series, and one per type made six of each.
  */
-export function countOutcome(metrics: Metrics, outcome: RequestOutcome | undefined, messageType: MessageType | undefined): void {
-  metrics.clearDimensions();
-  metrics.addDimension('MessageType', messageType ?? UNKNOWN_TYPE);
-  if (outcome) metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
+export function countOutcome(metrics: Metrics, outcome: RequestOutcome): void {
+  metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
 }
 
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
