@@ -487,19 +487,19 @@ describe('site stacks', () => {
       Threshold: 0,
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: Match.stringLikeRegexp('rejected: see rejected/'),
-      Metrics: [siteWide('rejectedSiteWide')],
+      AlarmDescription: Match.stringLikeRegexp('callbacks were rejected .*n3-callback rejected --site mo-1 --since 1h'),
+      Metrics: [siteWide('rejected')],
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('could not be kept'),
-      Metrics: [siteWide('rejectedNotKeptSiteWide')],
+      Metrics: [siteWide('rejectedNotKept')],
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^FunctionsSweep') } }],
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: Match.stringLikeRegexp('n3-callback silent'),
+      AlarmDescription: Match.stringLikeRegexp('n3-callback silent --site mo-1'),
       EvaluationPeriods: 12,
       Threshold: 0,
     });
@@ -511,6 +511,33 @@ describe('site stacks', () => {
     site1!.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'n3-callback-mo-1' });
     site2!.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     site2!.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
+  });
+
+  it('describes every alarm with the site (name and id), what it means and the one command to look with, within CloudWatch’s 1,024 characters', () => {
+    // References (log group and queue names) as a marker; their real names are at most this long.
+    const text = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const o = value as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
+      if (o['Fn::Join']) return o['Fn::Join'][1].map(text).join(o['Fn::Join'][0]);
+      return `(ref ${o.Ref ?? o['Fn::GetAtt']?.join('.')})`;
+    };
+    const LOOK = /(n3-callback [a-z]+ --site (mo-1|mo-2)\b|npm run fleet -- doctor --site (mo-1|mo-2)\b|aws [a-z]+ [a-z-]+ |CloudWatch Logs Insights)/;
+    for (const [template, id, name] of [
+      [site1!, 'mo-1', SITES[0]!.displayName],
+      [site2!, 'mo-2', SITES[1]!.displayName],
+    ] as const) {
+      const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms.length).toBeGreaterThanOrEqual(12);
+      for (const [logicalId, alarm] of alarms) {
+        const description = text(alarm.Properties.AlarmDescription);
+        expect(description.startsWith(`${name} (site ${id}): `), `${logicalId}: ${description}`).toBe(true);
+        expect(description, logicalId).toMatch(LOOK);
+        // Every CLI command it gives names this site, never the other.
+        for (const [command] of description.matchAll(/n3-callback [a-z]+[^.;]*/g))
+          expect(command, `${logicalId}: ${command}`).toContain(`--site ${id}`);
+        expect(description.replace(/\(ref [^)]*\)/g, 'x'.repeat(120)).length, logicalId).toBeLessThanOrEqual(1024);
+      }
+    }
   });
 
   it('outputs what an integration engineer needs', () => {

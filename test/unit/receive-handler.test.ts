@@ -70,7 +70,7 @@ describe('receive handler', () => {
     const body = freshMessage('SEMDStatus', { Message: secret, Status: 'Failed' });
     await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
     await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
-    await call('REMDStatus', proxyEvent({ path: '/REMDStatus', body: JSON.stringify({ ...body, Message: secret }) })); // 409
+    await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify({ ...body, Message: `${secret}-2` }) })); // 409
     await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify({ MessageId: secret }) }));
     await call(undefined, proxyEvent({ path: '/Nope', body: '{}' }));
     rejectedStore.failNext = new Error('bucket down');
@@ -81,14 +81,14 @@ describe('receive handler', () => {
     expect(lines.filter((l) => 'outcome' in l).map((l) => pick(l, ['messageType', 'outcome', 'payloadStatus']))).toEqual([
       { messageType: 'SEMDStatus', outcome: 'accepted', payloadStatus: 'Failed' },
       { messageType: 'SEMDStatus', outcome: 'duplicate', payloadStatus: 'Failed' },
-      { messageType: 'REMDStatus', outcome: 'conflict', payloadStatus: 'Failed' },
+      { messageType: 'SEMDStatus', outcome: 'conflict', payloadStatus: 'Failed' },
       { messageType: 'MseResult', outcome: 'rejected', payloadStatus: undefined },
       { messageType: 'Unknown', outcome: 'rejected', payloadStatus: undefined },
       { messageType: 'VimisResult', outcome: 'rejected', payloadStatus: undefined },
     ]);
     const rejections = lines.filter((l) => 'kept' in l);
     expect(rejections.map((l) => pick(l, ['messageType', 'httpStatus', 'code', 'kept']))).toEqual([
-      { messageType: 'REMDStatus', httpStatus: 409, code: 'conflict', kept: true },
+      { messageType: 'SEMDStatus', httpStatus: 409, code: 'conflict', kept: true },
       { messageType: 'MseResult', httpStatus: 400, code: 'invalid_fields', kept: true },
       { messageType: 'Unknown', httpStatus: 404, code: 'unknown_type', kept: true },
       { messageType: 'VimisResult', httpStatus: 400, code: 'invalid_body', kept: false },

@@ -163,7 +163,7 @@ describe('the sweep’s run budget and its set-aside records', () => {
 describe('the rejection counts the alarms read', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('counts every rejection once, site-wide: a bad body, an unknown path, a conflict, one not kept', async () => {
+  it('counts every rejection once, site-wide: a bad body, a body invalid for its type, an unknown path, one not kept', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
     const deps = inMemoryReceiveDeps({ logger: silentLogger() });
@@ -171,13 +171,13 @@ describe('the rejection counts the alarms read', () => {
     const remd = createReceiveHandler('REMDStatus', deps);
     const body = freshMessage('SEMDStatus');
     await semd(proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
-    await remd(proxyEvent({ path: '/REMDStatus', body: JSON.stringify({ ...body }) })); // same MessageId, other type: 409
+    await remd(proxyEvent({ path: '/REMDStatus', body: JSON.stringify({ ...body }) })); // same MessageId, a SEMDStatus body on REMDStatus: 400
     await semd(proxyEvent({ path: '/SEMDStatus', body: '{"MessageId": 1' }));
     await createReceiveHandler(undefined, deps)(proxyEvent({ path: '/Nowhere', body: '{}' }));
     deps.rejectedStore.failNext = new Error('bucket down');
     await semd(proxyEvent({ path: '/SEMDStatus', body: 'not json' }));
 
     const counted = (name: string) => addMetric.mock.calls.filter(([metric]) => metric === name).length;
-    expect([counted(METRIC.rejected), counted(METRIC.rejectedNotKept), counted(METRIC.conflict)]).toEqual([4, 1, 1]);
+    expect([counted(METRIC.rejected), counted(METRIC.rejectedNotKept)]).toEqual([4, 1]);
   });
 });
