@@ -23,31 +23,31 @@ import type { Storage } from './storage';
  * The Logs Insights queries of the site dashboard: the breakdowns by type, outcome and cause that are not metrics
  * (contract/observability.ts: a series per type cost six), read from the fields every request's log line carries.
  * Each query scans the log groups it names over the dashboard's time range, once per view ($0.005 per GB scanned;
- * `fleet plan` prices them at a stated number of views).
+ * `fleet plan` prices them at a stated number of views). One command a line: the widget joins them with `|`.
  */
 export const SITE_LOG_QUERIES = {
   /** Over the receivers' log groups: every request's one line with its outcome. */
   outcomesByType: [
     `filter ispresent(${F.outcome})`,
-    `| stats count(*) as requests by ${F.messageType}, ${F.outcome}, ${F.payloadStatus}`,
-    '| sort requests desc',
+    `stats count(*) as requests by ${F.messageType}, ${F.outcome}, ${F.payloadStatus}`,
+    'sort requests desc',
   ],
   /** Over the receivers' log groups: every rejection's one line (kept under rejected/ or not). */
   rejectedByCause: [
     `filter ispresent(${F.kept})`,
-    `| stats count(*) as rejected by ${F.messageType}, ${F.httpStatus}, ${F.code}, ${F.kept}`,
-    '| sort rejected desc',
+    `stats count(*) as rejected by ${F.messageType}, ${F.httpStatus}, ${F.code}, ${F.kept}`,
+    'sort rejected desc',
   ],
   latestRejected: [
     `fields @timestamp, ${F.messageType}, ${F.httpStatus}, ${F.code}, ${F.reason}, ${F.kept}, ${F.requestId}`,
-    `| filter ispresent(${F.kept})`,
-    '| sort @timestamp desc',
-    '| limit 20',
+    `filter ispresent(${F.kept})`,
+    'sort @timestamp desc',
+    'limit 20',
   ],
   /** Over the projector's log group: documents that reached each REMD state, per day. */
   remdByDay: [
     `filter ispresent(${F.remd})`,
-    `| stats ${STAGE_STATES.remd.map((state) => `sum(${F.remd}.${state}) as ${state}`).join(', ')} by bin(1d)`,
+    `stats ${STAGE_STATES.remd.map((state) => `sum(${F.remd}.${state}) as ${state}`).join(', ')} by bin(1d)`,
   ],
 } as const;
 

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { greaterThanPattern, MAX_BODY_BYTES } from '../../contract/limits';
 import { MESSAGE_TYPES } from '../../contract/catalog';
 import { defineApp } from '../../lib/app';
+import { SITE_LOG_QUERIES, SITE_LOG_WIDGETS } from '../../lib/site-dashboard';
 import { CDK_JSON } from './synth';
 import type { CallbackStack } from '../../lib/callback-stack';
 import { parseSites } from '../../lib/site-config';
@@ -538,6 +539,32 @@ describe('site stacks', () => {
         expect(description.replace(/\(ref [^)]*\)/g, 'x'.repeat(120)).length, logicalId).toBeLessThanOrEqual(1024);
       }
     }
+  });
+
+  it('breaks callbacks down by type, outcome and cause from the receivers’ logs (Logs Insights), and reads every metric of ours site-wide', () => {
+    const [dashboard] = Object.values(site1!.findResources('AWS::CloudWatch::Dashboard'));
+    const parts = dashboard!.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part).replace(/"/g, "'"))).join('')) as {
+      widgets: Array<{ type: string; properties: { query?: string; metrics?: unknown[][] } }>;
+    };
+    const queries = body.widgets.filter((w) => w.type === 'log').map((w) => w.properties.query!);
+    expect(queries).toHaveLength(SITE_LOG_WIDGETS);
+    const receiverLogs = Object.keys(site1!.findResources('AWS::Logs::LogGroup')).filter((id) =>
+      [...MESSAGE_TYPES, 'Fallback'].some((name) => id.startsWith(`Functions${name}Logs`)),
+    );
+    expect(receiverLogs).toHaveLength(MESSAGE_TYPES.length + 1);
+    for (const key of ['outcomesByType', 'rejectedByCause', 'latestRejected'] as const) {
+      const query = queries.find((q) => q.includes(SITE_LOG_QUERIES[key].join('\n| ')));
+      expect(query, key).toBeDefined();
+      // Over the seven receivers' log groups, each named in the widget's SOURCE.
+      for (const id of receiverLogs) expect(query, `${key} reads ${id}`).toContain(id);
+    }
+    expect(queries.find((q) => q.includes(SITE_LOG_QUERIES.remdByDay.join('\n| ')))).toMatch(/FunctionsProjectLogs/);
+    // Our metrics, on the dashboard as in the alarms: service and site only, never a per-type series.
+    const ours = body.widgets.flatMap((w) => w.properties.metrics ?? []).filter((row) => row[0] === 'N3Callback');
+    expect(ours.length).toBeGreaterThan(0);
+    for (const row of ours) expect(row.slice(2, 6), String(row[1])).toEqual(['service', 'n3-callback', 'site', 'mo-1']);
+    expect(JSON.stringify(site1!.toJSON())).not.toContain('MessageType');
   });
 
   it('outputs what an integration engineer needs', () => {
