@@ -522,7 +522,8 @@ describe('site stacks', () => {
       if (o['Fn::Join']) return o['Fn::Join'][1].map(text).join(o['Fn::Join'][0]);
       return `(ref ${o.Ref ?? o['Fn::GetAtt']?.join('.')})`;
     };
-    const LOOK = /(n3-callback [a-z]+ --site (mo-1|mo-2)\b|npm run fleet -- doctor --site (mo-1|mo-2)\b|aws [a-z]+ [a-z-]+ |CloudWatch Logs Insights)/;
+    const LOOK =
+      /(n3-callback [a-z]+ --site (mo-1|mo-2)\b|npm run fleet -- doctor --site (mo-1|mo-2)\b|aws [a-z]+ [a-z-]+ |CloudWatch Logs Insights)/;
     for (const [template, id, name] of [
       [site1!, 'mo-1', SITES[0]!.displayName],
       [site2!, 'mo-2', SITES[1]!.displayName],
