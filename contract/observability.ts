@@ -22,15 +22,23 @@ export const SERVICE = 'n3-callback';
 export const UNKNOWN_TYPE = 'Unknown';
 
 /**
- * What happened to one callback request: one metric each, one per invocation. `rejected` counts
+ * What happened to one callback request: every request's log line says which (`outcome`). `rejected` counts
  * every rejected request (4xx), a `conflict` (409) included, so one alarm sees every rejection.
  */
 export const OUTCOMES = ['accepted', 'deferred', 'duplicate', 'conflict', 'rejected', 'failed'] as const;
 export type RequestOutcome = (typeof OUTCOMES)[number];
 
+/**
+ * The outcomes that are also a metric (site-wide, one per request): the ones that need someone (the Rejected alarm
+ * reads `rejected`; the fleet dashboard shows each per site). `accepted` and `duplicate` are what a working site does
+ * all day: as metrics they were two series sent every hour of a busy site; the gateway's own request count (an AWS
+ * metric, not billed) gives the volume, and the log lines the breakdown.
+ */
+export const COUNTED_OUTCOMES = ['deferred', 'conflict', 'rejected', 'failed'] as const satisfies readonly RequestOutcome[];
+export type CountedOutcome = (typeof COUNTED_OUTCOMES)[number];
+
 export const METRIC = {
-  /** Site-wide, one each per request: the Rejected alarm reads `rejected`; the fleet dashboard shows all six per site. */
-  ...(Object.fromEntries(OUTCOMES.map((o) => [o, o])) as { readonly [K in RequestOutcome]: K }),
+  ...(Object.fromEntries(COUNTED_OUTCOMES.map((o) => [o, o])) as { readonly [K in CountedOutcome]: K }),
   /** A rejected request could not be kept in the bucket: nothing else records it (the RejectedNotKept alarm). */
   rejectedNotKept: 'rejectedNotKept',
   /** Reconciler: records still waiting to be forwarded after its run (the Pending alarm). */

@@ -204,14 +204,15 @@ export interface Plan {
 
 /**
  * Custom metric series a busy site sends every hour: from the observability contract's dimensions (every one
- * site-wide). At M7's mix every hour brings accepted, duplicate and rejected requests and the projector's lag;
- * conflicts, deferrals, failures and the sweep's and key's counts are rare (written only when not zero).
+ * site-wide). At M7's mix every hour brings rejected requests and the projector's lag; conflicts, deferrals,
+ * failures and the sweep's and key's counts are rare (written only when not zero); accepted and duplicate requests
+ * are no metric (contract/observability.ts COUNTED_OUTCOMES).
  */
 export function busyCustomMetrics(): { atMix: number; upperBound: number } {
   const values: Record<string, number> = { service: 1, site: 1 };
   const series = (metric: MetricName) => DIMENSIONS_OF[metric].reduce((product, d) => product * (values[d] ?? 1), 1);
   const upperBound = (Object.keys(DIMENSIONS_OF) as MetricName[]).reduce((sum, m) => sum + series(m), 0);
-  const atMixMetrics: MetricName[] = ['accepted', 'duplicate', 'rejected', 'ProjectionLag'];
+  const atMixMetrics: MetricName[] = ['rejected', 'ProjectionLag'];
   const atMix = atMixMetrics.reduce((sum, m) => sum + series(m), 0);
   return { atMix, upperBound };
 }
@@ -415,7 +416,13 @@ export function plan(input: PlanInput): Plan {
   const atVolume =
     traffic === null
       ? null
-      : atPlan.perSite - atPlan.meanParts.customMetrics + traffic + (wafRequests ?? 0) + busyMetricsUsd + logs.ingestionUsd + logs.insightsUsd;
+      : atPlan.perSite -
+        atPlan.meanParts.customMetrics +
+        traffic +
+        (wafRequests ?? 0) +
+        busyMetricsUsd +
+        logs.ingestionUsd +
+        logs.insightsUsd;
 
   return {
     mode: input.mode,
@@ -480,7 +487,7 @@ export function plan(input: PlanInput): Plan {
           `a month is ${HOURS_PER_MONTH} hours; free tiers are not counted except the account's ${p.freeDashboards} free dashboards (≤ ${p.freeDashboardMaxMetrics} metrics each)`,
           `each scheduled run (a model): ${model.scheduledRunMs} ms billed, ${model.scheduledRunReadUnits} read units, ${model.scheduledRunLogBytes} bytes of logs`,
           `idle custom metrics: ${model.idleCustomMetricsPerSite} a site (a handler writes no metric when there is nothing to count; override with --idle-custom-metrics)`,
-          `a busy site (${model.callbacksPerSiteMonth.toLocaleString('en-US')} callbacks a month) sends ${metrics.atMix} custom metric series every hour (a model: the mix's outcomes accepted, duplicate, rejected and the projection lag, each site-wide; all ${metrics.upperBound} series of the contract at most)`,
+          `a busy site (${model.callbacksPerSiteMonth.toLocaleString('en-US')} callbacks a month) sends ${metrics.atMix} custom metric series every hour (a model: the rejected requests of the mix and the projection lag, each site-wide; accepted and duplicate requests are log lines, not metrics; all ${metrics.upperBound} series of the contract at most)`,
           `its functions log ${model.logBytesPerCallback.toLocaleString('en-US')} bytes a callback at the mix (${logs.ingestedGb.toFixed(2)} GB a month ingested; measured: dev/bench/log-bytes.ts, --log-bytes to override); storage of logs is left out (it depends on retention)`,
           `Logs Insights (a model): ${model.logsInsightsViewsPerDay} views a day of ${model.logsInsightsQueriesPerView} queries, each scanning a day of the site's logs (${logs.insightsScannedGb.toFixed(1)} GB a month scanned; --insights-views to override)`,
           'shared stacks (account, fleet) are divided among the sites',

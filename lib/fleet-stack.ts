@@ -22,7 +22,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../contract/observability';
+import { COUNTED_OUTCOMES, METRIC, METRICS_NAMESPACE, SERVICE } from '../contract/observability';
 import { FLEET_PARAMETERS, TICK_TOPIC_NAME, RESOURCE_PREFIX } from '../contract/names';
 import { OversizeGuard } from './oversize-guard';
 import { refusedSearch } from './refusals';
@@ -184,7 +184,19 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       width: 24,
       height: 2,
     }),
-    ...OUTCOMES.map(
+    // The volume from the gateway's own count (an AWS metric, not billed per series); the outcomes that need someone from ours.
+    new GraphWidget({
+      title: 'Requests, per site',
+      left: [
+        new MathExpression({
+          expression: `SEARCH('{AWS/ApiGateway,ApiName} MetricName="Count" "${RESOURCE_PREFIX}"', 'Sum', 300)`,
+          label: '',
+          period: FIVE_MINUTES,
+        }),
+      ],
+      width: 8,
+    }),
+    ...COUNTED_OUTCOMES.map(
       (outcome) => new GraphWidget({ title: `Acks: ${outcome}, per site (top 20)`, left: [outcomeBySite(outcome)], width: 8 }),
     ),
     new GraphWidget({ title: 'Rejected, per site', left: [perSite(METRIC.rejected, 'Sum')], width: 8 }),

@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { LOG_FIELDS as F, METRIC, OUTCOMES } from '../contract/observability';
+import { COUNTED_OUTCOMES, LOG_FIELDS as F, METRIC } from '../contract/observability';
 import { STAGE_STATES } from '../contract/documents';
 import { siteDashboardName } from '../contract/names';
 import type { GatewayRefusals } from './refusals';
@@ -127,8 +127,8 @@ export class SiteDashboard extends Construct {
         width: 12,
       }),
       new GraphWidget({
-        title: 'Callbacks by outcome (site-wide)',
-        left: OUTCOMES.map((outcome) => metrics.own(METRIC[outcome], { label: outcome })),
+        title: 'Callbacks that need someone: deferred, conflict, rejected, failed (site-wide)',
+        left: COUNTED_OUTCOMES.map((outcome) => metrics.own(METRIC[outcome], { label: outcome })),
         stacked: true,
         width: 12,
       }),
@@ -148,7 +148,12 @@ export class SiteDashboard extends Construct {
         right: [metrics.consumerLag()],
         width: 12,
       }),
-      logs('Documents reaching each REMD state, per day (logs)', [props.projector], SITE_LOG_QUERIES.remdByDay, LogQueryVisualizationType.BAR),
+      logs(
+        'Documents reaching each REMD state, per day (logs)',
+        [props.projector],
+        SITE_LOG_QUERIES.remdByDay,
+        LogQueryVisualizationType.BAR,
+      ),
       new GraphWidget({ title: 'Silent documents', left: [metrics.silentDocuments()], width: 8 }),
       new GraphWidget({
         title: 'Projection lag (ms)',

@@ -8,6 +8,7 @@ import { toItem } from '../../lambdas/adapters/record-item';
 import { InMemoryDocumentStore, InMemoryRejectedStore, inMemoryPorts } from '../../testing/fakes';
 import { proxyEvent } from '../../testing/events';
 import { EXAMPLES } from '../../testing/messages';
+import { stackName } from '../../contract/names';
 import { MIX } from './models';
 import { SITE_ENV } from './site-env';
 
@@ -34,7 +35,7 @@ export interface LogBytesReport {
 }
 
 const SITE_ID = 'mo-city-hospital-01';
-const deployedName = (logicalId: string) => `N3Callback-${SITE_ID}-Functions${logicalId}1A2B3C4D-AbCdEfGhIjKl`.slice(0, 64);
+const deployedName = (logicalId: string) => `${stackName(SITE_ID)}-Functions${logicalId}1A2B3C4D-AbCdEfGhIjKl`.slice(0, 64);
 const contextOf = (logicalId: string): Context => {
   const name = deployedName(logicalId);
   return {
@@ -44,7 +45,7 @@ const contextOf = (logicalId: string): Context => {
     invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:${name}`,
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
-    logGroupName: `N3Callback-${SITE_ID}-Functions${logicalId}Logs1A2B3C4D-AbCdEfGhIjKl`,
+    logGroupName: `${stackName(SITE_ID)}-Functions${logicalId}Logs1A2B3C4D-AbCdEfGhIjKl`,
     logStreamName: '2026/12/07/[$LATEST]0123456789abcdef0123456789abcdef',
     getRemainingTimeInMillis: () => 15_000,
     done: () => undefined,
@@ -94,8 +95,7 @@ export async function measureLogBytes(): Promise<LogBytesReport> {
   };
   try {
     const body = { ...EXAMPLES.REMDStatus, MessageId: randomUUID() };
-    const post = (text: string) => (context: Context) =>
-      receivers.REMDStatus(proxyEvent({ path: '/REMDStatus', body: text }), context);
+    const post = (text: string) => (context: Context) => receivers.REMDStatus(proxyEvent({ path: '/REMDStatus', body: text }), context);
     // A first invocation of each function (its cold start logs as the rest): warm, as most are.
     await invocation('REMDStatus', post(JSON.stringify({ ...body, MessageId: randomUUID() })));
     const receivedNew = await invocation('REMDStatus', post(JSON.stringify(body)));

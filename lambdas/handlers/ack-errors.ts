@@ -35,7 +35,12 @@ export function ackErrors({ logger, metrics }: { logger: Logger; metrics: Metric
       if (error instanceof CallbackError && error.status < 500) {
         received.rejection = { code: error.code, reason: error.message };
         // Our own reasons name fields and kinds of fault, never the values sent.
-        logger.warn('rejected', { ...log, outcome: 'rejected', code: error.code, reason: error instanceof ValidationError ? error.issues : error.message });
+        logger.warn('rejected', {
+          ...log,
+          outcome: 'rejected',
+          code: error.code,
+          reason: error instanceof ValidationError ? error.issues : error.message,
+        });
       } else {
         // Whatever the handler had marked before it failed, a failure is not kept: the sender retries it.
         received.rejection = undefined;

@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { MessageType } from '../../contract/catalog';
-import { METRIC, type RequestOutcome } from '../../contract/observability';
+import { COUNTED_OUTCOMES, type CountedOutcome, METRIC, type RequestOutcome } from '../../contract/observability';
 import type { RawBody } from '../protocol/decode';
 
 /**
@@ -43,13 +43,15 @@ export function receivedFrom(event: APIGatewayProxyEvent, boundType: MessageType
 }
 
 /**
- * Counts the request's outcome, site-wide: the metric an alarm or the fleet dashboard reads. The breakdown by type
- * is the log line's (`messageType`, contract/observability.ts LOG_FIELDS), not a dimension: a custom metric is billed
- * per series, and one per type made six of each.
+ * Counts the request's outcome where it is one that needs someone (contract/observability.ts COUNTED_OUTCOMES),
+ * site-wide: the metric an alarm or the fleet dashboard reads. The breakdown by type, and the accepted and duplicate
+ * requests, are the log line's (`messageType`, `outcome`: LOG_FIELDS), not metrics: a custom metric is billed per
+ * series for every hour it is sent.
  */
 export function countOutcome(metrics: Metrics, outcome: RequestOutcome): void {
-  metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
+  if (isCounted(outcome)) metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
 }
+const isCounted = (outcome: RequestOutcome): outcome is CountedOutcome => (COUNTED_OUTCOMES as readonly string[]).includes(outcome);
 
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   for (const [key, value] of Object.entries(event.headers ?? {})) {

@@ -100,9 +100,7 @@ describe('a quiet site writes no metric', () => {
     ports.queue.failNextSend = new QueueUnavailableError('still down');
 
     await sweepOf(ports)({}, context);
-    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([
-      [METRIC.pendingCount, 1],
-    ]);
+    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([[METRIC.pendingCount, 1]]);
     expect(publish).toHaveBeenCalledOnce();
   });
 });
