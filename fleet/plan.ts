@@ -48,8 +48,8 @@ export const DEFAULT_MODEL: ModelInputs = {
   scheduledRunLogBytes: 600,
   idleCustomMetricsPerSite: 0,
   callbacksPerSiteMonth: 500_000,
-  // dev/bench/log-bytes.ts on this commit's handlers (2,543 bytes); `fleet plan` reads the benchmark's own where it has one.
-  logBytesPerCallback: 2_543,
+  // dev/bench/log-bytes.ts on this commit's handlers (2,288 bytes); `fleet plan` reads the benchmark's own where it has one.
+  logBytesPerCallback: 2_288,
   logsInsightsViewsPerDay: 10,
   logsInsightsQueriesPerView: SITE_LOG_WIDGETS,
 };
