@@ -8,14 +8,14 @@ import { type CountKey, QUOTAS } from './quotas';
 
 /*
  * `npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N]
- *   [--idle-custom-metrics N] [--callbacks N] [--account-concurrency N]`: what a fleet of sites uses of the account's
+ *   [--idle-custom-metrics N] [--callbacks N] [--log-bytes N] [--insights-views N] [--account-concurrency N]`: what a fleet of sites uses of the account's
  * quotas and concurrency and costs idle, from synthesised templates and the committed price table. Progress goes
  * to stderr, the plan to stdout.
  * `npm run fleet -- doctor …`: is every site's Sweep on the fleet's tick, and --repair what is not (fleet/doctor.ts).
  */
 
 const USAGE =
-  'usage: npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N] [--idle-custom-metrics N] [--callbacks N] [--account-concurrency N]';
+  'usage: npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N] [--idle-custom-metrics N] [--callbacks N] [--log-bytes N] [--insights-views N] [--account-concurrency N]';
 
 export interface Args {
   readonly sites?: number;
@@ -52,6 +52,8 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--existing-roles') existing.iamRoles = count(flag, rest[++i]);
     else if (flag === '--idle-custom-metrics') model.idleCustomMetricsPerSite = count(flag, rest[++i]);
     else if (flag === '--callbacks') model.callbacksPerSiteMonth = count(flag, rest[++i]);
+    else if (flag === '--log-bytes') model.logBytesPerCallback = count(flag, rest[++i]);
+    else if (flag === '--insights-views') model.logsInsightsViewsPerDay = count(flag, rest[++i]);
     else if (flag === '--account-concurrency') accountConcurrency = count(flag, rest[++i]);
     else if (flag === '--existing') {
       const [key, value] = (rest[++i] ?? '').split('=');
@@ -156,7 +158,7 @@ export function render(p: FleetPlan): string {
   lines.push(
     v.usdPerSiteMonth === null
       ? 'At volume: unknown (docs/benchmarks.json has no M7 cost)'
-      : `At ${int(v.callbacksPerSiteMonth)} callbacks/site/month (a model): ${usd(v.usdPerSiteMonth)} per site = idle + traffic ${usd(v.traffic!)} + ${v.customMetrics.atMix} custom metrics ${usd(v.customMetrics.usd)}${v.wafRequests ? ` + WAF requests ${usd(v.wafRequests)}` : ''}`,
+      : `At ${int(v.callbacksPerSiteMonth)} callbacks/site/month (a model): ${usd(v.usdPerSiteMonth)} per site = idle + traffic ${usd(v.traffic!)} + ${v.customMetrics.atMix} custom metrics ${usd(v.customMetrics.usd)} + logs ${usd(v.logs.ingestionUsd)} + Logs Insights ${usd(v.logs.insightsUsd)}${v.wafRequests ? ` + WAF requests ${usd(v.wafRequests)}` : ''}`,
   );
   if (v.source) lines.push(`  traffic: ${v.source}`);
   lines.push(`Code size: ${p.bundle.source}`);

@@ -42,7 +42,7 @@ export interface FleetPlan extends Plan {
 
 interface Benchmarks {
   run?: { commit?: string; date?: string };
-  measured?: { M1?: { deployed?: { bytes?: number } } };
+  measured?: { M1?: { deployed?: { bytes?: number } }; M9?: { logBytes?: { perCallbackAtMix?: number } } };
   models?: {
     cost?: { perMillion?: { ours?: { total?: number; waf?: number } } };
     capacity?: { inputs?: { receiveMsMeasuredOnEmulators?: number } };
@@ -51,13 +51,15 @@ interface Benchmarks {
 
 const DEFAULT_BENCHMARKS = new URL('../docs/benchmarks.json', import.meta.url);
 
-function readBenchmarks(path: URL | string): { bundle: FleetPlan['bundle']; traffic: Traffic | null } {
+function readBenchmarks(path: URL | string): { bundle: FleetPlan['bundle']; traffic: Traffic | null; logBytesPerCallback?: number } {
   if (!existsSync(path)) return { bundle: { bytes: null, source: `unknown: no ${String(path)}` }, traffic: null };
   const b = JSON.parse(readFileSync(path, 'utf8')) as Benchmarks;
   const at = `docs/benchmarks.json, commit ${b.run?.commit?.slice(0, 7) ?? 'unknown'} (${b.run?.date ?? 'undated'})`;
   const bytes = b.measured?.M1?.deployed?.bytes ?? null;
   const ours = b.models?.cost?.perMillion?.ours;
+  const logBytesPerCallback = b.measured?.M9?.logBytes?.perCallbackAtMix;
   return {
+    ...(logBytesPerCallback === undefined ? {} : { logBytesPerCallback }),
     bundle: { bytes, source: bytes === null ? `unknown: ${at} has no M1` : `M1 deployed bundle (minified, unzipped), ${at}` },
     traffic:
       ours?.total === undefined
@@ -98,7 +100,7 @@ export function planFleet(options: PlanFleetOptions = {}): FleetPlan {
     ({ shared, seconds } = s);
   }
   progress(`Synthesised in ${seconds.toFixed(1)} s.`);
-  const { bundle, traffic } = readBenchmarks(options.benchmarks ?? DEFAULT_BENCHMARKS);
+  const { bundle, traffic, logBytesPerCallback } = readBenchmarks(options.benchmarks ?? DEFAULT_BENCHMARKS);
   const input = {
     sites,
     shared,
@@ -106,7 +108,8 @@ export function planFleet(options: PlanFleetOptions = {}): FleetPlan {
     bundleBytes: bundle.bytes,
     bundleSource: bundle.source,
     existing: options.existing,
-    model: options.model,
+    // The benchmark's measured log bytes where it has them, unless given (the model's default otherwise).
+    model: { ...(logBytesPerCallback === undefined ? {} : { logBytesPerCallback }), ...options.model },
     traffic,
     // As given, else as cdk.json states it, else AWS's default (the plan says which).
     // (The synthesis above has checked cdk.json's fleet settings.)

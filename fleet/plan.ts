@@ -1,8 +1,7 @@
 import { TABLE } from '../contract/shapes';
-import { STAGE_STATES } from '../contract/documents';
 import { DIMENSIONS_OF, type MetricName } from '../contract/observability';
-import { MESSAGE_TYPES } from '../contract/catalog';
 import { LAMBDA_UNRESERVED_MINIMUM } from '../lib/site-config';
+import { SITE_LOG_WIDGETS } from '../lib/site-dashboard';
 import type { StackCounts } from './count';
 import { FLEET_PRICES, type FleetPrices, PRICE_DATE, PRICE_REGION, PRICES } from './prices';
 import { type CountKey, QUOTAS, RATE_QUOTAS } from './quotas';
@@ -32,6 +31,15 @@ export interface ModelInputs {
   readonly idleCustomMetricsPerSite: number;
   /** The stated volume of a busy site. */
   readonly callbacksPerSiteMonth: number;
+  /**
+   * Bytes CloudWatch Logs ingests per callback at M7's mix: the receiving function's lines and EMF, the projector's,
+   * Lambda's START/END/REPORT and 26 bytes an event (measured by dev/bench/log-bytes.ts; M9 passes its own run's).
+   */
+  readonly logBytesPerCallback: number;
+  /** How often someone looks at a busy site's Logs Insights tables (the site dashboard, or the same queries by hand). */
+  readonly logsInsightsViewsPerDay: number;
+  /** Logs Insights queries per view, each scanning a day of the site's logs (the site dashboard's log widgets). */
+  readonly logsInsightsQueriesPerView: number;
 }
 
 export const DEFAULT_MODEL: ModelInputs = {
@@ -40,6 +48,10 @@ export const DEFAULT_MODEL: ModelInputs = {
   scheduledRunLogBytes: 600,
   idleCustomMetricsPerSite: 0,
   callbacksPerSiteMonth: 500_000,
+  // dev/bench/log-bytes.ts on this commit's handlers (2,288 bytes); `fleet plan` reads the benchmark's own where it has one.
+  logBytesPerCallback: 2_288,
+  logsInsightsViewsPerDay: 10,
+  logsInsightsQueriesPerView: SITE_LOG_WIDGETS,
 };
 
 /** Traffic prices from the benchmark (M7): what a million callbacks cost at its mix, by part. */
@@ -172,6 +184,14 @@ export interface Plan {
       readonly traffic: number | null;
       readonly wafRequests: number | null;
       readonly customMetrics: { readonly atMix: number; readonly upperBound: number; readonly usd: number };
+      /** CloudWatch Logs: what the functions log per callback (ingestion), and what the stated Logs Insights use scans. */
+      readonly logs: {
+        readonly bytesPerCallback: number;
+        readonly ingestedGb: number;
+        readonly ingestionUsd: number;
+        readonly insightsScannedGb: number;
+        readonly insightsUsd: number;
+      };
       readonly source: string | null;
     };
     readonly inputs: {
@@ -182,32 +202,35 @@ export interface Plan {
   };
 }
 
-/** Custom metrics a busy site sends every hour: from the observability contract's dimensions and their values. */
+/**
+ * Custom metric series a busy site sends every hour: from the observability contract's dimensions (every one
+ * site-wide). At M7's mix every hour brings rejected requests and the projector's lag; conflicts, deferrals,
+ * failures and the sweep's and key's counts are rare (written only when not zero); accepted and duplicate requests
+ * are no metric (contract/observability.ts COUNTED_OUTCOMES).
+ */
 export function busyCustomMetrics(): { atMix: number; upperBound: number } {
-  const values: Record<string, number> = {
-    service: 1,
-    site: 1,
-    MessageType: MESSAGE_TYPES.length + 1, // the six types and the catch-all's UNKNOWN_TYPE
-    RemdState: STAGE_STATES.remd.length,
-  };
-  const series = (metric: MetricName, messageTypes = values.MessageType!) =>
-    DIMENSIONS_OF[metric].reduce((product, d) => product * (d === 'MessageType' ? messageTypes : (values[d] ?? 1)), 1);
+  const values: Record<string, number> = { service: 1, site: 1 };
+  const series = (metric: MetricName) => DIMENSIONS_OF[metric].reduce((product, d) => product * (values[d] ?? 1), 1);
   const upperBound = (Object.keys(DIMENSIONS_OF) as MetricName[]).reduce((sum, m) => sum + series(m), 0);
-  // At the M7 mix every hour brings each type's accepted, duplicate and rejected requests (kept), both payload
-  // verdicts, and the projector's metrics; conflicts, deferrals, failures and the sweep's counts are rare.
-  const atMixMetrics: MetricName[] = [
-    'accepted',
-    'duplicate',
-    'rejected',
-    'rejectedKept',
-    'PayloadStatusSuccess',
-    'PayloadStatusFailed',
-    'projected',
-    'ProjectionLag',
-    'DocumentsRemd',
-  ];
-  const atMix = atMixMetrics.reduce((sum, m) => sum + series(m, MESSAGE_TYPES.length), 0);
+  const atMixMetrics: MetricName[] = ['rejected', 'ProjectionLag'];
+  const atMix = atMixMetrics.reduce((sum, m) => sum + series(m), 0);
   return { atMix, upperBound };
+}
+
+/** CloudWatch Logs at a busy site (a model): ingestion of what it logs, and the stated Logs Insights use. */
+export function busyLogs(model: ModelInputs, p: FleetPrices) {
+  const GB = 1024 ** 3;
+  const ingestedGb = (model.callbacksPerSiteMonth * model.logBytesPerCallback) / GB;
+  // Each query scans a day of the site's logs (the dashboard's 24 h), every view, every day of the month.
+  const dailyGb = ingestedGb / (HOURS_PER_MONTH / 24);
+  const insightsScannedGb = model.logsInsightsViewsPerDay * model.logsInsightsQueriesPerView * dailyGb * (HOURS_PER_MONTH / 24);
+  return {
+    bytesPerCallback: model.logBytesPerCallback,
+    ingestedGb,
+    ingestionUsd: ingestedGb * p.logsIngestionPerGb,
+    insightsScannedGb,
+    insightsUsd: insightsScannedGb * p.logsInsightsPerGbScanned,
+  };
 }
 
 const add = (a: IdleCost, b: IdleCost): IdleCost => ({
@@ -389,8 +412,17 @@ export function plan(input: PlanInput): Plan {
   const wafSites = input.sites.some((g) => g.counts.types['AWS::WAFv2::WebACLAssociation'] || g.counts.webAcls.length > 0);
   const traffic = input.traffic ? millions * input.traffic.perMillionUsd : null;
   const wafRequests = input.traffic && !input.traffic.wafIncluded && wafSites ? millions * PRICES.wafPerMillionRequests : 0;
+  const logs = busyLogs(model, p);
   const atVolume =
-    traffic === null ? null : atPlan.perSite - atPlan.meanParts.customMetrics + traffic + (wafRequests ?? 0) + busyMetricsUsd;
+    traffic === null
+      ? null
+      : atPlan.perSite -
+        atPlan.meanParts.customMetrics +
+        traffic +
+        (wafRequests ?? 0) +
+        busyMetricsUsd +
+        logs.ingestionUsd +
+        logs.insightsUsd;
 
   return {
     mode: input.mode,
@@ -445,6 +477,7 @@ export function plan(input: PlanInput): Plan {
         traffic,
         wafRequests: input.traffic ? wafRequests : null,
         customMetrics: { ...metrics, usd: busyMetricsUsd },
+        logs,
         source: input.traffic?.source ?? null,
       },
       inputs: {
@@ -454,7 +487,9 @@ export function plan(input: PlanInput): Plan {
           `a month is ${HOURS_PER_MONTH} hours; free tiers are not counted except the account's ${p.freeDashboards} free dashboards (≤ ${p.freeDashboardMaxMetrics} metrics each)`,
           `each scheduled run (a model): ${model.scheduledRunMs} ms billed, ${model.scheduledRunReadUnits} read units, ${model.scheduledRunLogBytes} bytes of logs`,
           `idle custom metrics: ${model.idleCustomMetricsPerSite} a site (a handler writes no metric when there is nothing to count; override with --idle-custom-metrics)`,
-          `a busy site (${model.callbacksPerSiteMonth.toLocaleString('en-US')} callbacks a month) sends ${metrics.atMix} custom metrics every hour (a model: the mix's outcomes × the six types, the projector's; all ${metrics.upperBound} series of the contract at most)`,
+          `a busy site (${model.callbacksPerSiteMonth.toLocaleString('en-US')} callbacks a month) sends ${metrics.atMix} custom metric series every hour (a model: the rejected requests of the mix and the projection lag, each site-wide; accepted and duplicate requests are log lines, not metrics; all ${metrics.upperBound} series of the contract at most)`,
+          `its functions log ${model.logBytesPerCallback.toLocaleString('en-US')} bytes a callback at the mix (${logs.ingestedGb.toFixed(2)} GB a month ingested; measured: dev/bench/log-bytes.ts, --log-bytes to override); storage of logs is left out (it depends on retention)`,
+          `Logs Insights (a model): ${model.logsInsightsViewsPerDay} views a day of ${model.logsInsightsQueriesPerView} queries, each scanning a day of the site's logs (${logs.insightsScannedGb.toFixed(1)} GB a month scanned; --insights-views to override)`,
           'shared stacks (account, fleet) are divided among the sites',
         ],
       },

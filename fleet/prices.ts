@@ -44,6 +44,8 @@ export const FLEET_PRICES = {
   /** Per custom metric (name + dimension values) per month, first tier, pro-rated by the hours it is sent. */
   customMetricPerMonth: 0.3,
   logsIngestionPerGb: 0.5,
+  /** Logs Insights, per GB of log data a query scans. */
+  logsInsightsPerGbScanned: 0.005,
   /** Per customer-managed KMS key per month. */
   kmsKeyPerMonth: 1,
   lambdaPerMillionRequests: PRICES.lambdaPerMillionRequests,
@@ -91,6 +93,7 @@ export const PRICE_SOURCES: Readonly<Record<PriceKey, string>> = {
   freeDashboardMaxMetrics: CLOUDWATCH,
   customMetricPerMonth: CLOUDWATCH,
   logsIngestionPerGb: CLOUDWATCH,
+  logsInsightsPerGbScanned: CLOUDWATCH,
   kmsKeyPerMonth: 'https://aws.amazon.com/kms/pricing/',
   lambdaX86PerGbSecond: LAMBDA,
   snsPublishPerMillion: SNS,

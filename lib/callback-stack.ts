@@ -91,6 +91,8 @@ export class CallbackStack extends Stack {
         api: this.callbackApi.api,
         refusals: this.callbackApi.refusals,
         functions: this.functions.all,
+        receivers: [...Object.values(this.functions.receivers), this.functions.fallback],
+        projector: this.functions.projector,
         storage: this.storage,
       });
     }

@@ -22,7 +22,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, OUTCOMES, SERVICE } from '../contract/observability';
+import { COUNTED_OUTCOMES, METRIC, METRICS_NAMESPACE, SERVICE } from '../contract/observability';
 import { FLEET_PARAMETERS, TICK_TOPIC_NAME, RESOURCE_PREFIX } from '../contract/names';
 import { OversizeGuard } from './oversize-guard';
 import { refusedSearch } from './refusals';
@@ -154,16 +154,16 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       }),
     ],
   });
-  const perSite = (metricName: string, statistic: string, withType = false) =>
+  const perSite = (metricName: string, statistic: string) =>
     new MathExpression({
-      expression: `SEARCH('{${METRICS_NAMESPACE},${withType ? 'MessageType,' : ''}service,site} MetricName="${metricName}"', '${statistic}', 300)`,
+      expression: `SEARCH('{${METRICS_NAMESPACE},service,site} MetricName="${metricName}"', '${statistic}', 300)`,
       label: '',
       period: FIVE_MINUTES,
     });
-  // Sums over the types, one line per site: Metrics Insights groups where SEARCH cannot.
+  // One line per site, the 20 busiest: Metrics Insights orders and limits where SEARCH cannot (outcomes are site-wide).
   const outcomeBySite = (outcome: string) =>
     new MathExpression({
-      expression: `SELECT SUM("${outcome}") FROM SCHEMA("${METRICS_NAMESPACE}", MessageType, service, site) GROUP BY site ORDER BY SUM() DESC LIMIT 20`,
+      expression: `SELECT SUM("${outcome}") FROM SCHEMA("${METRICS_NAMESPACE}", service, site) GROUP BY site ORDER BY SUM() DESC LIMIT 20`,
       label: outcome,
       period: FIVE_MINUTES,
     });
@@ -184,10 +184,22 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
       width: 24,
       height: 2,
     }),
-    ...OUTCOMES.map(
+    // The volume from the gateway's own count (an AWS metric, not billed per series); the outcomes that need someone from ours.
+    new GraphWidget({
+      title: 'Requests, per site',
+      left: [
+        new MathExpression({
+          expression: `SEARCH('{AWS/ApiGateway,ApiName} MetricName="Count" "${RESOURCE_PREFIX}"', 'Sum', 300)`,
+          label: '',
+          period: FIVE_MINUTES,
+        }),
+      ],
+      width: 8,
+    }),
+    ...COUNTED_OUTCOMES.map(
       (outcome) => new GraphWidget({ title: `Acks: ${outcome}, per site (top 20)`, left: [outcomeBySite(outcome)], width: 8 }),
     ),
-    new GraphWidget({ title: 'Rejected, per site', left: [perSite(METRIC.rejectedSiteWide, 'Sum')], width: 8 }),
+    new GraphWidget({ title: 'Rejected, per site', left: [perSite(METRIC.rejected, 'Sum')], width: 8 }),
     new GraphWidget({ title: 'Pending (not yet forwarded), per site', left: [perSite(METRIC.pendingCount, 'Maximum')], width: 8 }),
     new GraphWidget({ title: 'Silent documents, per site', left: [perSite(METRIC.silentDocuments, 'Maximum')], width: 8 }),
     new GraphWidget({ title: 'Undeliverable, per site', left: [perSite(METRIC.undeliverable, 'Sum')], width: 8 }),
@@ -214,7 +226,7 @@ function fleetDashboard(stack: Stack, siteIds: readonly string[], oversizeRefuse
     new GraphWidget({
       title: 'Rejected, pending, undeliverable',
       left: [
-        site(METRIC.rejectedSiteWide, 'Sum', 'rejected'),
+        site(METRIC.rejected, 'Sum', 'rejected'),
         site(METRIC.pendingCount, 'Maximum', 'pending'),
         site(METRIC.undeliverable, 'Sum', 'undeliverable'),
       ],

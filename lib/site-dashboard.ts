@@ -1,17 +1,58 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Dashboard, GraphWidget, type IMetric, type Metric, SingleValueWidget, TextWidget } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  LogQueryVisualizationType,
+  LogQueryWidget,
+  type Metric,
+  SingleValueWidget,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { METRIC, UNKNOWN_TYPE } from '../contract/observability';
-import { MESSAGE_TYPES } from '../contract/catalog';
+import { COUNTED_OUTCOMES, LOG_FIELDS as F, METRIC } from '../contract/observability';
+import { STAGE_STATES } from '../contract/documents';
 import { siteDashboardName } from '../contract/names';
 import type { GatewayRefusals } from './refusals';
 import { FIVE_MINUTES, SiteMetrics } from './site-metrics';
 import type { Storage } from './storage';
 
-/** Every value the receiving functions give the `MessageType` dimension: the six types and the catch-all's. */
-export const MESSAGE_TYPE_DIMENSION_VALUES = [...MESSAGE_TYPES, UNKNOWN_TYPE] as const;
+/**
+ * The Logs Insights queries of the site dashboard: the breakdowns by type, outcome and cause that are not metrics
+ * (contract/observability.ts: a series per type cost six), read from the fields every request's log line carries.
+ * Each query scans the log groups it names over the dashboard's time range, once per view ($0.005 per GB scanned;
+ * `fleet plan` prices them at a stated number of views). One command a line: the widget joins them with `|`.
+ */
+export const SITE_LOG_QUERIES = {
+  /** Over the receivers' log groups: every request's one line with its outcome. */
+  outcomesByType: [
+    `filter ispresent(${F.outcome})`,
+    `stats count(*) as requests by ${F.messageType}, ${F.outcome}, ${F.payloadStatus}`,
+    'sort requests desc',
+  ],
+  /** Over the receivers' log groups: every rejection's one line (kept under rejected/ or not). */
+  rejectedByCause: [
+    `filter ispresent(${F.kept})`,
+    `stats count(*) as rejected by ${F.messageType}, ${F.httpStatus}, ${F.code}, ${F.kept}`,
+    'sort rejected desc',
+  ],
+  latestRejected: [
+    `fields @timestamp, ${F.messageType}, ${F.httpStatus}, ${F.code}, ${F.reason}, ${F.kept}, ${F.requestId}`,
+    `filter ispresent(${F.kept})`,
+    'sort @timestamp desc',
+    'limit 20',
+  ],
+  /** Over the projector's log group: documents that reached each REMD state, per day. */
+  remdByDay: [
+    `filter ispresent(${F.remd})`,
+    `stats ${STAGE_STATES.remd.map((state) => `sum(${F.remd}.${state}) as ${state}`).join(', ')} by bin(1d)`,
+  ],
+} as const;
+
+/** Logs Insights widgets on the site dashboard, each one query over its log groups per view. */
+export const SITE_LOG_WIDGETS = Object.keys(SITE_LOG_QUERIES).length;
 
 export interface SiteDashboardProps {
   /** The site: the dashboard's name (contract/names.ts) and the dimension of its own metrics. */
@@ -22,6 +63,10 @@ export interface SiteDashboardProps {
   readonly api: RestApi;
   /** Every function of the site: the function graphs. */
   readonly functions: readonly LambdaFunction[];
+  /** The receiving functions (six types and the catch-all): their log groups hold every request's line. */
+  readonly receivers: readonly LambdaFunction[];
+  /** `Project`: its log group holds each batch's REMD counts. */
+  readonly projector: LambdaFunction;
   /** The site's queues: the MIS queue's depth and age, dead letters. */
   readonly storage: Storage;
   /**
@@ -52,12 +97,15 @@ export class SiteDashboard extends Construct {
       defaultInterval: Duration.hours(24),
     });
     const fnMetric = (pick: (fn: LambdaFunction) => IMetric) => props.functions.map(pick);
-    const remdByState = ['awaiting', 'registered', 'failed'].map((state) =>
-      metrics.own(METRIC.remdState, { period: Duration.days(1), label: `REMD ${state}`, dimensionValue: state }),
-    );
+    const logGroups = (fns: readonly LambdaFunction[]) => fns.map((fn) => fn.logGroup.logGroupName);
+    const logs = (title: string, fns: readonly LambdaFunction[], queryLines: readonly string[], view = LogQueryVisualizationType.TABLE) =>
+      new LogQueryWidget({ title, logGroupNames: logGroups(fns), queryLines: [...queryLines], view, width: 12, height: 6 });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# N3 callbacks: ${props.displayName}\nSite \`${siteId}\`. Rejected requests: \`rejected/\` in the bucket.`,
+        markdown: [
+          `# N3 callbacks: ${props.displayName}`,
+          `Site \`${siteId}\`. Graphs: site-wide metrics. Tables: Logs Insights over the functions' logs (by type, outcome, cause). Rejected requests: \`n3-callback rejected --site ${siteId} --since 1d\`.`,
+        ].join('\n'),
         width: 24,
         height: 2,
       }),
@@ -78,28 +126,15 @@ export class SiteDashboard extends Construct {
         ],
         width: 12,
       }),
-      new GraphWidget({ title: 'Accepted by type', left: metrics.byType(METRIC.accepted, 'accepted'), stacked: true, width: 8 }),
-      new GraphWidget({ title: 'Duplicates by type', left: metrics.byType(METRIC.duplicate, 'duplicate'), stacked: true, width: 8 }),
       new GraphWidget({
-        title: 'Deferred by type (queue unavailable)',
-        left: metrics.byType(METRIC.deferred, 'deferred'),
+        title: 'Callbacks that need someone: deferred, conflict, rejected, failed (site-wide)',
+        left: COUNTED_OUTCOMES.map((outcome) => metrics.own(METRIC[outcome], { label: outcome })),
         stacked: true,
-        width: 8,
+        width: 12,
       }),
-      // Only the catch-all's `Unknown` can be rejected; a series for it under any other outcome would never have data.
-      new GraphWidget({
-        title: 'Rejected by type',
-        left: metrics.byType(METRIC.rejected, 'rejected', MESSAGE_TYPE_DIMENSION_VALUES),
-        stacked: true,
-        width: 8,
-      }),
-      new GraphWidget({ title: 'Conflicts by type', left: metrics.byType(METRIC.conflict, 'conflict'), stacked: true, width: 8 }),
-      new GraphWidget({
-        title: 'Payload Status = Failed by type (REMD/IEMK rejections)',
-        left: metrics.byType(METRIC.payloadStatusFailed, 'Failed'),
-        stacked: true,
-        width: 8,
-      }),
+      logs('Callbacks by type, outcome and payload Status (logs)', props.receivers, SITE_LOG_QUERIES.outcomesByType),
+      logs('Rejected by type and cause (logs)', props.receivers, SITE_LOG_QUERIES.rejectedByCause),
+      logs('The latest rejected requests (logs)', props.receivers, SITE_LOG_QUERIES.latestRejected),
       new GraphWidget({ title: 'Function errors', left: fnMetric((fn) => fn.metricErrors({ period: FIVE_MINUTES })), width: 8 }),
       new GraphWidget({ title: 'Function throttles', left: fnMetric((fn) => fn.metricThrottles({ period: FIVE_MINUTES })), width: 8 }),
       new GraphWidget({
@@ -113,7 +148,12 @@ export class SiteDashboard extends Construct {
         right: [metrics.consumerLag()],
         width: 12,
       }),
-      new GraphWidget({ title: 'Documents by REMD state, per day', left: remdByState, stacked: true, width: 8 }),
+      logs(
+        'Documents reaching each REMD state, per day (logs)',
+        [props.projector],
+        SITE_LOG_QUERIES.remdByDay,
+        LogQueryVisualizationType.BAR,
+      ),
       new GraphWidget({ title: 'Silent documents', left: [metrics.silentDocuments()], width: 8 }),
       new GraphWidget({
         title: 'Projection lag (ms)',
@@ -121,9 +161,14 @@ export class SiteDashboard extends Construct {
         width: 8,
       }),
       new SingleValueWidget({
-        title: 'Dead letters / pending / undeliverable',
-        metrics: [metrics.deadLetters(), metrics.pendingCount(), metrics.undeliverable()],
-        width: 12,
+        title: 'Dead letters / pending / undeliverable / rejected not kept',
+        metrics: [
+          metrics.deadLetters(),
+          metrics.pendingCount(),
+          metrics.undeliverable(),
+          metrics.own(METRIC.rejectedNotKept, { label: 'rejected, not kept' }),
+        ],
+        width: 8,
       }),
     );
     if (props.refusals) {

@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { type IMetric, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { DIMENSIONS_OF, METRIC, METRICS_NAMESPACE, SERVICE, type MetricName } from '../contract/observability';
-import { MESSAGE_TYPES } from '../contract/catalog';
 import type { Storage } from './storage';
 
 export const FIVE_MINUTES = Duration.minutes(5);
@@ -13,8 +12,6 @@ export interface SiteMetricOptions {
   readonly period?: Duration;
   /** The legend's text. @default none (CloudWatch shows the metric's name) */
   readonly label?: string;
-  /** The value of the metric's one per-call dimension (`MessageType`, or the REMD `state`). @default none: a site-wide metric */
-  readonly dimensionValue?: string;
 }
 
 /**
@@ -32,14 +29,10 @@ export class SiteMetrics {
     private readonly storage: Storage,
   ) {}
 
-  /** One of the functions' metrics, its dimension map taken from the contract. */
+  /** One of the functions' metrics, its dimension map taken from the contract (site-wide: `service` and `site`). */
   own(metricName: MetricName, options: SiteMetricOptions = {}): Metric {
-    const dimensionsMap = Object.fromEntries(
-      DIMENSIONS_OF[metricName].map((name) => [
-        name,
-        name === 'service' ? SERVICE : name === 'site' ? this.siteId : (options.dimensionValue as string),
-      ]),
-    );
+    const values: Record<string, string> = { service: SERVICE, site: this.siteId };
+    const dimensionsMap = Object.fromEntries(DIMENSIONS_OF[metricName].map((name) => [name, values[name]!]));
     const metric = new Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
@@ -50,11 +43,6 @@ export class SiteMetrics {
     });
     this.watched.push(metric);
     return metric;
-  }
-
-  /** One series per type, summed over five minutes and labelled `<label> <type>`. */
-  byType(metricName: MetricName, label: string, types: readonly string[] = MESSAGE_TYPES): Metric[] {
-    return types.map((type) => this.own(metricName, { label: `${label} ${type}`, dimensionValue: type }));
   }
 
   /** Stored but not forwarded: the sweep's count, its maximum each minute. */

@@ -29,6 +29,8 @@ export const TARGETS = {
   duplicate150KbWru: 2,
   floorRatio: 1.3,
   idleUsdPerSiteMonthAt500: 2,
+  /** Issue 29: a busy site (0.5 M callbacks a month), every part included. */
+  busyUsdPerSiteMonth: 8,
   firstQuotaSiteAtLeast: 200,
   synth500Seconds: 120,
   synth500PeakMb: 1536,
@@ -287,9 +289,17 @@ function fleetRows(r: BenchmarksResult): string[][] {
     ],
     [
       'M9',
-      `USD per site per month at ${thousands(M9.model.callbacksPerSiteMonth)} callbacks (a model: idle + M7 at its mix + the custom metrics a busy site sends)`,
-      M9.usdPerSiteMonthAtVolume === null ? 'no M7 cost' : usd(M9.usdPerSiteMonthAtVolume),
-      '—',
+      `USD per site per month at ${thousands(M9.model.callbacksPerSiteMonth)} callbacks (a model: idle + M7 at its mix + the custom metric series a busy site sends + its logs${M9.logBytes ? `, ${thousands(M9.logBytes.perCallbackAtMix)} bytes a callback measured` : ''} + Logs Insights at a stated use)`,
+      M9.usdPerSiteMonthAtVolume === null
+        ? 'no M7 cost'
+        : `${usd(M9.usdPerSiteMonthAtVolume)}${
+            M9.busyParts
+              ? ` (of it ${M9.busyParts.customMetricSeries} metric series ${usd(M9.busyParts.customMetricsUsd)}, logs ${usd(M9.busyParts.logIngestionUsd)}, Logs Insights ${usd(M9.busyParts.logsInsightsUsd)})`
+              : ''
+          }`,
+      M9.usdPerSiteMonthAtVolume === null
+        ? '—'
+        : `≤ ${usd(TARGETS.busyUsdPerSiteMonth, 0)} — ${verdict(M9.usdPerSiteMonthAtVolume <= TARGETS.busyUsdPerSiteMonth)}`,
     ],
     [
       'M9',

@@ -2,6 +2,7 @@ import type { BundleReport } from './bundle-size';
 import type { ColdStartReport } from './cold-start';
 import type { HandlerReport } from './handler-cpu';
 import type { CapacityModel, CostModel, MemoryModel, ParseCostModel } from './models';
+import type { LogBytesReport } from './log-bytes';
 import type { OpenLoopReport } from './open-loop';
 import type { ParseCostReport } from './parse-cost';
 import type { SynthMeasurement } from './synth-fleet';
@@ -99,6 +100,18 @@ export interface FleetReport {
   /** A model (fleet/plan.ts) over counts from this commit's synthesised templates and this run's M1/M7. */
   readonly idleUsdPerSiteMonth: { readonly 1: number; readonly 50: number; readonly 500: number };
   readonly usdPerSiteMonthAtVolume: number | null;
+  /**
+   * What the busy figure holds besides idle and traffic (a model): custom metric series sent every hour, log
+   * ingestion and the stated Logs Insights use. Absent in runs before it was recorded.
+   */
+  readonly busyParts?: {
+    readonly customMetricSeries: number;
+    readonly customMetricsUsd: number;
+    readonly logIngestionUsd: number;
+    readonly logsInsightsUsd: number;
+  };
+  /** Measured: bytes CloudWatch Logs ingests per callback (dev/bench/log-bytes.ts). Absent in runs before it was. */
+  readonly logBytes?: LogBytesReport;
   readonly firstDefaultQuotaSite: { readonly site: number; readonly quota: string } | null;
   /** Counted in the synthesised site template: what each site adds to the account. */
   readonly perSite: {

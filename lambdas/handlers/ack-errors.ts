@@ -4,6 +4,7 @@ import type middy from '@middy/core';
 import { ackForError, type AckResponse } from '../../contract/ack';
 import { CallbackError, ValidationError } from '../../contract/errors';
 import { UUID } from '../../contract/fields';
+import { UNKNOWN_TYPE } from '../../contract/observability';
 import { sniffMessageId } from '../protocol/decode';
 import { countKeyUnusable, KEY_UNUSABLE_LOG } from './key-unusable';
 import { countOutcome, type Received } from './received';
@@ -23,19 +24,31 @@ export function ackErrors({ logger, metrics }: { logger: Logger; metrics: Metric
       received.messageId ||= sniffMessageId(received.raw);
       const response = ackForError(error, received.messageId);
       const { messageType, bytes } = received;
-      const log = { ...received.origin, messageId: loggable(received.messageId), messageType, bytes, httpStatus: response.statusCode };
+      // One line per request with its outcome and type (contract/observability.ts LOG_FIELDS): the site dashboard counts them.
+      const log = {
+        ...received.origin,
+        messageId: loggable(received.messageId),
+        messageType: messageType ?? UNKNOWN_TYPE,
+        bytes,
+        httpStatus: response.statusCode,
+      };
       if (error instanceof CallbackError && error.status < 500) {
         received.rejection = { code: error.code, reason: error.message };
         // Our own reasons name fields and kinds of fault, never the values sent.
-        logger.warn('rejected', { ...log, code: error.code, reason: error instanceof ValidationError ? error.issues : error.message });
+        logger.warn('rejected', {
+          ...log,
+          outcome: 'rejected',
+          code: error.code,
+          reason: error instanceof ValidationError ? error.issues : error.message,
+        });
       } else {
         // Whatever the handler had marked before it failed, a failure is not kept: the sender retries it.
         received.rejection = undefined;
-        countOutcome(metrics, 'failed', messageType);
+        countOutcome(metrics, 'failed');
         // The one failure an operator must fix by hand at the key, not wait out: counted for its own alarm.
         const kmsError = countKeyUnusable(error, metrics);
-        if (kmsError) logger.error(`failed: ${KEY_UNUSABLE_LOG}`, { ...log, kmsError, error: error as Error });
-        else logger.error('failed', { ...log, error: error as Error });
+        if (kmsError) logger.error(`failed: ${KEY_UNUSABLE_LOG}`, { ...log, outcome: 'failed', kmsError, error: error as Error });
+        else logger.error('failed', { ...log, outcome: 'failed', error: error as Error });
       }
       request.response = response;
     },

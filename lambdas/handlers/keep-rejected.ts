@@ -3,7 +3,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AckResponse } from '../../contract/ack';
-import { METRIC } from '../../contract/observability';
+import { METRIC, UNKNOWN_TYPE } from '../../contract/observability';
 import type { Clock, RejectedStore } from '../ingest/ports';
 import { countOutcome, type Received, type Rejection, shown } from './received';
 
@@ -18,18 +18,19 @@ export interface KeepRejectedDeps {
 
 /**
  * Every request answered as a rejection (a 4xx the handler threw, answered by ack-errors.ts; a conflict; a message
- * the MIS queue refuses for good) is counted, by type for the dashboard and site-wide for the alarm, and kept for
- * inspection under rejected/ in the bucket. A failure to keep it is logged and counted, and the ack stands.
+ * the MIS queue refuses for good) is counted (site-wide: the Rejected alarm) and kept for inspection under rejected/
+ * in the bucket. Either way one line says so, with what the site dashboard breaks rejections down by (its type,
+ * status, code and reason: contract/observability.ts LOG_FIELDS). A failure to keep it is logged and counted, and
+ * the ack stands.
  * After the handler, and on its errors after ack-errors.ts has answered them (use it before ackErrors: middy runs
  * `onError` middlewares last-used first).
  */
 export function keepRejected(deps: KeepRejectedDeps): middy.MiddlewareObj<Received, AckResponse> {
   const { logger, metrics } = deps;
   const keepIfRejected = async (request: middy.Request<Received, AckResponse>) => {
-    const { rejection, messageType } = request.event;
+    const { rejection } = request.event;
     if (!rejection || !request.response) return;
-    countOutcome(metrics, 'rejected', messageType);
-    metrics.singleMetric().addMetric(METRIC.rejectedSiteWide, MetricUnit.Count, 1);
+    countOutcome(metrics, 'rejected');
     await keep(request.event, request.response, rejection);
   };
   return { name: 'keepRejected', after: keepIfRejected, onError: keepIfRejected };
@@ -37,6 +38,13 @@ export function keepRejected(deps: KeepRejectedDeps): middy.MiddlewareObj<Receiv
   async function keep({ event, raw, messageType }: Received, response: AckResponse, { code, reason }: Rejection) {
     const body = raw.body ? Buffer.from(raw.body, raw.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
     const kept = body.subarray(0, deps.maxBodyBytes);
+    const about = {
+      requestId: event.requestContext?.requestId,
+      messageType: messageType ?? UNKNOWN_TYPE,
+      httpStatus: response.statusCode,
+      code,
+      reason,
+    };
     try {
       const key = await deps.rejectedStore.keep({
         receivedAt: deps.clock.now().toISOString(),
@@ -53,17 +61,10 @@ export function keepRejected(deps: KeepRejectedDeps): middy.MiddlewareObj<Receiv
         bodyTruncated: kept.length < body.length,
         bodyBase64: kept.toString('base64'),
       });
-      metrics.addMetric(METRIC.rejectedKept, MetricUnit.Count, 1);
-      logger.info('rejected request kept', { requestId: event.requestContext?.requestId, key });
+      logger.info('rejected request kept', { ...about, kept: true, key });
     } catch (error) {
       metrics.addMetric(METRIC.rejectedNotKept, MetricUnit.Count, 1);
-      metrics.singleMetric().addMetric(METRIC.rejectedNotKeptSiteWide, MetricUnit.Count, 1);
-      logger.error('rejected request not kept', {
-        requestId: event.requestContext?.requestId,
-        httpStatus: response.statusCode,
-        code,
-        error: error as Error,
-      });
+      logger.error('rejected request not kept', { ...about, kept: false, error: error as Error });
     }
   }
 }

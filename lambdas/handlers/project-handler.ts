@@ -33,11 +33,8 @@ export function createProjectHandler(deps: ProjectDeps): (event: DynamoDBStreamE
       messages.push(storedMessageOf(stored));
       if (!oldest || stored.receivedAt < oldest) oldest = stored.receivedAt;
     }
-    if (messages.length === 0) {
-      // A batch of other events (locally the poller sees every change): still one data point, and no empty flush.
-      deps.metrics.addMetric(METRIC.projected, MetricUnit.Count, 0);
-      return { projected: 0 };
-    }
+    // A batch of other events (locally the poller sees every change): nothing to count, and no metric written as a zero.
+    if (messages.length === 0) return { projected: 0 };
     const now = deps.clock.now();
     let projection: Awaited<ReturnType<typeof project>>;
     try {
@@ -50,16 +47,15 @@ export function createProjectHandler(deps: ProjectDeps): (event: DynamoDBStreamE
     const { changes, skipped } = projection;
     // Counted, never named: a document id is the MIS's, about a patient.
     if (skipped > 0) deps.logger.warn('messages not projected: document id longer than a key takes', { skipped });
-    deps.metrics.addMetric(METRIC.projected, MetricUnit.Count, messages.length);
+    // The lag is a metric (the fleet dashboard shows it); the counts are the log line's, read by the site dashboard's
+    // Logs Insights widget (contract/observability.ts LOG_FIELDS): a metric per REMD state was a series each.
     deps.metrics.addMetric(METRIC.projectionLag, MetricUnit.Milliseconds, Math.max(0, now.getTime() - Date.parse(oldest!)));
+    const remd: Record<string, number> = {};
     for (const change of changes) {
-      if (change.after.remd && change.after.remd !== change.before.remd) {
-        const single = deps.metrics.singleMetric();
-        single.addDimension('RemdState', change.after.remd);
-        single.addMetric(METRIC.remdState, MetricUnit.Count, 1);
-      }
+      const state = change.after.remd;
+      if (state && state !== change.before.remd) remd[state] = (remd[state] ?? 0) + 1;
     }
-    deps.logger.info('projected', { messages: messages.length, documents: changes.length });
+    deps.logger.info('projected', { projected: messages.length, documents: changes.length, remd });
     return { projected: messages.length };
   };
 }

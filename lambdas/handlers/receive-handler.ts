@@ -74,10 +74,9 @@ export function createReceiveHandler(boundType: MessageType | undefined, deps: R
     const outcome = await ingest(parsed.message, deps.ports, deps.settings, simulation ? { simulation } : {});
     const name = outcomeName(outcome);
     // A rejection (a message the queue refuses for good, or a conflict) is counted where it is kept: keep-rejected.ts.
-    countOutcome(metrics, name === 'rejected' ? undefined : name, messageType);
+    if (name !== 'rejected') countOutcome(metrics, name);
     // Its own alarm: a stored message the MIS will not get unless someone acts. Site-wide, as the reconciler counts it.
-    if (outcome.kind === 'undeliverable' && outcome.forwarding) metrics.singleMetric().addMetric(METRIC.undeliverable, MetricUnit.Count, 1);
-    metrics.addMetric(parsed.message.status === 'Success' ? METRIC.payloadStatusSuccess : METRIC.payloadStatusFailed, MetricUnit.Count, 1);
+    if (outcome.kind === 'undeliverable' && outcome.forwarding) metrics.addMetric(METRIC.undeliverable, MetricUnit.Count, 1);
     const log = {
       ...received.origin,
       messageId: parsed.message.messageId,

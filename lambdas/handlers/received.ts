@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { MessageType } from '../../contract/catalog';
-import { METRIC, UNKNOWN_TYPE, type RequestOutcome } from '../../contract/observability';
+import { COUNTED_OUTCOMES, type CountedOutcome, METRIC, type RequestOutcome } from '../../contract/observability';
 import type { RawBody } from '../protocol/decode';
 
 /**
@@ -43,16 +43,15 @@ export function receivedFrom(event: APIGatewayProxyEvent, boundType: MessageType
 }
 
 /**
- * Counts the request's outcome under its type. One type per invocation in Lambda, so a function-wide dimension is
- * exact. A request whose type could not be told still counts, under its own value, so that every rejection reaches
- * the alarm. Set, not added: where nothing flushes between invocations (tests, npm start with metrics off), adding
- * the dimension again would warn on every request.
+ * Counts the request's outcome where it is one that needs someone (contract/observability.ts COUNTED_OUTCOMES),
+ * site-wide: the metric an alarm or the fleet dashboard reads. The breakdown by type, and the accepted and duplicate
+ * requests, are the log line's (`messageType`, `outcome`: LOG_FIELDS), not metrics: a custom metric is billed per
+ * series for every hour it is sent.
  */
-export function countOutcome(metrics: Metrics, outcome: RequestOutcome | undefined, messageType: MessageType | undefined): void {
-  metrics.clearDimensions();
-  metrics.addDimension('MessageType', messageType ?? UNKNOWN_TYPE);
-  if (outcome) metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
+export function countOutcome(metrics: Metrics, outcome: RequestOutcome): void {
+  if (isCounted(outcome)) metrics.addMetric(METRIC[outcome], MetricUnit.Count, 1);
 }
+const isCounted = (outcome: RequestOutcome): outcome is CountedOutcome => (COUNTED_OUTCOMES as readonly string[]).includes(outcome);
 
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   for (const [key, value] of Object.entries(event.headers ?? {})) {

@@ -40,14 +40,13 @@ export function createReconcileHandler(deps: ReconcileDeps): (event?: unknown, c
     }
     // Nothing written as a zero: a custom metric is billed for every hour it is sent, and this runs every
     // minute at every site of a fleet. The alarms treat missing data as not breaching, so a quiet site
-    // costs nothing and a non-zero value still alarms.
+    // costs nothing and a non-zero value still alarms. What it forwarded and failed to is its log line's (below),
+    // not a metric: no alarm reads them.
     if (report.pendingAfter > 0) deps.metrics.addMetric(METRIC.pendingCount, MetricUnit.Count, report.pendingAfter);
-    if (report.forwarded > 0) deps.metrics.addMetric(METRIC.reconciled, MetricUnit.Count, report.forwarded);
     // A record set aside as unreadable is, like a refused one, stored and not forwarded until someone acts: the
     // same count, the same alarm (Undeliverable); the log tells them apart.
     const setAside = report.undeliverable + report.unreadable;
     if (setAside > 0) deps.metrics.addMetric(METRIC.undeliverable, MetricUnit.Count, setAside);
-    if (report.failed > 0) deps.metrics.addMetric(METRIC.reconcileFailed, MetricUnit.Count, report.failed);
     if (report.unreadable > 0)
       deps.logger.error('pending records that cannot be forwarded as stored: set aside as UNDELIVERABLE (refusal UnreadableRecord)', {
         ...report,

@@ -323,17 +323,21 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
         restProxyEvent({ path: name === 'Fallback' ? '/NoSuchType' : `/${name}`, secret, body: '{"MessageId": 1' }),
       );
       expect(answer.status, name).toBe(name === 'Fallback' ? 404 : 400);
-      const type = name === 'Fallback' ? UNKNOWN_TYPE : name;
-      await expectEmitted(
-        [
-          {
-            namespace: METRICS_NAMESPACE,
-            name: 'rejectedNotKept',
-            dimensions: { service: SERVICE, site: DEPLOYED_SITE.id, MessageType: type },
-          },
-        ],
-        `rejectedNotKept from ${name}`,
+      await expectEmitted([siteWide('rejectedNotKept')], `rejectedNotKept from ${name}`, { from: [fn], positive: true });
+      // Its one line, with what the site dashboard's tables group by (contract/observability.ts LOG_FIELDS).
+      await until(
+        () => (logLines([fn]).some((l) => l.message === 'rejected request not kept') ? true : undefined),
+        `${name}'s log`,
+        10_000,
       );
+      const line = logLines([fn]).findLast((l) => l.message === 'rejected request not kept')!;
+      expect(line, name).toMatchObject({
+        messageType: name === 'Fallback' ? UNKNOWN_TYPE : name,
+        httpStatus: answer.status,
+        code: name === 'Fallback' ? 'unknown_type' : 'invalid_body',
+        reason: expect.any(String),
+        kept: false,
+      });
     }
   });
 
@@ -452,6 +456,19 @@ function valuesOfRecord(line: string): Record<string, number[]> {
     ]),
   );
 }
+/** The Powertools log lines (JSON, not EMF) the processes printed. */
+function logLines(from: readonly LambdaProcess[]): Array<Record<string, unknown>> {
+  return from
+    .flatMap((fn) => fn.lines)
+    .filter((line) => line.startsWith('{') && !isEmf(line))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
 /** The `message` of a Powertools log line (JSON), or the line itself. */
 function logMessageOf(line: string): string {
   try {
@@ -555,10 +572,7 @@ const AWS_PUBLISHED: Readonly<Record<string, string>> = {
     "CloudWatch Logs publishes the gateway's refusals from the access log's metric filters (lib/refusals.ts; patterns checked against sample lines in test/infra/refusals.test.ts); no gateway runs here",
   // No AWS/WAFV2: the oversize guard's ACL, its metrics and its alarm are the fleet stack's now (lib/fleet-stack.ts).
 };
-/**
- * Series of our namespace on the dashboard that no code path can emit, each with the reason. None now: the
- * dashboard plots `MessageType=Unknown` only where the catch-all can count it (rejected).
- */
+/** Series of our namespace on the dashboard that no code path can emit, each with the reason. None now. */
 const NEVER_EMITTED: ReadonlyArray<{ name: string; dimensions: Record<string, string>; reason: string }> = [];
 const matches = (series: Series, exception: (typeof NEVER_EMITTED)[number]) =>
   series.name === exception.name && Object.entries(exception.dimensions).every(([k, v]) => series.dimensions[k] === v);
@@ -568,7 +582,7 @@ describe('the observability contract: every metric the alarms and the dashboard 
     const watched = alarmSeries(deployed().template).filter((s) => s.namespace === METRICS_NAMESPACE);
     // A new alarm metric of ours needs a test above that drives it: none is written as a zero any more.
     expect(watched.map((s) => s.name).sort()).toEqual(
-      ['KeyUnusable', 'PendingCount', 'SilentDocuments', 'rejectedNotKeptSiteWide', 'rejectedSiteWide', 'undeliverable'].sort(),
+      ['KeyUnusable', 'PendingCount', 'SilentDocuments', 'rejectedNotKept', 'rejected', 'undeliverable'].sort(),
     );
     await expectEmitted(watched, 'alarm metrics', { positive: true });
   });
@@ -600,26 +614,36 @@ describe('the observability contract: every metric the alarms and the dashboard 
     expect(emitted().filter((e) => e.unit === 'Count').length).toBeGreaterThan(0);
   });
 
-  it('counts every rejection it emitted by type once more site-wide, in the one series the Rejected alarm reads', () => {
+  it('counts every rejection once, site-wide, in the one series the Rejected alarm reads; every metric it prints is site-wide', () => {
     const site = deployed();
     const readBy = (construct: string) =>
       alarms(site.template).find((alarm) => new RegExp(`^Monitoring${construct}[0-9A-F]{8}$`).test(alarm.logicalId))?.series;
-    expect(readBy('Rejected')).toEqual([siteWide('rejectedSiteWide')]);
-    expect(readBy('RejectedNotKept')).toEqual([siteWide('rejectedNotKeptSiteWide')]);
+    expect(readBy('Rejected')).toEqual([siteWide('rejected')]);
+    expect(readBy('RejectedNotKept')).toEqual([siteWide('rejectedNotKept')]);
     const total = (from: readonly LambdaProcess[], name: string) => metricValues(from, name).reduce((sum, v) => sum + v, 0);
     // 409 and 400 for each type, 404 and 405 from the catch-all, 400 and 413 at the body limit, one not kept per receiver.
     expect(total(site.processes, 'rejected')).toBeGreaterThanOrEqual(2 * MESSAGE_TYPES.length + 2 + 2 + RECEIVERS.length);
     expect(total(site.processes, 'rejectedNotKept')).toBeGreaterThanOrEqual(RECEIVERS.length);
-    // Process by process, so that one function counting twice cannot hide another counting never.
+    // Process by process, each rejection is one rejected line of its log: one function counting twice cannot hide another counting never.
     for (const fn of site.processes) {
-      expect(total([fn], 'rejectedSiteWide'), `${fn.spec.name}: rejectedSiteWide against rejected`).toBe(total([fn], 'rejected'));
-      expect(total([fn], 'rejectedNotKeptSiteWide'), `${fn.spec.name}: rejectedNotKeptSiteWide against rejectedNotKept`).toBe(
-        total([fn], 'rejectedNotKept'),
-      );
+      const rejectedLines = logLines([fn]).filter((l) => 'kept' in l).length;
+      expect(total([fn], 'rejected'), `${fn.spec.name}: rejected against its rejection lines`).toBe(rejectedLines);
     }
-    // And every site-wide count is in the alarm's series exactly: no other dimension, no missing one.
-    for (const e of emitted().filter((e) => e.name === 'rejectedSiteWide' || e.name === 'rejectedNotKeptSiteWide'))
-      expect(seriesKey(e.name, e.dimensions)).toBe(seriesKey(e.name, siteWide(e.name).dimensions));
+    // No dimension but the site's: a busy site sends one series per name (contract/observability.ts).
+    for (const e of emitted()) expect(seriesKey(e.name, e.dimensions)).toBe(seriesKey(e.name, siteWide(e.name).dimensions));
+    // Accepted and duplicate requests are their log lines, not metrics.
+    expect(metricValues(site.processes, 'accepted')).toEqual([]);
+    expect(metricValues(site.processes, 'duplicate')).toEqual([]);
+  });
+
+  it('logs one line per request with its outcome and type (a type or Unknown), and never a payload’s Message text', () => {
+    const site = deployed();
+    const receivers = site.processes.filter((fn) => (RECEIVERS as readonly string[]).includes(fn.spec.name));
+    const lines = logLines(receivers).filter((l) => 'outcome' in l);
+    expect(new Set(lines.map((l) => l.outcome))).toEqual(new Set(['accepted', 'deferred', 'duplicate', 'conflict', 'rejected', 'failed']));
+    for (const line of lines) expect([...MESSAGE_TYPES, UNKNOWN_TYPE], JSON.stringify(line)).toContain(line.messageType);
+    // The undeliverable test's Message ('т' × 1000) is a payload's text: in no log line.
+    expect(receivers.flatMap((fn) => fn.lines).some((l) => l.includes('т'.repeat(50)))).toBe(false);
   });
 
   it('emits every metric the dashboard shows, with its dimensions and their values, but for the exceptions listed with a reason', async () => {
@@ -628,8 +652,8 @@ describe('the observability contract: every metric the alarms and the dashboard 
     // A new namespace on the dashboard needs a line above saying who publishes it.
     expect([...namespaces].sort()).toEqual([METRICS_NAMESPACE, ...Object.keys(AWS_PUBLISHED)].sort());
     const ours = shown.filter((s) => s.namespace === METRICS_NAMESPACE);
-    // The catch-all's `Unknown` is plotted only where it can be counted: rejected.
-    expect(ours.filter((s) => s.dimensions.MessageType === UNKNOWN_TYPE).map((s) => s.name)).toEqual(['rejected']);
+    // Site-wide, as emitted: the breakdowns by type are the dashboard's Logs Insights tables, not metrics.
+    for (const s of ours) expect(s.dimensions, s.name).toEqual(siteWide(s.name).dimensions);
     // Each exception still names a dashboard series…
     for (const exception of NEVER_EMITTED)
       expect(

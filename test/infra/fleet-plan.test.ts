@@ -4,6 +4,7 @@ import { render } from '../../fleet/main';
 import { plan } from '../../fleet/plan';
 import { type FleetPlan, planFleet } from '../../fleet/plan-fleet';
 import { FLEET_PRICES } from '../../fleet/prices';
+import { METRIC } from '../../contract/observability';
 
 /*
  * `fleet plan --sites 500` on the real app: one synthesis (a generated site and the shared stacks). The
@@ -54,6 +55,45 @@ describe('fleet plan --sites 500 (synthesised)', () => {
     expect(idle[500]).toBe(p.cost.idleUsdPerSiteMonth['500']);
     expect(p.m9!.usdPerSiteMonthAtVolume!).toBeGreaterThan(idle[500]);
   });
+
+  it('prices what a busy site sends: its site-wide metric series, the log bytes it ingests and the stated Logs Insights use, each named in the output', () => {
+    const v = p.cost.atVolume;
+    const model = p.cost.inputs.model;
+    // Every metric of the contract is site-wide: at most one series per name, a handful at the mix.
+    expect(v.customMetrics.atMix).toBeLessThanOrEqual(v.customMetrics.upperBound);
+    expect(v.customMetrics.upperBound).toBe(new Set(Object.values(METRIC)).size);
+    expect(v.customMetrics.usd).toBeCloseTo(v.customMetrics.atMix * FLEET_PRICES.customMetricPerMonth);
+    const gb = (model.callbacksPerSiteMonth * model.logBytesPerCallback) / 1024 ** 3;
+    expect(v.logs.ingestionUsd).toBeCloseTo(gb * FLEET_PRICES.logsIngestionPerGb);
+    // Each view runs each query over a day of logs: over a month, views × queries × the month's logs.
+    expect(v.logs.insightsUsd).toBeCloseTo(
+      model.logsInsightsViewsPerDay * model.logsInsightsQueriesPerView * gb * FLEET_PRICES.logsInsightsPerGbScanned,
+    );
+    expect(v.usdPerSiteMonth!).toBeCloseTo(
+      p.cost.idleUsdPerSiteMonth['500']! -
+        p.cost.idleAtPlan.perSite.customMetrics +
+        v.traffic! +
+        (v.wafRequests ?? 0) +
+        v.customMetrics.usd +
+        v.logs.ingestionUsd +
+        v.logs.insightsUsd,
+    );
+    const text = render(p);
+    expect(text).toContain(`${v.customMetrics.atMix} custom metrics`);
+    expect(text).toMatch(/\+ logs \$\d/);
+    expect(text).toMatch(/\+ Logs Insights \$\d/);
+    expect(text).toContain(`log ${model.logBytesPerCallback.toLocaleString('en-US')} bytes a callback`);
+    expect(text).toContain(
+      `Logs Insights (a model): ${model.logsInsightsViewsPerDay} views a day of ${model.logsInsightsQueriesPerView} queries`,
+    );
+  });
+
+  it('takes the log bytes and the Logs Insights views as given (--log-bytes, --insights-views), and they move the busy figure', () => {
+    const more = planFleet({ sites: 500, model: { logBytesPerCallback: 10_000, logsInsightsViewsPerDay: 100 } });
+    expect(more.cost.inputs.model.logBytesPerCallback).toBe(10_000);
+    expect(more.cost.atVolume.logs.ingestionUsd).toBeGreaterThan(p.cost.atVolume.logs.ingestionUsd);
+    expect(more.cost.atVolume.usdPerSiteMonth!).toBeGreaterThan(p.cost.atVolume.usdPerSiteMonth!);
+  }, 120_000);
 
   it('prices every alarm metric the site reads, as counted from its alarms', () => {
     expect(p.quotas.find((q) => q.key === 'alarms')!.perSite).toBeGreaterThan(0);

@@ -141,6 +141,8 @@ describe('the fleet stack', () => {
     );
     expect(expressions.some((e) => e.expression.startsWith('SEARCH('))).toBe(true);
     expect(expressions.some((e) => e.expression.startsWith('SELECT SUM('))).toBe(true);
+    // Our metrics are site-wide (contract/observability.ts): a search or query by type would find nothing.
+    for (const e of expressions) expect(e.expression).not.toContain('MessageType');
   });
 });
 

@@ -348,7 +348,7 @@ describe('the SenderRefused alarm', () => {
 
   it('says what it means, how to list the refused addresses, and the one change that fixes it, within 1,024 characters', () => {
     const description = resolve('mo-r', alarm('mo-r').AlarmDescription);
-    expect(description).toMatch(/^Больница: the gateway refused the sender's callbacks for 15 minutes and accepted none/);
+    expect(description).toMatch(/^Больница \(site mo-r\): the gateway refused the sender's callbacks for 15 minutes and accepted none/);
     expect(description).toContain(`CloudWatch Logs Insights on (ref CallbackAccessLogs`);
     expect(description).toContain(SENDER_REFUSED_QUERY);
     expect(description).toContain(

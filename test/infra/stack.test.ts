@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { greaterThanPattern, MAX_BODY_BYTES } from '../../contract/limits';
 import { MESSAGE_TYPES } from '../../contract/catalog';
 import { defineApp } from '../../lib/app';
+import { SITE_LOG_QUERIES, SITE_LOG_WIDGETS } from '../../lib/site-dashboard';
 import { CDK_JSON } from './synth';
 import type { CallbackStack } from '../../lib/callback-stack';
 import { parseSites } from '../../lib/site-config';
@@ -487,19 +488,19 @@ describe('site stacks', () => {
       Threshold: 0,
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: Match.stringLikeRegexp('rejected: see rejected/'),
-      Metrics: [siteWide('rejectedSiteWide')],
+      AlarmDescription: Match.stringLikeRegexp('callbacks were rejected .*n3-callback rejected --site mo-1 --since 1h'),
+      Metrics: [siteWide('rejected')],
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('could not be kept'),
-      Metrics: [siteWide('rejectedNotKeptSiteWide')],
+      Metrics: [siteWide('rejectedNotKept')],
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^FunctionsSweep') } }],
     });
     site1!.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: Match.stringLikeRegexp('n3-callback silent'),
+      AlarmDescription: Match.stringLikeRegexp('n3-callback silent --site mo-1'),
       EvaluationPeriods: 12,
       Threshold: 0,
     });
@@ -511,6 +512,60 @@ describe('site stacks', () => {
     site1!.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'n3-callback-mo-1' });
     site2!.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     site2!.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 0);
+  });
+
+  it('describes every alarm with the site (name and id), what it means and the one command to look with, within CloudWatch’s 1,024 characters', () => {
+    // References (log group and queue names) as a marker; their real names are at most this long.
+    const text = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const o = value as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
+      if (o['Fn::Join']) return o['Fn::Join'][1].map(text).join(o['Fn::Join'][0]);
+      return `(ref ${o.Ref ?? o['Fn::GetAtt']?.join('.')})`;
+    };
+    const LOOK =
+      /(n3-callback [a-z]+ --site (mo-1|mo-2)\b|npm run fleet -- doctor --site (mo-1|mo-2)\b|aws [a-z]+ [a-z-]+ |CloudWatch Logs Insights)/;
+    for (const [template, id, name] of [
+      [site1!, 'mo-1', SITES[0]!.displayName],
+      [site2!, 'mo-2', SITES[1]!.displayName],
+    ] as const) {
+      const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms.length).toBeGreaterThanOrEqual(12);
+      for (const [logicalId, alarm] of alarms) {
+        const description = text(alarm.Properties.AlarmDescription);
+        expect(description.startsWith(`${name} (site ${id}): `), `${logicalId}: ${description}`).toBe(true);
+        expect(description, logicalId).toMatch(LOOK);
+        // Every CLI command it gives names this site, never the other.
+        for (const [command] of description.matchAll(/n3-callback [a-z]+[^.;]*/g))
+          expect(command, `${logicalId}: ${command}`).toContain(`--site ${id}`);
+        expect(description.replace(/\(ref [^)]*\)/g, 'x'.repeat(120)).length, logicalId).toBeLessThanOrEqual(1024);
+      }
+    }
+  });
+
+  it('breaks callbacks down by type, outcome and cause from the receivers’ logs (Logs Insights), and reads every metric of ours site-wide', () => {
+    const [dashboard] = Object.values(site1!.findResources('AWS::CloudWatch::Dashboard'));
+    const parts = dashboard!.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part).replace(/"/g, "'"))).join('')) as {
+      widgets: Array<{ type: string; properties: { query?: string; metrics?: unknown[][] } }>;
+    };
+    const queries = body.widgets.filter((w) => w.type === 'log').map((w) => w.properties.query!);
+    expect(queries).toHaveLength(SITE_LOG_WIDGETS);
+    const receiverLogs = Object.keys(site1!.findResources('AWS::Logs::LogGroup')).filter((id) =>
+      [...MESSAGE_TYPES, 'Fallback'].some((name) => id.startsWith(`Functions${name}Logs`)),
+    );
+    expect(receiverLogs).toHaveLength(MESSAGE_TYPES.length + 1);
+    for (const key of ['outcomesByType', 'rejectedByCause', 'latestRejected'] as const) {
+      const query = queries.find((q) => q.includes(SITE_LOG_QUERIES[key].join('\n| ')));
+      expect(query, key).toBeDefined();
+      // Over the seven receivers' log groups, each named in the widget's SOURCE.
+      for (const id of receiverLogs) expect(query, `${key} reads ${id}`).toContain(id);
+    }
+    expect(queries.find((q) => q.includes(SITE_LOG_QUERIES.remdByDay.join('\n| ')))).toMatch(/FunctionsProjectLogs/);
+    // Our metrics, on the dashboard as in the alarms: service and site only, never a per-type series.
+    const ours = body.widgets.flatMap((w) => w.properties.metrics ?? []).filter((row) => row[0] === 'N3Callback');
+    expect(ours.length).toBeGreaterThan(0);
+    for (const row of ours) expect(row.slice(2, 6), String(row[1])).toEqual(['service', 'n3-callback', 'site', 'mo-1']);
+    expect(JSON.stringify(site1!.toJSON())).not.toContain('MessageType');
   });
 
   it('outputs what an integration engineer needs', () => {

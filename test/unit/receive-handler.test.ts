@@ -54,12 +54,51 @@ describe('receive handler', () => {
     expect(queue.sent).toHaveLength(1);
   });
 
-  it('sets its MessageType dimension quietly on every request, even where nothing flushes the metrics', async () => {
+  it('counts only the outcomes that need someone, site-wide with no dimension of its own (a series per type cost six): accepted requests are their log lines', async () => {
     for (const type of ['SEMDStatus', 'REMDStatus', 'SEMDStatus'] as const) {
       await call(type, proxyEvent({ path: `/${type}`, body: JSON.stringify(freshMessage(type)) }));
     }
     await call(undefined, proxyEvent({ path: '/Nope', body: '{}' }));
+    const [directive] = deps.metrics.serializeMetrics()._aws.CloudWatchMetrics;
+    expect(directive!.Dimensions).toEqual([['service']]);
+    expect(directive!.Metrics.map((m) => m.Name)).toEqual([METRIC.rejected]);
     expect(logLines.join('')).not.toContain('has already been added');
+  });
+
+  it('logs one line per request with its outcome and type, and one per rejection with its type, status, code, reason and whether it was kept; never the payload', async () => {
+    const secret = 'ТЕКСТ-ПАЦИЕНТА-42';
+    const body = freshMessage('SEMDStatus', { Message: secret, Status: 'Failed' });
+    await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
+    await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
+    await call('SEMDStatus', proxyEvent({ path: '/SEMDStatus', body: JSON.stringify({ ...body, Message: `${secret}-2` }) })); // 409
+    await call('MseResult', proxyEvent({ path: '/MseResult', body: JSON.stringify({ MessageId: secret }) }));
+    await call(undefined, proxyEvent({ path: '/Nope', body: '{}' }));
+    rejectedStore.failNext = new Error('bucket down');
+    await call('VimisResult', proxyEvent({ path: '/VimisResult', body: 'not json' }));
+
+    const lines = logLines
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const pick = (line: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, line[k]]));
+    expect(lines.filter((l) => 'outcome' in l).map((l) => pick(l, ['messageType', 'outcome', 'payloadStatus']))).toEqual([
+      { messageType: 'SEMDStatus', outcome: 'accepted', payloadStatus: 'Failed' },
+      { messageType: 'SEMDStatus', outcome: 'duplicate', payloadStatus: 'Failed' },
+      { messageType: 'SEMDStatus', outcome: 'conflict', payloadStatus: 'Failed' },
+      { messageType: 'MseResult', outcome: 'rejected', payloadStatus: undefined },
+      { messageType: 'Unknown', outcome: 'rejected', payloadStatus: undefined },
+      { messageType: 'VimisResult', outcome: 'rejected', payloadStatus: undefined },
+    ]);
+    const rejections = lines.filter((l) => 'kept' in l);
+    expect(rejections.map((l) => pick(l, ['messageType', 'httpStatus', 'code', 'kept']))).toEqual([
+      { messageType: 'SEMDStatus', httpStatus: 409, code: 'conflict', kept: true },
+      { messageType: 'MseResult', httpStatus: 400, code: 'invalid_fields', kept: true },
+      { messageType: 'Unknown', httpStatus: 404, code: 'unknown_type', kept: true },
+      { messageType: 'VimisResult', httpStatus: 400, code: 'invalid_body', kept: false },
+    ]);
+    for (const line of rejections) expect(typeof line.reason, JSON.stringify(line)).toBe('string');
+    expect(logLines.join('')).not.toContain(secret);
   });
 
   it('accepts a body the gateway passed as text', async () => {
@@ -178,7 +217,7 @@ describe('receive handler', () => {
       [422, 'undeliverable', 'stored; the MIS queue refused it (InvalidMessageContents)'],
     ]);
     const counted = (name: string) => addMetric.mock.calls.filter(([metric]) => metric === name).length;
-    expect([counted(METRIC.undeliverable), counted(METRIC.rejected), counted(METRIC.accepted)]).toEqual([1, 2, 0]);
+    expect([counted(METRIC.undeliverable), counted(METRIC.rejected), counted('accepted')]).toEqual([1, 2, 0]);
     expect(queue.sent).toHaveLength(0);
     expect(logLines.join('')).toContain('"refusal":"InvalidMessageContents"');
   });

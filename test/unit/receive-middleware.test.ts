@@ -69,6 +69,6 @@ describe('the receiving function’s middlewares', () => {
     const handler = asLambda(createReceiveHandler('REMDStatus', deps), deps);
     const result = await handler(proxyEvent({ path: '/REMDStatus', body: '{}' }), {} as Context);
     expect(result.statusCode).toBe(400);
-    expect(flushed).toEqual([[METRIC.rejected, METRIC.rejectedKept]]);
+    expect(flushed).toEqual([[METRIC.rejected]]);
   });
 });

@@ -91,7 +91,7 @@ describe('a quiet site writes no metric', () => {
     expect(publish).not.toHaveBeenCalled();
   });
 
-  it('counts what stays pending while the queue is down, and the failed send, and flushes them', async () => {
+  it('counts what stays pending while the queue is down (the failed send is its log line’s, read by no alarm), and flushes it', async () => {
     const ports = inMemoryPorts();
     const parsed = parseMessage('SEMDStatus', freshMessage('SEMDStatus'));
     if (!parsed.ok) throw new Error('fixture');
@@ -100,10 +100,7 @@ describe('a quiet site writes no metric', () => {
     ports.queue.failNextSend = new QueueUnavailableError('still down');
 
     await sweepOf(ports)({}, context);
-    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([
-      [METRIC.pendingCount, 1],
-      [METRIC.reconcileFailed, 1],
-    ]);
+    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([[METRIC.pendingCount, 1]]);
     expect(publish).toHaveBeenCalledOnce();
   });
 });
@@ -161,10 +158,10 @@ describe('the sweep’s run budget and its set-aside records', () => {
   });
 });
 
-describe('the site-wide rejection counts the alarms read', () => {
+describe('the rejection counts the alarms read', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('counts every rejection site-wide as often as by type: a bad body, an unknown path, a conflict, one not kept', async () => {
+  it('counts every rejection once, site-wide: a bad body, a body invalid for its type, an unknown path, one not kept', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const addMetric = vi.spyOn(Metrics.prototype, 'addMetric');
     const deps = inMemoryReceiveDeps({ logger: silentLogger() });
@@ -172,14 +169,13 @@ describe('the site-wide rejection counts the alarms read', () => {
     const remd = createReceiveHandler('REMDStatus', deps);
     const body = freshMessage('SEMDStatus');
     await semd(proxyEvent({ path: '/SEMDStatus', body: JSON.stringify(body) }));
-    await remd(proxyEvent({ path: '/REMDStatus', body: JSON.stringify({ ...body }) })); // same MessageId, other type: 409
+    await remd(proxyEvent({ path: '/REMDStatus', body: JSON.stringify({ ...body }) })); // same MessageId, a SEMDStatus body on REMDStatus: 400
     await semd(proxyEvent({ path: '/SEMDStatus', body: '{"MessageId": 1' }));
     await createReceiveHandler(undefined, deps)(proxyEvent({ path: '/Nowhere', body: '{}' }));
     deps.rejectedStore.failNext = new Error('bucket down');
     await semd(proxyEvent({ path: '/SEMDStatus', body: 'not json' }));
 
     const counted = (name: string) => addMetric.mock.calls.filter(([metric]) => metric === name).length;
-    expect([counted(METRIC.rejected), counted(METRIC.rejectedSiteWide)]).toEqual([4, 4]);
-    expect([counted(METRIC.rejectedNotKept), counted(METRIC.rejectedNotKeptSiteWide)]).toEqual([1, 1]);
+    expect([counted(METRIC.rejected), counted(METRIC.rejectedNotKept)]).toEqual([4, 1]);
   });
 });
