@@ -6,5 +6,17 @@
  */
 export type { ClientOverrides } from './aws';
 export { DynamoDbDocumentStore, scanStoredMessages } from './dynamodb-documents';
-export { type Arrival, arrivalsSince, listRejected, type RejectedEntry, readRejected } from './inspection';
+export {
+  type Arrival,
+  arrivalsSince,
+  findMessage,
+  listRejected,
+  type MessageLookup,
+  type MessageRecord,
+  type PayloadSource,
+  type RejectedEntry,
+  readPayload,
+  readRejected,
+  rejectedKeysStartingWith,
+} from './inspection';
 export { type ReprojectProgress, reproject } from '../documents/service';
