@@ -7,6 +7,8 @@ import { defineApp } from '../../lib/app';
 import { MIN_RETENTION_DAYS, SiteConfigError } from '../../lib/site-config';
 import { loadSites } from '../../lib/site-files';
 import { CDK_JSON } from './synth';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FLEET_STACK_NAME } from '../../contract/names';
 
 /*
  * Sites one file per site (`sites/<id>.json`) beside cdk.json context `sites`: merged, checked with one line per
@@ -205,5 +207,47 @@ describe('-c site=<id> with a sites folder', () => {
     );
     const valid = project({ 'mo-a.json': site('mo-a'), 'mo-b.json': site('mo-b') });
     expect(problemOf(() => defineApp(app(valid, { site: 'mo-9' })))).toBe('-c site=mo-9: no such site; configured: mo-a, mo-b');
+  });
+});
+
+describe('example sites are examples: built only when asked for, with no secret to inherit', () => {
+  // cdk.json as shipped, without the tests' `examples: true`: what `npx cdk deploy --all` reads on a fresh clone.
+  const { examples: _asked, ...shipped } = CDK_JSON.context;
+  const exampleIds = CDK_JSON.context.sites.map((s) => String(s.id));
+  const app = (root: string, context: Record<string, unknown> = {}) =>
+    new App({
+      outdir: join(root, 'cdk.out'),
+      context: { ...shipped, sitesDir: join(root, 'sites'), 'aws:cdk:bundling-stacks': [], ...context },
+    });
+  const stackIds = (built: App) => built.node.children.filter((child) => Stack.isStack(child)).map((stack) => stack.node.id);
+  const real = site('mo-a', { example: false, senderCidrs: ['95.163.248.0/24'], secretPathSegment: undefined });
+
+  it('builds your own sites without the examples beside them, and the fleet stack knows only yours', () => {
+    expect(CDK_JSON.context.sites.every((s) => s.example === true)).toBe(true);
+    const built = app(project({ 'mo-a.json': real }));
+    expect(defineApp(built).map((stack) => stack.siteId)).toEqual(['mo-a']);
+    expect(stackIds(built).filter((id) => id.startsWith('N3Callback-mo'))).toEqual(['N3Callback-mo-a']);
+    // The fleet dashboard's site picker lists the deployed sites only (its values are the site ids).
+    const fleet = built.node.children.find((child) => Stack.isStack(child) && child.node.id === FLEET_STACK_NAME) as Stack;
+    const body = JSON.stringify(Template.fromStack(fleet).findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('mo-a');
+    for (const id of exampleIds) expect(body).not.toContain(id);
+    // Synthesising the app (cdk-nag included) takes seconds, more on a loaded machine: no timing is asserted.
+  }, 120_000);
+
+  it('refuses, in one line, a whole-app synth when every configured site is an example', () => {
+    expect(problemOf(() => defineApp(app(project({}))))).toBe(
+      `no site to deploy: the configured sites are examples (${exampleIds.join(', ')}); add your own as sites/<id>.json (sites/README.md), or ask for the examples (cdk: -c examples=true; fleet plan: --examples)`,
+    );
+  });
+
+  it('builds the examples with -c examples=true (a string from the command line), or one by name with -c site=<id>', () => {
+    expect(defineApp(app(project({ 'mo-a.json': real }), { examples: 'true' })).map((s) => s.siteId)).toEqual([...exampleIds, 'mo-a']);
+    expect(defineApp(app(project({}), { site: exampleIds[1] })).map((s) => s.siteId)).toEqual([exampleIds[1]]);
+    expect(problemOf(() => defineApp(app(project({}), { examples: 'yes' })))).toBe('-c examples=yes: give true or false');
+  });
+
+  it('commits no secretPathSegment in an example: a copier must choose their own', () => {
+    expect(CDK_JSON.context.sites.filter((s) => 'secretPathSegment' in s).map((s) => s.id)).toEqual([]);
   });
 });
