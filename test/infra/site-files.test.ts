@@ -142,8 +142,8 @@ describe('site files', () => {
     expect(message.split('\n')).toEqual([
       'invalid site definitions:',
       '  cdk.json context "sites": site "MO X": id: lower-case letters, digits and dashes, 1-32, e.g. "mo-123"',
-      '  sites/mo-a.json: senderCidrs.0: an IPv4 CIDR such as 203.0.113.0/24',
-      '  sites/mo-a.json: alarmEmails.0: an e-mail address',
+      '  sites/mo-a.json: senderCidrs[0]: an IPv4 CIDR such as 203.0.113.0/24',
+      '  sites/mo-a.json: alarmEmails[0]: must be an e-mail address',
       '  sites/mo-b.json: id: "mo-c" differs from the file name: name the file mo-c.json or set "id": "mo-b"',
       '  sites/mo-d.json: invalid JSON at line 1 column 4: Unexpected end of JSON input',
     ]);
@@ -158,19 +158,47 @@ describe('site files', () => {
     });
     expect(problemOf(() => loadSites({ context: [], cwd })).split('\n')).toEqual([
       'invalid site definitions:',
-      expect.stringMatching(/^ {2}sites\/mo-a\.json: senderCidrs\.0: 0\.0\.0\.0\/0 is every address on the internet, .*"allowAnySender"/),
-      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\.0: 10\.0\.0\.0\/8 is a private range \(RFC 1918\)/),
-      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\.1: 8\.8\.4\.5\/24 has host bits set: did you mean 8\.8\.4\.0\/24/),
-      expect.stringMatching(/^ {2}sites\/mo-c\.json: senderCidrs\.0: 5\.0\.0\.0\/8 is 16,777,216 addresses, a provider's whole block/),
+      expect.stringMatching(/^ {2}sites\/mo-a\.json: senderCidrs\[0\]: 0\.0\.0\.0\/0 is every address on the internet, .*"allowAnySender"/),
+      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\[0\]: 10\.0\.0\.0\/8 is a private range \(RFC 1918\)/),
+      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\[1\]: 8\.8\.4\.5\/24 has host bits set: did you mean 8\.8\.4\.0\/24/),
+      expect.stringMatching(/^ {2}sites\/mo-c\.json: senderCidrs\[0\]: 5\.0\.0\.0\/8 is 16,777,216 addresses, a provider's whole block/),
     ]);
   });
 
   it('refuses an example’s documentation range in a real site (the copied placeholder), and takes it in an example', () => {
     const { example: _, ...real } = EXAMPLE;
     expect(problemOf(() => loadSites({ context: [], cwd: project({ 'mo-a.json': { ...real, id: 'mo-a' } }) }))).toMatch(
-      /^invalid site definitions: sites\/mo-a\.json: senderCidrs\.0: 198\.51\.100\.0\/24 is a documentation range, TEST-NET-2 \(RFC 5737\): no sender has it[^\n]*"example": true$/,
+      /^invalid site definitions: sites\/mo-a\.json: senderCidrs\[0\]: 198\.51\.100\.0\/24 is a documentation range, TEST-NET-2 \(RFC 5737\): no sender has it[^\n]*"example": true$/,
     );
     expect(loadSites({ context: [], cwd: project({ 'mo-a.json': site('mo-a') }) }).map((s) => s.example)).toEqual([true]);
+  });
+
+  it('says each problem once, in plain words: no zod text, an unknown field with the field it resembles', () => {
+    const root = project({
+      'mo-a.json': site('mo-a', {
+        displayName: 5,
+        retentionDay: 90,
+        dashboard: 'yes',
+        encryption: 'aes',
+        maxRequestsPerSecond: 1.5,
+        lpuAllowlist: [''],
+      }),
+    });
+    const lines = problemOf(() => loadSites({ context: undefined, cwd: root }))
+      .split('\n')
+      .slice(1);
+    expect(lines).toEqual([
+      '  sites/mo-a.json: displayName: must be text in quotes (it is a number)',
+      '  sites/mo-a.json: lpuAllowlist[0]: must not be empty',
+      '  sites/mo-a.json: maxRequestsPerSecond: must be a whole number',
+      '  sites/mo-a.json: encryption: must be one of "aws-managed", "kms", "kms-retiring"',
+      '  sites/mo-a.json: dashboard: must be true or false (it is text in quotes)',
+      '  sites/mo-a.json: retentionDay: not a site field; did you mean "retentionDays"?',
+    ]);
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(problemOf(() => loadSites({ context: [7], cwd: project({}) }))).toBe(
+      'invalid cdk.json context "sites": site #0: (site): must be an object, { … } (it is a number)',
+    );
   });
 
   it('keeps cdk.json’s own messages when only cdk.json is at fault', () => {
