@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listRejected, type RejectedEntry, readRejected, rejectedKeysStartingWith } from '../lambdas/adapters';
 import { UsageError } from './target';
+import { BUCKET_PREFIXES } from '../contract/names';
 import { paint, printable, printableJson, printableStrings, table } from './ui';
 
 /*
@@ -30,12 +31,12 @@ export async function showRejected(s3: S3Client, bucket: string, key: string, wi
 }
 
 /**
- * The one kept key that `given` names: a whole key, the start of one (`rejected/2026/12/07/1205`), or the
+ * The one kept key that `given` names: a whole key, the start of one (`<prefix>2026/12/07/1205`), or the
  * start of a request id (as the list shows it), looked for among the requests kept since `since`.
  * Ambiguous or unknown: one line that says what to do, with the candidates.
  */
 export async function resolveRejectedKey(s3: S3Client, bucket: string, given: string, since: Date): Promise<string> {
-  const matches = given.startsWith('rejected/')
+  const matches = given.startsWith(BUCKET_PREFIXES.rejected)
     ? await rejectedKeysStartingWith(s3, bucket, given)
     : (await listRejected(s3, bucket, since)).filter((e) => e.requestId.startsWith(given)).map((e) => e.key);
   if (matches.length === 1) return matches[0]!;
