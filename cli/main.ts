@@ -16,6 +16,10 @@ import { tail } from './tail';
 import { postableBaseUrl, requireValue, resolveTarget, type Target, UsageError } from './target';
 import { paint, printable, printableJson, printableStrings } from './ui';
 import { TOOL_DEADLINE } from '../contract/deadlines';
+import { didYouMean } from '../contract/suggest';
+import { formatShown, showMessage } from './show';
+import { resolveRejectedKey } from './rejected';
+import { randomUUID } from 'node:crypto';
 
 const USAGE = `n3-callback — tools for the N3.Health callback endpoint
 
@@ -24,15 +28,20 @@ Usage:
                                                       act as the N3 sender: every scenario, every ack checked;
                                                       each message marked X-N3-Simulation; against anything but
                                                       npm start, --test-lpu and/or --doc-prefix are required
-  n3-callback send <MessageType> <file.json> [--base URL]
-                                                      POST one message, print the ack
+  n3-callback send <MessageType> <file.json> [--base URL] [--new-id]
+                                                      POST one message, print the ack; --new-id gives it a
+                                                      fresh MessageId (a second send is then no duplicate)
   n3-callback tail [--base URL | --table NAME] [--json] [--since 15m] [--once]
                                                       watch callbacks arrive (reads the table, not the queue)
   n3-callback redrive [--base URL | --queue-url Q --dlq-url D] [--max N]
                                                       move dead letters back to the MIS queue
 ${REPLAY_USAGE}
+  n3-callback show <MessageId | prefix> [--base URL | --table T --bucket B] [--since 14d] [--json]
+                                                      one accepted message: its record, state and payload
+                                                      (inline or from the claim check), never from the queue
   n3-callback rejected [--base URL | --bucket B] [--since 1d] [--json] [--show KEY [--body]]
-                                                      rejected callbacks kept under rejected/: when, why, what
+                                                      rejected callbacks kept under rejected/: when, why, what;
+                                                      --show takes a key, its start, or a request id's start
   n3-callback rejected readmit <key|prefix…> | --since 1d --reason CODE [--dry-run] [--json]
                                                       run kept rejected requests through the site's handler as if
                                                       they came now (its allowlist as it is now); forwarded once
@@ -55,6 +64,12 @@ N3_DOCUMENTS_TABLE_NAME, N3_BUCKET_NAME, N3_DOCUMENTS_API). A flag always wins o
 The document commands use the document API (npm start's base URL, or the site's DocumentsApiUrl), signed with
 your AWS credentials against AWS.
 MessageType: ${MESSAGE_TYPES.join(', ')}; stage: ${STAGES.join(', ')}`;
+
+/** The flags the usage text names: what "did you mean" suggests for an unknown one (only documented flags). */
+const OPTIONS = [...new Set([...USAGE.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]!))];
+
+/** Every command `main` knows, for "did you mean". */
+const COMMANDS = ['simulate', 'send', 'tail', 'show', 'redrive', 'rejected', 'doc', 'docs', 'expect', 'silent', 'reproject'] as const;
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = explainingArgs(() =>
@@ -84,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         within: { type: 'string' },
         reason: { type: 'string' },
         ...REPLAY_OPTIONS,
+        'new-id': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -113,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError('send needs a MessageType and a JSON file: n3-callback send REMDStatus examples/REMDStatus.json');
       const type = findMessageType(typeName);
       if (!type) throw new UsageError(`unknown MessageType "${typeName}": one of ${MESSAGE_TYPES.join(', ')}`);
-      const body = readFileOrExplain(file);
+      const body = values['new-id'] ? withNewMessageId(readFileOrExplain(file), file) : readFileOrExplain(file);
       const url = new URL(type, postableBaseUrl(target));
       const response = await fetch(url, {
         method: 'POST',
@@ -189,7 +205,8 @@ export async function main(argv: string[]): Promise<number> {
       const bucket = requireValue(target.bucket, 'the bucket (--bucket)');
       if (values.show) {
         try {
-          console.log(await showRejected(target.s3, bucket, values.show, values.body));
+          const key = await resolveRejectedKey(target.s3, bucket, values.show, new Date(Date.now() - durationMs(values.since ?? '14d')));
+          console.log(await showRejected(target.s3, bucket, key, values.body));
         } catch (error) {
           if ((error as Error).name === 'NoSuchKey')
             throw new UsageError(`no rejected request under "${values.show}": n3-callback rejected lists the keys`);
@@ -199,6 +216,19 @@ export async function main(argv: string[]): Promise<number> {
       }
       const since = new Date(Date.now() - durationMs(values.since ?? '1d'));
       console.log(formatRejected(await listRejected(target.s3, bucket, since), values.json));
+      return 0;
+    }
+    case 'show': {
+      const [idOrPrefix] = rest;
+      if (!idOrPrefix) throw new UsageError('show needs a MessageId or its start: n3-callback tail lists them');
+      const shown = await showMessage({
+        dynamodb: target.dynamodb,
+        s3: target.s3,
+        tableName: requireValue(target.tableName, 'the message table (--table)'),
+        idOrPrefix,
+        since: new Date(Date.now() - durationMs(values.since ?? '14d')).toISOString(),
+      });
+      console.log(formatShown(shown, values.json));
       return 0;
     }
     case 'doc': {
@@ -258,7 +288,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMANDS)} (n3-callback --help lists them)`);
   }
 }
 
@@ -291,6 +321,8 @@ export async function run(argv: string[]): Promise<void> {
 /** The one line a person needs, for the errors people meet. */
 export function explain(error: Error & { code?: string; cause?: unknown }): string {
   if (error instanceof UsageError || error instanceof BaseUrlError) return error.message;
+  // The adapters wrap what the store said (for the functions' retry rules): the tool's reader wants the cause.
+  if (error.name === 'StoreUnavailableError' && error.cause instanceof Error) return explain(error.cause);
   const cause = error.cause as { code?: string; address?: string; port?: number } | undefined;
   if (error.message === 'fetch failed' && cause?.code && ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH'].includes(cause.code)) {
     const where = cause.address ? `http://${cause.address}${cause.port ? `:${cause.port}` : ''}/` : 'the base URL';
@@ -313,8 +345,25 @@ function explainingArgs<T>(parse: () => T): T {
   } catch (error) {
     // Node's advice on '--' is noise here. (Cut by text: the pattern `/\. To specify….*$/` scans quadratically.)
     const message = (error as Error).message.split('\n')[0]!.split('. To specify a positional argument')[0]!;
-    throw new UsageError(`${message} (n3-callback --help lists the options)`);
+    const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1];
+    const hint = unknown === undefined ? '' : didYouMean(unknown, OPTIONS).replace(/"(.+)"/, '"--$1"');
+    throw new UsageError(`${message}${hint} (n3-callback --help lists the options)`);
   }
+}
+
+/** The message in `file` with a fresh MessageId (printed to stderr), so that sending it again is a new message, not a duplicate. */
+function withNewMessageId(body: Buffer, file: string): string {
+  let message: unknown;
+  try {
+    message = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new UsageError(`--new-id needs a JSON object in ${file}: it is not JSON`);
+  }
+  if (message === null || typeof message !== 'object' || Array.isArray(message))
+    throw new UsageError(`--new-id needs a JSON object in ${file}`);
+  const messageId = randomUUID();
+  console.error(paint('dim', `MessageId ${messageId}`));
+  return JSON.stringify({ ...message, MessageId: messageId });
 }
 
 function readFileOrExplain(file: string): Buffer {

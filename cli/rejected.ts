@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BUCKET_PREFIXES } from '../contract/names';
-import { listRejected, parseRejectedKey, type RejectedEntry, readRejected, rejectedKeysUnder } from '../lambdas/adapters';
+import {
+  listRejected,
+  parseRejectedKey,
+  type RejectedEntry,
+  readRejected,
+  rejectedKeysStartingWith,
+  rejectedKeysUnder,
+} from '../lambdas/adapters';
 import { createReadmitter, type ReadmitOutcome, type ReadmitResult, type ReadmitSite } from '../lambdas/handlers/wiring';
 import { loadSites } from '../lib/site-files';
 import { audited } from './audit';
@@ -155,4 +162,23 @@ export function formatReadmit(report: ReadmitReport, dryRun: boolean, json: bool
     ? `dry run: ${admitted} would be admitted, ${duplicate} already stored, ${rejected} still rejected, ${skipped} skipped; nothing written`
     : `${admitted} admitted and forwarded, ${deferred} stored for the reconciler, ${duplicate} already stored (nothing forwarded), ${rejected} still rejected (kept again), ${skipped} skipped`;
   return `${table(['first arrived', 'type', 'MessageId', 'outcome', 'reason'], rows)}\n${summary}`;
+}
+
+/**
+ * The one kept key that `given` names: a whole key, the start of one (`<prefix>2026/12/07/1205`), or the
+ * start of a request id (as the list shows it), looked for among the requests kept since `since`.
+ * Ambiguous or unknown: one line that says what to do, with the candidates.
+ */
+export async function resolveRejectedKey(s3: S3Client, bucket: string, given: string, since: Date): Promise<string> {
+  const matches = given.startsWith(BUCKET_PREFIXES.rejected)
+    ? await rejectedKeysStartingWith(s3, bucket, given)
+    : (await listRejected(s3, bucket, since)).filter((e) => e.requestId.startsWith(given)).map((e) => e.key);
+  if (matches.length === 1) return matches[0]!;
+  const asked = printableJson(given);
+  if (matches.length === 0)
+    throw new UsageError(`no rejected request under ${asked}: n3-callback rejected lists the keys (--since widens the search)`);
+  const shown = matches.slice(0, 5).join(', ');
+  throw new UsageError(
+    `${asked} starts ${matches.length} rejected keys: ${printable(shown)}${matches.length > 5 ? ` and ${matches.length - 5} more` : ''}; give more of it`,
+  );
 }

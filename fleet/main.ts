@@ -15,7 +15,7 @@ import { type CountKey, QUOTAS } from './quotas';
  */
 
 const USAGE =
-  'usage: npm run fleet -- plan [--sites N] [--json] [--existing-roles N] [--existing <quota>=N] [--idle-custom-metrics N] [--callbacks N] [--log-bytes N] [--insights-views N] [--account-concurrency N]';
+  'usage: npm run fleet -- plan [--sites N] [--json] [--examples] [--existing-roles N] [--existing <quota>=N] [--idle-custom-metrics N] [--callbacks N] [--log-bytes N] [--insights-views N] [--account-concurrency N]';
 
 export interface Args {
   readonly sites?: number;
@@ -24,6 +24,8 @@ export interface Args {
   readonly model: Partial<ModelInputs>;
   /** The account's Lambda concurrent executions; undefined: cdk.json `fleet.accountConcurrency`, else 1,000. */
   readonly accountConcurrency?: number;
+  /** Plan cdk.json's example sites too, as `-c examples=true` builds them. */
+  readonly examples?: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): Args {
@@ -37,6 +39,7 @@ export function parseArgs(argv: readonly string[]): Args {
   }
   let sites: number | undefined;
   let json = false;
+  let examples = false;
   let accountConcurrency: number | undefined;
   const existing: Partial<Record<CountKey, number>> = {};
   const model: Partial<Record<keyof ModelInputs, number>> = {};
@@ -48,6 +51,7 @@ export function parseArgs(argv: readonly string[]): Args {
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
     if (flag === '--json') json = true;
+    else if (flag === '--examples') examples = true;
     else if (flag === '--sites') sites = count(flag, rest[++i]);
     else if (flag === '--existing-roles') existing.iamRoles = count(flag, rest[++i]);
     else if (flag === '--idle-custom-metrics') model.idleCustomMetricsPerSite = count(flag, rest[++i]);
@@ -65,7 +69,14 @@ export function parseArgs(argv: readonly string[]): Args {
   }
   if (sites === 0) throw new FleetPlanError('--sites needs at least 1 site');
   if (accountConcurrency === 0) throw new FleetPlanError('--account-concurrency needs the quota, at least 1 (AWS default 1000)');
-  return { sites, json, existing, model, ...(accountConcurrency === undefined ? {} : { accountConcurrency }) };
+  return {
+    sites,
+    json,
+    existing,
+    model,
+    ...(accountConcurrency === undefined ? {} : { accountConcurrency }),
+    ...(examples ? { examples } : {}),
+  };
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -200,6 +211,7 @@ export function main(argv: readonly string[]): number {
       existing: args.existing,
       model: args.model,
       accountConcurrency: args.accountConcurrency,
+      examples: args.examples,
       progress: (line) => console.error(line),
     });
     console.log(args.json ? JSON.stringify(result, null, 2) : render(result));
@@ -217,7 +229,10 @@ export function main(argv: readonly string[]): number {
 /** The configured sites' ids, read as `cdk` reads them (cdk.json context `sites`, then `sites/<id>.json`). */
 function configuredSiteIds(): string[] {
   const context = cdkContext();
-  return loadSites({ context: context.sites, sitesDir: context.sitesDir as string | undefined }).map((site) => site.id);
+  // The deployed sites: an example is deployed only when asked for (lib/app.ts), so it has no Sweep to check.
+  return loadSites({ context: context.sites, sitesDir: context.sitesDir as string | undefined })
+    .filter((site) => !site.example)
+    .map((site) => site.id);
 }
 
 function doctor(argv: readonly string[]): Promise<number> {

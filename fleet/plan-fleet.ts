@@ -27,6 +27,8 @@ export interface PlanFleetOptions {
   readonly benchmarks?: URL | string;
   /** The account's Lambda concurrent executions; undefined: cdk.json `fleet.accountConcurrency` where set, else 1,000. */
   readonly accountConcurrency?: number;
+  /** Plan the example sites too (`--examples`), as `cdk synth -c examples=true` builds them. */
+  readonly examples?: boolean;
 }
 
 export interface FleetPlan extends Plan {
@@ -85,7 +87,7 @@ export function planFleet(options: PlanFleetOptions = {}): FleetPlan {
   let seconds: number;
   if (options.sites === undefined) {
     progress('Synthesising the configured sites (cdk-nag included)…');
-    const s = synthesiseAndCount();
+    const s = synthesiseAndCount(options.examples ? { examples: true } : {});
     sites = s.sites.map((counts) => ({ counts, copies: 1 }));
     ({ shared, seconds } = s);
   } else {
@@ -93,7 +95,8 @@ export function planFleet(options: PlanFleetOptions = {}): FleetPlan {
     if (!first) throw new FleetPlanError('--sites needs an example site to copy: add one to cdk.json context "sites"');
     const generated = generatedSite(first);
     progress(`Synthesising one generated site (${String(generated.id)}, a copy of ${String(first.id)}) and the shared stacks…`);
-    const s = synthesiseAndCount({ sites: [generated] });
+    // The copy keeps the example's placeholder addresses (and its mark): a model of a site, built as the examples are.
+    const s = synthesiseAndCount({ sites: [generated], examples: true });
     const counts = s.sites.find((c) => c.siteId === generated.id);
     if (!counts) throw new FleetPlanError(`the app made no stack for the generated site ${String(generated.id)}`);
     sites = [{ counts, copies: options.sites }];

@@ -12,7 +12,8 @@ import { loadSites } from './site-files';
 /**
  * One stack per configured site (cdk.json context `sites`, `sites/<id>.json`); `-c site=<id>` narrows to one;
  * plus, with the whole app, the once-per-account stack and the fleet stack (what every site of the account
- * and region shares).
+ * and region shares). Sites marked `"example": true` (cdk.json's two) are built only when asked for:
+ * `-c examples=true`, or by name with `-c site=<id>`; a deploy of your own sites never carries them along.
  * cdk-nag's AwsSolutions pack checks every stack, and every finding must be fixed or acknowledged
  * with a reason.
  *
@@ -27,21 +28,28 @@ export function defineApp(app: App): CallbackStack[] {
   const sites = loadSites({ context: app.node.tryGetContext('sites'), sitesDir: app.node.tryGetContext('sitesDir') }).map((site) =>
     withFleetDefaults(site, fleetConfig),
   );
-  // Over every configured site, whichever is selected: a reservation fails the deploy of whichever stack comes last.
-  checkReservations(sites, fleetConfig);
   const only = app.node.tryGetContext('site') as string | undefined;
-  const selected = only === undefined ? sites : sites.filter((site) => site.id === only);
-  if (selected.length === 0) {
+  // The sites a deploy of the whole app deploys: the examples only when asked for.
+  const deployed = withExamples(app) ? sites : sites.filter((site) => !site.example || site.id === only);
+  // Over every deployed site, whichever is selected: a reservation fails the deploy of whichever stack comes last.
+  checkReservations(deployed, fleetConfig);
+  const selected = only === undefined ? deployed : sites.filter((site) => site.id === only);
+  if (selected.length === 0 && only !== undefined) {
     throw new SiteConfigError(`-c site=${only}: no such site; configured: ${sites.map((s) => s.id).join(', ')}`);
+  }
+  if (selected.length === 0) {
+    throw new SiteConfigError(
+      `no site to deploy: the configured sites are examples (${sites.map((s) => s.id).join(', ')}); add your own as sites/<id>.json (sites/README.md), or ask for the examples (cdk: -c examples=true; fleet plan: --examples)`,
+    );
   }
   checkHeapLimit(selected.length);
   const stacks = selected.map((site) => new CallbackStack(app, stackName(site.id), { site }));
   if (only === undefined) {
     new AccountStack(app, ACCOUNT_STACK_NAME);
     const fleet = new FleetStack(app, FLEET_STACK_NAME, {
-      alarmEmails: fleetConfig.alarmEmails ?? [...new Set(sites.flatMap((site) => site.alarmEmails))],
-      siteIds: sites.map((site) => site.id),
-      senderRequestsPerSecond: senderRequestsPerSecond(sites, fleetConfig),
+      alarmEmails: fleetConfig.alarmEmails ?? [...new Set(deployed.flatMap((site) => site.alarmEmails))],
+      siteIds: deployed.map((site) => site.id),
+      senderRequestsPerSecond: senderRequestsPerSecond(deployed, fleetConfig),
     });
     // Order only (no export): `cdk deploy --all --concurrency N` deploys the fleet before any site that reads it.
     for (const stack of stacks) stack.addStackDependency(fleet, 'reads the fleet web ACL and tick');
@@ -51,6 +59,14 @@ export function defineApp(app: App): CallbackStack[] {
   // CDK's built-in CloudFormation validation, on every template as before, on all cores (lib/cfn-validate-parallel.ts).
   useParallelCloudFormationValidation();
   return stacks;
+}
+
+/** `-c examples=true` (a string from the command line, a boolean from a test's or cdk.json's context). */
+function withExamples(app: App): boolean {
+  const value: unknown = app.node.tryGetContext('examples');
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new SiteConfigError(`-c examples=${String(value)}: give true or false`);
 }
 
 /*

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { didYouMean } from '../contract/suggest';
 import {
   ACCOUNT_STACK_NAME,
   DEFAULT_RETENTION_DAYS,
@@ -70,7 +71,7 @@ export const siteFields = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{16,64}$/, '16-64 letters, digits, "-" or "_"')
     .optional(),
-  alarmEmails: z.array(z.email('an e-mail address')).default([]),
+  alarmEmails: z.array(z.email('must be an e-mail address')).default([]),
   /** How long records, payloads and rejected requests are kept. */
   retentionDays: z
     .number()
@@ -196,7 +197,7 @@ export const fleetSchema = z
      * Who is told when the shared WAF guard refuses callbacks (sites' own alarms go to their `alarmEmails`).
      * @default every site's `alarmEmails`: a refusal by WAF is kept nowhere else, so someone must hear of it
      */
-    alarmEmails: z.array(z.email('an e-mail address')).optional(),
+    alarmEmails: z.array(z.email('must be an e-mail address')).optional(),
     /**
      * Every site's `reservedConcurrency` where the site sets none (see there).
      * @default none: no site reserves concurrency (a new account's quota of 10 could not take any reservation)
@@ -258,7 +259,8 @@ export function senderRequestsPerSecond(sites: readonly SiteConfig[], fleet: Fle
 export function parseFleet(context: unknown): FleetConfig {
   const result = fleetSchema.safeParse(context);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `fleet: ${issue.path.join('.') || '(fleet)'}: ${issue.message}`);
+  // Said once: the line already names cdk.json's "fleet".
+  const problems = result.error.issues.map((issue) => plainProblem(issue, 'fleet'));
   throw new SiteConfigError(`invalid cdk.json context "fleet": ${problems.join('; ')}`);
 }
 
@@ -276,7 +278,59 @@ export class SiteConfigError extends Error {
 export function checkSite(raw: unknown): { site: SiteConfig; problems: [] } | { site?: undefined; problems: string[] } {
   const result = siteSchema.safeParse(raw);
   if (result.success) return { site: result.data, problems: [] };
-  return { problems: result.error.issues.map((issue) => `${issue.path.join('.') || '(site)'}: ${issue.message}`) };
+  return { problems: result.error.issues.map((issue) => plainProblem(issue, 'site')) };
+}
+
+/** `senderCidrs[0]`, `alarmEmails[1]`: a field path as a person writes it. */
+const fieldPath = (path: readonly PropertyKey[]) =>
+  path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+
+const KINDS: Record<string, string> = {
+  string: 'text in quotes',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list, [ … ]',
+  object: 'an object, { … }',
+};
+
+/**
+ * One problem in plain words, `field: what is wrong and what to write`: our own messages as they are; zod's
+ * generic ones ("Invalid input: expected string, received number", "Too small: …") said for a person editing
+ * a JSON file; an unknown field named, with the field it most resembles.
+ */
+function plainProblem(issue: z.core.$ZodIssue, whole: 'site' | 'fleet'): string {
+  const field = fieldPath(issue.path);
+  const label = field || `(${whole})`;
+  // Our schema's own messages (required, ranges with reasons, CIDR advice) already say what to do.
+  if (!/^(Invalid|Too (small|big)|Unrecognized)/.test(issue.message)) return `${label}: ${issue.message}`;
+  const received = /received (\w+)/.exec(issue.message)?.[1];
+  // "a whole number (it is a number)" says nothing: only a different kind is worth naming.
+  const got =
+    received && !(received === 'number' && 'expected' in issue && issue.expected === 'int')
+      ? ` (it is ${KINDS[received] ?? received})`
+      : '';
+  switch (issue.code) {
+    case 'invalid_type':
+      if (!field) return `(${whole}): must be ${KINDS.object}${got}`;
+      return `${label}: must be ${KINDS[issue.expected] ?? issue.expected}${got}`;
+    case 'too_small':
+      if (issue.origin === 'string') return `${label}: must not be empty`;
+      if (issue.origin === 'array') return `${label}: needs at least ${issue.minimum} entr${issue.minimum === 1 ? 'y' : 'ies'}`;
+      return `${label}: must be at least ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'string') return `${label}: at most ${issue.maximum} characters`;
+      if (issue.origin === 'array') return `${label}: at most ${issue.maximum} entries`;
+      return `${label}: must be at most ${issue.maximum}`;
+    case 'invalid_value':
+      return `${label}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys': {
+      const known = Object.keys(whole === 'site' ? siteFields.shape : fleetSchema.unwrap().shape);
+      return issue.keys.map((key) => `${field ? `${field}.` : ''}${key}: not a ${whole} field${didYouMean(key, known)}`).join('; ');
+    }
+    default:
+      return `${label}: ${issue.message}`;
+  }
 }
 
 /** Reads the `sites` context; fails naming the site and the field. */

@@ -58,7 +58,8 @@ export async function measureSynth(options: SynthOptions): Promise<SynthMeasurem
   }
   writeFileSync(
     join(project, 'cdk.json'),
-    JSON.stringify({ ...cdkJson, app: appCommand(cdkJson.app), context: { ...context, sitesDir } }, null, 2),
+    // `examples`: the generated sites are copies of an example site (its mark kept), built only when asked for.
+    JSON.stringify({ ...cdkJson, app: appCommand(cdkJson.app), context: { ...context, sitesDir, examples: true } }, null, 2),
   );
   const outdir = join(work, 'cdk.out');
   const cdkArgs = [

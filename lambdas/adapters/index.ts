@@ -7,7 +7,20 @@
  */
 export type { ClientOverrides } from './aws';
 export { DynamoDbDocumentStore, scanStoredMessages } from './dynamodb-documents';
-export { type Arrival, arrivalsSince, listRejected, type RejectedEntry, readRejected, rejectedKeysUnder } from './inspection';
+export {
+  type Arrival,
+  arrivalsSince,
+  findMessage,
+  listRejected,
+  type MessageLookup,
+  type MessageRecord,
+  type PayloadSource,
+  type RejectedEntry,
+  readPayload,
+  readRejected,
+  rejectedKeysStartingWith,
+  rejectedKeysUnder,
+} from './inspection';
 export { parseRejectedKey } from './s3-bucket';
 export { type SiteClients, type SitePorts, sitePorts } from './site-clients';
 export { type ReprojectProgress, reproject } from '../documents/service';

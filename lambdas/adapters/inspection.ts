@@ -1,17 +1,19 @@
+import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { RejectedRequest } from '../ingest/ports';
-import { DynamoDbMessageStore } from './dynamodb-store';
+import type { MessageRecord, RejectedRequest } from '../ingest/ports';
+import { DynamoDbMessageStore, documentClient, queryAll } from './dynamodb-store';
 import type { Arrival } from './record-item';
 import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from './s3-bucket';
-import { utcDays } from '../../contract/shapes';
+import { dayPartitions, TABLE, utcDays } from '../../contract/shapes';
 
 /*
- * What operators read (never the functions): recent arrivals from the table's by-day index and the
- * rejected requests kept in the bucket. One home below both readers, the CLI and the local console.
+ * What operators read (never the functions): recent arrivals from the table's by-day index, one message
+ * with its payload, and the rejected requests kept in the bucket. One home below both readers, the CLI
+ * and the local console. Nothing here touches the MIS queue.
  */
 
-export type { Arrival };
+export type { Arrival, MessageRecord };
 export type RejectedEntry = RejectedKeyFacts;
 
 /** Arrivals after `since` (ISO time) up to `until`, oldest first; at most a month of days (watching, not history). */
@@ -41,6 +43,13 @@ export async function listRejected(s3: S3Client, bucket: string, since: Date, un
   return entries.sort((a, b) => a.time.localeCompare(b.time));
 }
 
+/** Kept keys starting with `prefix` (a whole key names itself alone), at most 50: enough to say which, or that it is ambiguous. */
+export async function rejectedKeysStartingWith(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 50 }));
+  const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+  return keys.includes(prefix) ? [prefix] : keys;
+}
+
 /** One kept rejected request, as stored. */
 export async function readRejected(s3: S3Client, bucket: string, key: string): Promise<RejectedRequest> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -57,4 +66,80 @@ export async function rejectedKeysUnder(s3: S3Client, bucket: string, prefix: st
     token = page.NextContinuationToken;
   } while (token);
   return keys.sort();
+}
+
+/** What a MessageId or the start of one names: one record, several candidates, or nothing in the days searched. */
+export type MessageLookup =
+  | { readonly found: MessageRecord }
+  | { readonly ambiguous: readonly string[] }
+  | { readonly none: { readonly searchedSince: string } };
+
+/**
+ * The record a MessageId names, or the one whose MessageId starts with `idOrPrefix`. A whole id is one
+ * strongly consistent read, whatever its age. A prefix cannot be a key condition (the MessageId is the
+ * partition key), so it is looked for in the arrivals index, day by day from `since` (at most 32 days):
+ * the index holds small items (facts, no payload), so this costs far less than a scan of the table.
+ */
+export async function findMessage(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  idOrPrefix: string,
+  since: string,
+  until = new Date(),
+): Promise<MessageLookup> {
+  // MessageIds are kept lower-cased (ingest), as N3's GUIDs may arrive in either case.
+  const wanted = idOrPrefix.trim().toLowerCase();
+  const store = new DynamoDbMessageStore(dynamodb, tableName);
+  const exact = await store.find(wanted);
+  if (exact) return { found: exact };
+  const client = documentClient(dynamodb);
+  const { dayIndex, partitionKey } = TABLE;
+  const ids = new Set<string>();
+  for (const day of utcDays(since, until.toISOString(), 32)) {
+    const pages = await Promise.all(
+      dayPartitions(day).map((partition) =>
+        queryAll(client, tableName, {
+          IndexName: dayIndex.name,
+          KeyConditionExpression: '#day = :day',
+          FilterExpression: 'begins_with(#id, :prefix)',
+          ProjectionExpression: '#id',
+          ExpressionAttributeNames: { '#day': dayIndex.partitionKey, '#id': partitionKey },
+          ExpressionAttributeValues: { ':day': partition, ':prefix': wanted },
+        }),
+      ),
+    );
+    for (const item of pages.flat().flatMap((page) => page.Items ?? [])) ids.add(String(item[partitionKey]));
+  }
+  if (ids.size > 1) return { ambiguous: [...ids].sort() };
+  const [only] = ids;
+  const record = only === undefined ? undefined : await store.find(only);
+  return record ? { found: record } : { none: { searchedSince: since } };
+}
+
+/** Where a record's payload was read from: inline in the record, or the claim check's object. */
+export type PayloadSource =
+  | { readonly inline: true }
+  | { readonly bucket: string; readonly key: string; readonly size: number; readonly sha256Matches: boolean };
+
+/**
+ * A record's payload (canonical JSON, as accepted): the record's own copy, or the object its claim check
+ * names, checked against the hash it was accepted with. Undefined when the object is gone (the bucket's
+ * lifecycle rule expired it); the record's facts remain.
+ */
+export async function readPayload(
+  s3: S3Client,
+  record: MessageRecord,
+): Promise<{ readonly payload: string; readonly source: PayloadSource } | undefined> {
+  if (record.payload !== undefined) return { payload: record.payload, source: { inline: true } };
+  const ref = record.payloadRef;
+  if (!ref) return undefined;
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    const payload = await object.Body!.transformToString('utf-8');
+    const sha256Matches = createHash('sha256').update(payload).digest('hex') === ref.sha256;
+    return { payload, source: { bucket: ref.bucket, key: ref.key, size: ref.size, sha256Matches } };
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
 }

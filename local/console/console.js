@@ -29,6 +29,20 @@ const TEXT = {
     detail: 'детали',
     message: 'сообщение',
     timeline: 'Хронология',
+    bodyLabel: '--- тело ---',
+    messageHeading: 'Сообщение',
+    messageCaption:
+      'Нажмите MessageId поступившего сообщения: его запись, состояние и данные (из таблицы или из хранилища S3), не из очереди',
+    received: 'получено',
+    expires: 'хранится до',
+    forwardedAt: 'передано в очередь',
+    refusal: 'отказ очереди',
+    payload: 'данные',
+    payloadInline: (bytes) => `${bytes} байт, в самой записи`,
+    payloadClaim: (bytes, where, ok) => `${bytes} байт, в хранилище: ${where}${ok ? ' (sha256 совпадает)' : ' (sha256 НЕ совпадает)'}`,
+    payloadGone: (bytes) => `${bytes} байт; объект в хранилище уже удалён по сроку хранения`,
+    noMessage: (id) => `Нет сообщения «${id}»`,
+    simulation: 'симуляция',
     language: 'English',
   },
   en: {
@@ -57,6 +71,20 @@ const TEXT = {
     detail: 'detail',
     message: 'message',
     timeline: 'Timeline',
+    bodyLabel: '--- body ---',
+    messageHeading: 'Message',
+    messageCaption:
+      "Click an arrival's MessageId: its record, state and payload (from the table or the S3 claim check), never from the queue",
+    received: 'received',
+    expires: 'kept until',
+    forwardedAt: 'forwarded to the queue',
+    refusal: "queue's refusal",
+    payload: 'payload',
+    payloadInline: (bytes) => `${bytes} bytes, inline in the record`,
+    payloadClaim: (bytes, where, ok) => `${bytes} bytes, claim check ${where}${ok ? ' (sha256 matches)' : ' (sha256 DIFFERS)'}`,
+    payloadGone: (bytes) => `${bytes} bytes; the claim check's object has expired`,
+    noMessage: (id) => `No message "${id}"`,
+    simulation: 'simulation',
     language: 'Русский',
   },
 };
@@ -64,6 +92,9 @@ const TEXT = {
 let language = (localStorage.getItem('n3-console-language') ?? navigator.language ?? 'ru').startsWith('en') ? 'en' : 'ru';
 const t = (key) => TEXT[language][key];
 const base = new URL('../', location.href); // the console lives at <base>/_local/
+
+// What each panel shows now, so that switching language redraws it in the other one.
+const shown = { document: undefined, message: undefined, rejected: undefined, sent: undefined };
 
 function applyLanguage() {
   document.documentElement.lang = language;
@@ -111,12 +142,68 @@ async function refreshArrivals() {
         cell(a.lpu, 'id'),
         documentCell,
         cell(kb(a.bytes)),
-        cell(`${a.messageId.slice(0, 8)}…`, 'id'),
+        messageIdCell(a.messageId),
       );
       tr.dataset.messageId = a.messageId;
       return tr;
     }),
   );
+}
+
+function messageIdCell(messageId) {
+  const td = document.createElement('td');
+  td.className = 'id';
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = `${messageId.slice(0, 8)}…`;
+  button.title = messageId;
+  button.setAttribute('aria-label', `MessageId ${messageId}`);
+  button.addEventListener('click', () => showMessage(messageId));
+  td.append(button);
+  return td;
+}
+
+async function showMessage(messageId) {
+  shown.message = messageId;
+  const target = document.getElementById('message-detail');
+  const { status, body } = await getJson(`_local/messages/${encodeURIComponent(messageId)}`);
+  if (status === 404) {
+    const p = document.createElement('p');
+    p.textContent = t('noMessage')(messageId);
+    target.replaceChildren(p);
+    return;
+  }
+  const { record, payload, payloadSource } = body;
+  const where = payloadSource.inline
+    ? t('payloadInline')(record.payloadBytes)
+    : payloadSource.gone
+      ? t('payloadGone')(record.payloadBytes)
+      : t('payloadClaim')(record.payloadBytes, `s3://${payloadSource.bucket}/${payloadSource.key}`, payloadSource.sha256Matches);
+  const facts = [
+    ['MessageId', record.messageId],
+    [t('type'), record.messageType],
+    ['Status', record.status],
+    [t('state'), record.state],
+    ...(record.forwardedAt ? [[t('forwardedAt'), record.forwardedAt]] : []),
+    ...(record.refusal ? [[t('refusal'), record.refusal]] : []),
+    ['Lpu', record.lpu],
+    [t('document'), record.documentKey],
+    [t('received'), record.receivedAt],
+    [t('expires'), new Date(record.expiresAt * 1000).toISOString()],
+    [t('payload'), where],
+    ...(record.simulation ? [[t('simulation'), record.simulation.runId]] : []),
+  ];
+  const list = document.createElement('dl');
+  for (const [name, value] of facts)
+    list.append(
+      Object.assign(document.createElement('dt'), { textContent: name }),
+      Object.assign(document.createElement('dd'), { textContent: value }),
+    );
+  const pre = document.createElement('pre');
+  pre.className = 'payload';
+  pre.textContent = payload === null ? '' : JSON.stringify(payload, null, 2);
+  target.replaceChildren(list, pre);
+  document.getElementById('message-heading').scrollIntoView({ block: 'nearest' });
 }
 
 async function refreshRejected() {
@@ -135,13 +222,14 @@ async function refreshRejected() {
   );
 }
 
-async function showRejected(key) {
+async function showRejected(key, focus = true) {
+  shown.rejected = key;
   const { body } = await getJson(`_local/${key.split('/').map(encodeURIComponent).join('/')}?body=1`);
   const detail = document.getElementById('rejected-detail');
   const { body: sent, headers, ...facts } = body;
-  detail.textContent = `${JSON.stringify(facts, null, 2)}\n--- body ---\n${sent}`;
+  detail.textContent = `${JSON.stringify(facts, null, 2)}\n${t('bodyLabel')}\n${sent}`;
   detail.hidden = false;
-  detail.focus();
+  if (focus) detail.focus();
 }
 
 async function refreshQueues() {
@@ -165,14 +253,20 @@ async function setUpSendButtons() {
         body: JSON.stringify(message),
       });
       const ack = await response.json();
-      document.getElementById('send-result').textContent = t('sent')(type, response.status, `${ack.Status} — ${ack.Message}`);
+      shown.sent = [type, response.status, `${ack.Status} — ${ack.Message}`];
+      showSent();
       await refreshAll();
     });
     container.append(button);
   }
 }
 
+function showSent() {
+  if (shown.sent) document.getElementById('send-result').textContent = t('sent')(...shown.sent);
+}
+
 async function showDocument(documentId) {
+  shown.document = documentId;
   document.getElementById('document-id').value = documentId;
   const target = document.getElementById('document');
   const { status, body } = await getJson(`documents/${encodeURIComponent(documentId)}`);
@@ -233,6 +327,12 @@ document.getElementById('language').addEventListener('click', () => {
   language = language === 'en' ? 'ru' : 'en';
   localStorage.setItem('n3-console-language', language);
   applyLanguage();
+  // Every panel drawn from data says its words again, in the new language.
+  showSent();
+  void refreshRejected();
+  if (shown.document !== undefined) void showDocument(shown.document);
+  if (shown.message !== undefined) void showMessage(shown.message);
+  if (shown.rejected !== undefined) void showRejected(shown.rejected, false);
 });
 document.getElementById('document-form').addEventListener('submit', (event) => {
   event.preventDefault();

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,8 @@ import { SCENARIOS, simulate } from '../../cli/simulate';
 import { arrivalsSince, formatArrivals } from '../../cli/tail';
 import { createCallbackConsumer, isSimulation, type CallbackMessage } from '../../consumer/index';
 import type { Envelope } from '../../contract/envelope';
+import { ACK_TEXT, type Ack } from '../../contract/ack';
+import { MAX_INLINE_PAYLOAD_BYTES } from '../../contract/limits';
 import { type MessageType, messageSpec } from '../../contract/catalog';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { dynamoClient, drain, queueDepth, s3Client, sqsClient } from '../support/aws';
@@ -133,6 +136,86 @@ describe('CLI and consumer on `npm start`', () => {
     expect(withBody.stdout).toContain('--- body as sent ---');
     expect(withBody.stdout).toContain('"IdSourceMis"');
   });
+
+  it('show prints a claim-checked CDA by a unique MessageId prefix, from the table and the bucket, leaving the queue alone', async () => {
+    const post = (message: object) =>
+      fetch(new URL('CDAStatus', stack.info.baseUrl), { method: 'POST', body: JSON.stringify(message) }).then((r) => r.json());
+    const example = JSON.parse(readFileSync('examples/CDAStatus.json', 'utf8')) as Record<string, unknown>;
+    // A CDA well over the inline limit: the record keeps a claim check, the payload lives in the bucket.
+    const cda = Buffer.from(`<ClinicalDocument>${'з'.repeat(4 * MAX_INLINE_PAYLOAD_BYTES)}</ClinicalDocument>`).toString('base64');
+    const messageId = randomUUID();
+    expect(await post({ ...example, MessageId: messageId, CDA: cda })).toMatchObject({ Status: 'Success' });
+    await until(async () => ((await queueDepth(sqs, stack.info.queueUrl)) > 0 ? true : undefined), 'the message on the queue');
+    const depth = await queueDepth(sqs, stack.info.queueUrl);
+
+    const shown = await cli('show', messageId.slice(0, 13), '--base', stack.info.baseUrl);
+    expect(shown.stdout).toContain(`"CDA": "${cda}"`);
+    expect(shown.stdout).toMatch(/payload +\d+ bytes, claim check s3:\/\/\S+ \(sha256 matches\)/);
+    expect(shown.stdout).toMatch(/state +FORWARDED at \d{4}-/);
+    const json = JSON.parse((await cli('show', messageId.toUpperCase(), '--base', stack.info.baseUrl, '--json')).stdout);
+    expect(json).toMatchObject({ record: { messageId, messageType: 'CDAStatus', state: 'FORWARDED' }, payload: { CDA: cda } });
+    expect(json.payloadSource).toMatchObject({ sha256Matches: true, size: expect.any(Number) });
+    // Read from the table and the bucket: the message is still on the queue for the MIS, not received by show.
+    expect(await queueDepth(sqs, stack.info.queueUrl)).toBe(depth);
+
+    // A small one is shown from the record itself.
+    const small = randomUUID();
+    await post({ ...example, MessageId: small });
+    expect(JSON.parse((await cli('show', small, '--base', stack.info.baseUrl, '--json')).stdout).payloadSource).toEqual({ inline: true });
+    // Several CLI processes, each a Node start: slow on a loaded machine, not a timing assertion.
+  }, 90_000);
+
+  it('show and rejected --show name an ambiguous or unknown prefix in one line, ambiguous with the candidates', async () => {
+    const shared = randomUUID().slice(0, 8);
+    const ids = [`${shared}-0000-4000-8000-000000000001`, `${shared}-0000-4000-8000-000000000002`];
+    const example = JSON.parse(readFileSync('examples/SEMDStatus.json', 'utf8')) as Record<string, unknown>;
+    for (const MessageId of ids)
+      await fetch(new URL('SEMDStatus', stack.info.baseUrl), { method: 'POST', body: JSON.stringify({ ...example, MessageId }) });
+    const failing = (...args: string[]) =>
+      cli(...args, '--base', stack.info.baseUrl).then(
+        () => {
+          throw new Error(`n3-callback ${args.join(' ')} succeeded`);
+        },
+        (e: { code: number; stderr: string }) => ({ code: e.code, lines: e.stderr.trim().split('\n') }),
+      );
+    expect(await failing('show', shared)).toEqual({
+      code: 2,
+      lines: [`n3-callback: "${shared}" starts 2 MessageIds: ${ids.join(', ')}; give more of it`],
+    });
+    const unknown = await failing('show', 'ffffffff-no-such');
+    expect(unknown.lines).toEqual([expect.stringMatching(/^n3-callback: no message "ffffffff-no-such", nor one starting so since \d{4}-/)]);
+
+    // A rejected request by the start of its request id, as the list shows it (two kept here, whatever ran before).
+    for (let n = 0; n < 2; n++) await fetch(new URL('REMDStatus', stack.info.baseUrl), { method: 'POST', body: '{"MessageId": "not-json' });
+    const entries = (await cli('rejected', '--base', stack.info.baseUrl, '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; requestId: string });
+    const one = entries.find((e) => !entries.some((other) => other !== e && other.requestId.startsWith(e.requestId.slice(0, 12))))!;
+    const byRequestId = await cli('rejected', '--base', stack.info.baseUrl, '--show', one.requestId.slice(0, 12));
+    expect(byRequestId.stdout).toContain(`"requestId"`);
+    const byKeyPrefix = await cli('rejected', '--base', stack.info.baseUrl, '--show', one.key.slice(0, -10));
+    expect(byKeyPrefix.stdout).toBe(byRequestId.stdout);
+    expect((await failing('rejected', '--show', 'rejected/')).lines).toEqual([
+      expect.stringMatching(/^n3-callback: "rejected\/" starts \d+ rejected keys: rejected\/.*; give more of it$/),
+    ]);
+    // Several CLI processes, each a Node start: slow on a loaded machine, not a timing assertion.
+  }, 90_000);
+
+  it('send --new-id sends the file under a fresh MessageId each time, so a second send is a new message, not a duplicate', async () => {
+    const first = await cli('send', 'SEMDStatus', 'examples/SEMDStatus.json', '--base', stack.info.baseUrl, '--new-id');
+    const second = await cli('send', 'SEMDStatus', 'examples/SEMDStatus.json', '--base', stack.info.baseUrl, '--new-id');
+    const ackOf = (out: string) => JSON.parse(out.split('\n').slice(1).join('\n')) as Ack;
+    const [a, b] = [ackOf(first.stdout), ackOf(second.stdout)];
+    expect([a.Message, b.Message]).toEqual([ACK_TEXT.accepted, ACK_TEXT.accepted]);
+    expect(a.MessageId).not.toBe(b.MessageId);
+    expect(first.stderr).toContain(`MessageId ${a.MessageId}`);
+    // Without it, the file's own MessageId: the same message again, a duplicate.
+    await cli('send', 'SEMDStatus', 'examples/SEMDStatus.json', '--base', stack.info.baseUrl);
+    const again = await cli('send', 'SEMDStatus', 'examples/SEMDStatus.json', '--base', stack.info.baseUrl);
+    expect(ackOf(again.stdout).Message).toBe(ACK_TEXT.duplicate);
+    // Several CLI processes, each a Node start: slow on a loaded machine, not a timing assertion.
+  }, 90_000);
 });
 
 /*
@@ -237,6 +320,8 @@ describe('CLI errors: one line that says what to do, and an exit code', () => {
       'unknown MessageType "Foo": one of CDAStatus, SEMDStatus',
     ],
     ['an unknown flag', {}, ['tail', '--frob'], 2, "Unknown option '--frob' (n3-callback --help lists the options)"],
+    ['a misspelt command', {}, ['tial'], 2, 'unknown command "tial"; did you mean "tail"? (n3-callback --help lists them)'],
+    ['a misspelt flag', {}, ['tail', '--jsn'], 2, `Unknown option '--jsn'; did you mean "--json"? (n3-callback --help lists the options)`],
     [
       'a base that is not a URL',
       { N3_CALLBACK_BASE: 'localhost:3000' },

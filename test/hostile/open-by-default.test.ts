@@ -58,7 +58,7 @@ describe('a site whose sender range lets anyone in, or no one', () => {
   };
   /** The message is one line, naming the site, the entry and the value. */
   const oneLine = (index: number, value: string) =>
-    new RegExp(`^invalid cdk.json context "sites": site "mo-wide": senderCidrs.${index}: ${value.replaceAll('.', '\\.')} [^\\n]+$`);
+    new RegExp(`^invalid cdk.json context "sites": site "mo-wide": senderCidrs\\[${index}\\]: ${value.replaceAll('.', '\\.')} [^\\n]+$`);
 
   it('fails synth on 0.0.0.0/0 in one line that names the two ways to go (the operator’s addresses, or allowAnySender)', () => {
     const message = refusal(['0.0.0.0/0']);
@@ -79,7 +79,7 @@ describe('a site whose sender range lets anyone in, or no one', () => {
     expect(refusal(['10.0.0.0/8'])).toMatch(oneLine(0, '10.0.0.0/8'));
     expect(refusal(['10.0.0.0/8'])).toContain('10.0.0.0/8 is a private range (RFC 1918): never the source of a request from the internet');
     expect(refusal(['8.8.8.8/32', '192.168.1.0/24'])).toMatch(
-      /senderCidrs\.1: 192\.168\.1\.0\/24 is in 192\.168\.0\.0\/16, a private range/,
+      /senderCidrs\[1\]: 192\.168\.1\.0\/24 is in 192\.168\.0\.0\/16, a private range/,
     );
   });
 
@@ -115,9 +115,9 @@ describe('a site whose sender range lets anyone in, or no one', () => {
 
   it('reports every bad entry of a site, one line each', () => {
     expect(refusal(['0.0.0.0/0', '10.0.0.0/8', '8.8.4.5/24']).split('\n').slice(1)).toEqual([
-      expect.stringMatching(/^ {2}site "mo-wide": senderCidrs\.0: 0\.0\.0\.0\/0 is every address/),
-      expect.stringMatching(/^ {2}site "mo-wide": senderCidrs\.1: 10\.0\.0\.0\/8 is a private range/),
-      expect.stringMatching(/^ {2}site "mo-wide": senderCidrs\.2: 8\.8\.4\.5\/24 has host bits set/),
+      expect.stringMatching(/^ {2}site "mo-wide": senderCidrs\[0\]: 0\.0\.0\.0\/0 is every address/),
+      expect.stringMatching(/^ {2}site "mo-wide": senderCidrs\[1\]: 10\.0\.0\.0\/8 is a private range/),
+      expect.stringMatching(/^ {2}site "mo-wide": senderCidrs\[2\]: 8\.8\.4\.5\/24 has host bits set/),
     ]);
   });
 

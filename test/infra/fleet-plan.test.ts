@@ -121,7 +121,7 @@ describe('fleet plan --sites 500 (synthesised)', () => {
 
   it('gives a capped site its reservation as its share, read from its template, and leaves the rest of the account for a burst', () => {
     const first = (cdkContext().sites as Array<Record<string, unknown>>)[0]!;
-    const counted = synthesiseAndCount({ sites: [{ ...first, reservedConcurrency: 5 }] });
+    const counted = synthesiseAndCount({ sites: [{ ...first, reservedConcurrency: 5 }], examples: true });
     const capped = plan({
       sites: [{ counts: counted.sites[0]!, copies: 20 }],
       shared: counted.shared,

@@ -183,7 +183,7 @@ describe('which stacks an app makes', () => {
     const app = new App({ context: { ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [], fleet: { alarmEmail: 'x@y.example' } } });
     expect(() => defineApp(app)).toThrow(SiteConfigError);
     expect(() => defineApp(new App({ context: { ...CDK_JSON.context, fleet: { alarmEmails: ['not-an-email'] } } }))).toThrow(
-      /^invalid cdk.json context "fleet": fleet: alarmEmails.0: an e-mail address$/,
+      /^invalid cdk.json context "fleet": alarmEmails\[0\]: must be an e-mail address$/,
     );
   });
 });

@@ -7,6 +7,8 @@ import { defineApp } from '../../lib/app';
 import { MIN_RETENTION_DAYS, SiteConfigError } from '../../lib/site-config';
 import { loadSites } from '../../lib/site-files';
 import { CDK_JSON } from './synth';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FLEET_STACK_NAME } from '../../contract/names';
 
 /*
  * Sites one file per site (`sites/<id>.json`) beside cdk.json context `sites`: merged, checked with one line per
@@ -140,8 +142,8 @@ describe('site files', () => {
     expect(message.split('\n')).toEqual([
       'invalid site definitions:',
       '  cdk.json context "sites": site "MO X": id: lower-case letters, digits and dashes, 1-32, e.g. "mo-123"',
-      '  sites/mo-a.json: senderCidrs.0: an IPv4 CIDR such as 203.0.113.0/24',
-      '  sites/mo-a.json: alarmEmails.0: an e-mail address',
+      '  sites/mo-a.json: senderCidrs[0]: an IPv4 CIDR such as 203.0.113.0/24',
+      '  sites/mo-a.json: alarmEmails[0]: must be an e-mail address',
       '  sites/mo-b.json: id: "mo-c" differs from the file name: name the file mo-c.json or set "id": "mo-b"',
       '  sites/mo-d.json: invalid JSON at line 1 column 4: Unexpected end of JSON input',
     ]);
@@ -156,19 +158,47 @@ describe('site files', () => {
     });
     expect(problemOf(() => loadSites({ context: [], cwd })).split('\n')).toEqual([
       'invalid site definitions:',
-      expect.stringMatching(/^ {2}sites\/mo-a\.json: senderCidrs\.0: 0\.0\.0\.0\/0 is every address on the internet, .*"allowAnySender"/),
-      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\.0: 10\.0\.0\.0\/8 is a private range \(RFC 1918\)/),
-      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\.1: 8\.8\.4\.5\/24 has host bits set: did you mean 8\.8\.4\.0\/24/),
-      expect.stringMatching(/^ {2}sites\/mo-c\.json: senderCidrs\.0: 5\.0\.0\.0\/8 is 16,777,216 addresses, a provider's whole block/),
+      expect.stringMatching(/^ {2}sites\/mo-a\.json: senderCidrs\[0\]: 0\.0\.0\.0\/0 is every address on the internet, .*"allowAnySender"/),
+      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\[0\]: 10\.0\.0\.0\/8 is a private range \(RFC 1918\)/),
+      expect.stringMatching(/^ {2}sites\/mo-b\.json: senderCidrs\[1\]: 8\.8\.4\.5\/24 has host bits set: did you mean 8\.8\.4\.0\/24/),
+      expect.stringMatching(/^ {2}sites\/mo-c\.json: senderCidrs\[0\]: 5\.0\.0\.0\/8 is 16,777,216 addresses, a provider's whole block/),
     ]);
   });
 
   it('refuses an example’s documentation range in a real site (the copied placeholder), and takes it in an example', () => {
     const { example: _, ...real } = EXAMPLE;
     expect(problemOf(() => loadSites({ context: [], cwd: project({ 'mo-a.json': { ...real, id: 'mo-a' } }) }))).toMatch(
-      /^invalid site definitions: sites\/mo-a\.json: senderCidrs\.0: 198\.51\.100\.0\/24 is a documentation range, TEST-NET-2 \(RFC 5737\): no sender has it[^\n]*"example": true$/,
+      /^invalid site definitions: sites\/mo-a\.json: senderCidrs\[0\]: 198\.51\.100\.0\/24 is a documentation range, TEST-NET-2 \(RFC 5737\): no sender has it[^\n]*"example": true$/,
     );
     expect(loadSites({ context: [], cwd: project({ 'mo-a.json': site('mo-a') }) }).map((s) => s.example)).toEqual([true]);
+  });
+
+  it('says each problem once, in plain words: no zod text, an unknown field with the field it resembles', () => {
+    const root = project({
+      'mo-a.json': site('mo-a', {
+        displayName: 5,
+        retentionDay: 90,
+        dashboard: 'yes',
+        encryption: 'aes',
+        maxRequestsPerSecond: 1.5,
+        lpuAllowlist: [''],
+      }),
+    });
+    const lines = problemOf(() => loadSites({ context: undefined, cwd: root }))
+      .split('\n')
+      .slice(1);
+    expect(lines).toEqual([
+      '  sites/mo-a.json: displayName: must be text in quotes (it is a number)',
+      '  sites/mo-a.json: lpuAllowlist[0]: must not be empty',
+      '  sites/mo-a.json: maxRequestsPerSecond: must be a whole number',
+      '  sites/mo-a.json: encryption: must be one of "aws-managed", "kms", "kms-retiring"',
+      '  sites/mo-a.json: dashboard: must be true or false (it is text in quotes)',
+      '  sites/mo-a.json: retentionDay: not a site field; did you mean "retentionDays"?',
+    ]);
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(problemOf(() => loadSites({ context: [7], cwd: project({}) }))).toBe(
+      'invalid cdk.json context "sites": site #0: (site): must be an object, { … } (it is a number)',
+    );
   });
 
   it('keeps cdk.json’s own messages when only cdk.json is at fault', () => {
@@ -205,5 +235,47 @@ describe('-c site=<id> with a sites folder', () => {
     );
     const valid = project({ 'mo-a.json': site('mo-a'), 'mo-b.json': site('mo-b') });
     expect(problemOf(() => defineApp(app(valid, { site: 'mo-9' })))).toBe('-c site=mo-9: no such site; configured: mo-a, mo-b');
+  });
+});
+
+describe('example sites are examples: built only when asked for, with no secret to inherit', () => {
+  // cdk.json as shipped, without the tests' `examples: true`: what `npx cdk deploy --all` reads on a fresh clone.
+  const { examples: _asked, ...shipped } = CDK_JSON.context;
+  const exampleIds = CDK_JSON.context.sites.map((s) => String(s.id));
+  const app = (root: string, context: Record<string, unknown> = {}) =>
+    new App({
+      outdir: join(root, 'cdk.out'),
+      context: { ...shipped, sitesDir: join(root, 'sites'), 'aws:cdk:bundling-stacks': [], ...context },
+    });
+  const stackIds = (built: App) => built.node.children.filter((child) => Stack.isStack(child)).map((stack) => stack.node.id);
+  const real = site('mo-a', { example: false, senderCidrs: ['95.163.248.0/24'], secretPathSegment: undefined });
+
+  it('builds your own sites without the examples beside them, and the fleet stack knows only yours', () => {
+    expect(CDK_JSON.context.sites.every((s) => s.example === true)).toBe(true);
+    const built = app(project({ 'mo-a.json': real }));
+    expect(defineApp(built).map((stack) => stack.siteId)).toEqual(['mo-a']);
+    expect(stackIds(built).filter((id) => id.startsWith('N3Callback-mo'))).toEqual(['N3Callback-mo-a']);
+    // The fleet dashboard's site picker lists the deployed sites only (its values are the site ids).
+    const fleet = built.node.children.find((child) => Stack.isStack(child) && child.node.id === FLEET_STACK_NAME) as Stack;
+    const body = JSON.stringify(Template.fromStack(fleet).findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('mo-a');
+    for (const id of exampleIds) expect(body).not.toContain(id);
+    // Synthesising the app (cdk-nag included) takes seconds, more on a loaded machine: no timing is asserted.
+  }, 120_000);
+
+  it('refuses, in one line, a whole-app synth when every configured site is an example', () => {
+    expect(problemOf(() => defineApp(app(project({}))))).toBe(
+      `no site to deploy: the configured sites are examples (${exampleIds.join(', ')}); add your own as sites/<id>.json (sites/README.md), or ask for the examples (cdk: -c examples=true; fleet plan: --examples)`,
+    );
+  });
+
+  it('builds the examples with -c examples=true (a string from the command line), or one by name with -c site=<id>', () => {
+    expect(defineApp(app(project({ 'mo-a.json': real }), { examples: 'true' })).map((s) => s.siteId)).toEqual([...exampleIds, 'mo-a']);
+    expect(defineApp(app(project({}), { site: exampleIds[1] })).map((s) => s.siteId)).toEqual([exampleIds[1]]);
+    expect(problemOf(() => defineApp(app(project({}), { examples: 'yes' })))).toBe('-c examples=yes: give true or false');
+  });
+
+  it('commits no secretPathSegment in an example: a copier must choose their own', () => {
+    expect(CDK_JSON.context.sites.filter((s) => 'secretPathSegment' in s).map((s) => s.id)).toEqual([]);
   });
 });

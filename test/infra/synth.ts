@@ -16,12 +16,16 @@ import { FLEET_STACK_NAME } from '../../contract/names';
 /** A folder that does not exist: tests see exactly the sites they name, whatever a checkout keeps in sites/. */
 export const NO_SITE_FILES = join(tmpdir(), 'n3-callback-tests-no-site-files');
 
-/** cdk.json as shipped: its context (feature flags, example sites), with no `sites/<id>.json` read. */
+/**
+ * cdk.json as shipped: its context (feature flags, example sites), with no `sites/<id>.json` read, and the
+ * examples asked for (`examples: true`, as `-c examples=true`): these tests build the example sites, and their
+ * own sites marked as examples, on purpose. A deploy builds them only when asked (test/infra/site-files.test.ts).
+ */
 export const CDK_JSON = (() => {
   const json = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
     context: Record<string, unknown> & { sites: Array<Record<string, unknown>> };
   };
-  return { ...json, context: { ...json.context, sitesDir: NO_SITE_FILES } };
+  return { ...json, context: { ...json.context, sitesDir: NO_SITE_FILES, examples: true } };
 })();
 
 const outdirs: string[] = [];
