@@ -83,6 +83,9 @@ export interface CallbackConsumerOptions {
   readonly backoff?: { readonly firstMs?: number; readonly maxMs?: number };
 }
 
+/** The signals `stopOnSignals` can listen to (named here, so the package's types need no @types/node). */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2';
+
 export interface CallbackConsumer {
   start(): void;
   /**
@@ -96,7 +99,7 @@ export interface CallbackConsumer {
    * (the messages in hand come back after their visibility timeout). For a process that only consumes: one
    * that serves other work stops its consumer from its own shutdown instead.
    */
-  stopOnSignals(options?: { readonly signals?: readonly NodeJS.Signals[]; readonly log?: (line: string) => void }): void;
+  stopOnSignals(options?: { readonly signals?: readonly StopSignal[]; readonly log?: (line: string) => void }): void;
   readonly sqsConsumer: Consumer;
 }
 
@@ -280,7 +283,7 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
     stop,
     stopOnSignals: ({ signals = ['SIGINT', 'SIGTERM'], log = (line: string) => console.error(line) } = {}) => {
       let received = false;
-      const onSignal = (signal: NodeJS.Signals) => {
+      const onSignal = (signal: StopSignal) => {
         if (received) {
           log(`${signal} again: exiting now; messages in hand return to the queue after their visibility timeout`);
           process.exit(130);
