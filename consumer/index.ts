@@ -89,8 +89,9 @@ export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1'
 export interface CallbackConsumer {
   start(): void;
   /**
-   * Stops: a long poll in flight is cut short, the message in its handler is finished (deleted or left, as
-   * its handler decides), the rest of its batch is handed back to the queue at once, unhandled. Resolves then.
+   * Stops within a second: a long poll in flight with more than a second to go is cut short, the message in
+   * its handler is finished (deleted or left, as its handler decides), the rest of its batch is handed back to
+   * the queue at once, unhandled. Resolves then.
    */
   stop(): Promise<void>;
   /**
@@ -145,15 +146,19 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
     cycle?.end();
     cycle = undefined;
   };
+  // When the receive in flight ends at the latest, as the long poll goes.
+  let receiveEndsBy = 0;
+  const waitTimeSeconds = options.waitTimeSeconds ?? 20;
   const receivingSqs = Object.create(sqs, {
     send: {
-      value: (command: Parameters<SQSClient['send']>[0], sendOptions?: { abortSignal?: AbortSignal }) =>
-        command instanceof ReceiveMessageCommand
-          ? sqs.send(command, {
-              ...sendOptions,
-              abortSignal: sendOptions?.abortSignal ? AbortSignal.any([sendOptions.abortSignal, receiveAbort.signal]) : receiveAbort.signal,
-            })
-          : sqs.send(command, sendOptions),
+      value: (command: Parameters<SQSClient['send']>[0], sendOptions?: { abortSignal?: AbortSignal }) => {
+        if (!(command instanceof ReceiveMessageCommand)) return sqs.send(command, sendOptions);
+        receiveEndsBy = Date.now() + waitTimeSeconds * 1000;
+        return sqs.send(command, {
+          ...sendOptions,
+          abortSignal: sendOptions?.abortSignal ? AbortSignal.any([sendOptions.abortSignal, receiveAbort.signal]) : receiveAbort.signal,
+        });
+      },
     },
   }) as SQSClient;
 
@@ -161,7 +166,7 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
     queueUrl: options.queueUrl,
     sqs: receivingSqs,
     batchSize: options.batchSize ?? 10,
-    waitTimeSeconds: options.waitTimeSeconds ?? 20,
+    waitTimeSeconds,
     visibilityTimeout,
     // Our backoff decides every wait (sqs-consumer would add 10 s of its own after a 403 or a connection error).
     authenticationErrorTimeout: 0,
@@ -267,7 +272,9 @@ export function createCallbackConsumer(options: CallbackConsumerOptions): Callba
     stopping = true;
     sqsConsumer.stop();
     wakeFromBackoff?.();
-    receiveAbort.abort();
+    // A long poll cut short may still, on the queue's side, take a message that arrives in that instant (hidden
+    // until its visibility timeout): so only one with more than a second to go is cut; a shorter one is waited for.
+    if (receiveEndsBy - Date.now() > 1000) receiveAbort.abort();
     stopped = cycle?.done ?? Promise.resolve();
     return stopped;
   };
