@@ -1,7 +1,8 @@
 /*
  * The MIS side, runnable against `npm start`:  npx tsx examples/consumer.ts
  * Finds the endpoint as every tool here does (N3_CALLBACK_BASE, else PORT, else :3000).
- * Prints each callback once; Ctrl-C stops after the messages in hand are done.
+ * Prints each callback once; Ctrl-C stops after the message in hand is done, and says so.
+ * (The README's snippet does the same with the installed package and `npm start`'s export lines instead.)
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -29,7 +30,7 @@ const once = async (message: CallbackMessage, work: () => void) => {
 
 const consumer = createCallbackConsumer({
   queueUrl: info.queueUrl,
-  sqs: new SQSClient({ ...aws, endpoint: info.sqsEndpoint, useQueueUrlAsEndpoint: false }),
+  sqs: new SQSClient({ ...aws, endpoint: info.sqsEndpoint }),
   s3: new S3Client({ ...aws, endpoint: info.s3Endpoint, forcePathStyle: true }),
   handlers: {
     CDAStatus: (m) =>
@@ -45,8 +46,7 @@ const consumer = createCallbackConsumer({
         console.log(`VIMIS ${m.payload.IdRecipientSystem} SMS ${m.payload.DocType}: ${m.payload.Status} (${m.payload.StatusCode})`),
       ),
   },
-  onError: (error) => console.error(`left on the queue: ${error.message}`),
 });
 consumer.start();
+consumer.stopOnSignals();
 console.log(`Consuming ${info.queueUrl} (Ctrl-C stops)`);
-process.once('SIGINT', () => void consumer.stop().then(() => process.exit(0)));

@@ -2,9 +2,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { buildApp } from 'fauxqs';
+import { type BuildAppOptions, buildApp } from 'fauxqs';
 import type { DynamoEmulatorKind } from '../contract/local';
 import { localClientConfig } from './clients';
 
@@ -114,7 +116,8 @@ export interface FauxqsEmulator extends Emulator {
 
 export async function startFauxqs(): Promise<FauxqsEmulator> {
   // buildApp + our own listen, rather than startFauxqs(), which binds every interface.
-  const app = buildApp({ logger: false });
+  // fauxqs makes the stores not given (the SNS and S3 ones) itself.
+  const app = buildApp({ logger: false, stores: { sqsStore: await queueStoreWithLoopbackUrls() } as BuildAppOptions['stores'] });
   const sqsCalls = new Map<string, number>();
   app.addHook('onRequest', (request: { headers: Record<string, unknown> }, _reply: unknown, done: () => void) => {
     // The SDK's JSON protocol names the action in this header (`AmazonSQS.SendMessage`).
@@ -127,6 +130,26 @@ export async function startFauxqs(): Promise<FauxqsEmulator> {
   });
   const endpoint = await app.listen({ port: 0, host: LOOPBACK });
   return { endpoint, sqsCalls, stop: () => app.close() };
+}
+
+/*
+ * fauxqs names its queues `http://sqs.<region>.localhost:<port>/…`, and `*.localhost` does not resolve
+ * everywhere (Debian's resolver refuses it), so a queue URL copied from `npm start` into an SDK failed with
+ * ENOTFOUND. A store with no host of its own names a queue after the address its creator called,
+ * `http://127.0.0.1:<port>/000000000000/<name>`: a URL any client, in any language, reaches as it is.
+ * fauxqs has no option for that (an empty `host` is ignored), and does not export its store class, so it is
+ * loaded from its file; a fauxqs that moves it fails here in one line (test/e2e/consumer-snippet.test.ts).
+ */
+async function queueStoreWithLoopbackUrls(): Promise<NonNullable<BuildAppOptions['stores']>['sqsStore']> {
+  const file = require.resolve
+    .paths('fauxqs')
+    ?.map((folder) => join(folder, 'fauxqs', 'dist', 'sqs', 'sqsStore.js'))
+    .find((candidate) => existsSync(candidate));
+  if (!file) throw new Error('fauxqs/dist/sqs/sqsStore.js not found: the fauxqs version changed, see local/emulators.ts');
+  const { SqsStore } = (await import(pathToFileURL(file).href)) as { SqsStore: new () => { host: string } };
+  const store = new SqsStore();
+  store.host = '';
+  return store as never;
 }
 
 async function waitUntilDynamoAnswers(endpoint: string, child: ChildProcess): Promise<void> {

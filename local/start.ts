@@ -6,6 +6,7 @@ import { hasJava } from './emulators';
 import type { RequestLogEntry } from './gateway';
 import { startLocalStack } from './stack';
 import { printable } from '../contract/printable';
+import { exportLines } from './exports';
 
 /*
  * `npm start`: the callback endpoint on this machine, no AWS account needed. One short line per request
@@ -92,8 +93,8 @@ N3 callback endpoint (local) is ready in ${((Date.now() - startedAt) / 1000).toF
   Everything as JSON  ${info.baseUrl}_local/info
   ${dataDir ? `Tables kept in ${dataDir}; the queues and the bucket start empty on every start.` : 'Everything is in memory: a restart starts empty (--data DIR keeps the tables).'}
 
-For the CLI, the consumer example and the load test in another terminal:
-  export N3_CALLBACK_BASE=${info.baseUrl}
+For the CLI, the consumers (README, "The MIS side") and the load test, in another terminal:
+${exportLines(info).join('\n')}
 
 Try:  curl -s -X POST ${info.baseUrl}SEMDStatus -H 'Content-Type: application/json; charset=utf-8' --data @examples/SEMDStatus.json
 Ctrl-C stops everything.

@@ -23,6 +23,10 @@ Against `npm start` (finds the queue through /_local/info, like every tool of th
 Against AWS (credentials and region from the usual AWS chain; the stack output QueueUrl):
     python3 examples/python/consumer.py --queue-url https://sqs.eu-central-1.amazonaws.com/123456789012/...fifo
 
+Processed ids are kept in a SQLite file: --db, else N3_CONSUMER_DB, else
+$XDG_STATE_HOME/n3-callback/processed.sqlite3 (~/.local/state/... without XDG_STATE_HOME), never the working folder.
+--once takes what the queue holds and returns as soon as it is empty: its receives wait 1 s, not a 20 s long poll.
+
 Prints one JSON line per message on stdout (ids, types, sizes: never payload contents) and a
 one-line explanation on stderr for each message it leaves on the queue.
 """
@@ -213,18 +217,29 @@ def process(queue: Queue, db: sqlite3.Connection, schemas: Schemas, message: dic
     return event
 
 
+def default_db() -> str:
+    """Outside any checkout: the XDG state folder, as a user-level tool keeps its state."""
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(state, "n3-callback", "processed.sqlite3")
+
+
 def run(args: argparse.Namespace) -> int:
     queue = connect(args)
-    db = open_db(args.db)
+    db_path = args.db or os.environ.get("N3_CONSUMER_DB") or default_db()
+    os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
+    db = open_db(db_path)
     schemas = Schemas(Path(args.schemas))
-    emit({"event": "started", "schemaValidation": schemas.active})
+    # --once: a 1 s wait still asks every SQS server (a 0 s short poll samples some, and may miss a message),
+    # and returns a second after the queue is empty instead of 20.
+    wait_seconds = args.wait_seconds if args.wait_seconds is not None else (1 if args.once else 20)
+    emit({"event": "started", "schemaValidation": schemas.active, "db": db_path, "waitSeconds": wait_seconds})
     left = 0
     seen: set[str] = set()
     while True:
         received = queue.sqs.receive_message(
             QueueUrl=queue.url,
             MaxNumberOfMessages=10,
-            WaitTimeSeconds=args.wait_seconds,
+            WaitTimeSeconds=wait_seconds,
             VisibilityTimeout=args.visibility_timeout,
             MessageAttributeNames=["All"],
             MessageSystemAttributeNames=["ApproximateReceiveCount", "MessageGroupId"],
@@ -253,11 +268,11 @@ def main() -> None:
     parser.add_argument("--base", help="the local endpoint (npm start); default N3_CALLBACK_BASE, else http://127.0.0.1:$PORT/")
     parser.add_argument("--queue-url", default=os.environ.get("N3_QUEUE_URL"), help="a deployed site's queue (stack output QueueUrl)")
     parser.add_argument("--region", default=None, help="AWS region (default: the AWS chain's)")
-    parser.add_argument("--db", default="processed.sqlite3", help="SQLite file of processed messageIds (default %(default)s)")
+    parser.add_argument("--db", help="SQLite file of processed messageIds (default N3_CONSUMER_DB, else $XDG_STATE_HOME/n3-callback/processed.sqlite3)")
     parser.add_argument("--schemas", default=str(DEFAULT_SCHEMAS), help="folder of the published JSON Schemas")
-    parser.add_argument("--wait-seconds", type=int, default=20, help="long-poll wait per ReceiveMessage (default %(default)s)")
+    parser.add_argument("--wait-seconds", type=int, help="long-poll wait per ReceiveMessage (default 20; 1 with --once)")
     parser.add_argument("--visibility-timeout", type=int, default=60, help="seconds a received message stays hidden (default %(default)s)")
-    parser.add_argument("--once", action="store_true", help="stop at the first empty receive; exit 1 if any message was left on the queue")
+    parser.add_argument("--once", action="store_true", help="stop as soon as the queue has nothing new; exit 1 if any message was left on the queue")
     parser.add_argument("--drop-simulations", action="store_true", help="delete messages the sender simulator sent, undone (production)")
     parser.add_argument("--stop-before-delete", action="store_true", help="simulate a crash: process one message, then exit without deleting it")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGE_TYPES, type MessageType } from '../../contract/catalog';
+import { exportLines } from '../../local/exports';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { drain, queueDepth, s3Client, sqsClient } from '../support/aws';
 import { freshMessage } from '../../testing/messages';
@@ -29,6 +30,8 @@ interface Event {
   readonly reason?: string;
   readonly simulation?: string;
   readonly redelivery?: string;
+  readonly db?: string;
+  readonly waitSeconds?: number;
 }
 
 const CONSUMER = new URL('../../examples/python/consumer.py', import.meta.url).pathname;
@@ -41,13 +44,16 @@ describe('the Python consumer example against the local stack', { timeout: 90_00
   let dir: string;
   let noJsonschema: string;
 
-  /** One `--once` run: until a receive brings nothing new. Exit code, the JSON events it printed, its stderr. */
-  const consume = (extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+  /**
+   * One `--once` run: until a receive brings nothing new. Exit code, the JSON events it printed, its stderr.
+   * `local: false`: no --base nor --db, as a person runs it (the environment says where the queue and the state are).
+   */
+  const consume = (extra: string[] = [], env: NodeJS.ProcessEnv = {}, { local = true, cwd = dir } = {}) =>
     new Promise<{ code: number; events: Event[]; stderr: string }>((resolve, reject) => {
       execFile(
         'python3',
-        [CONSUMER, '--base', stack.info.baseUrl, '--db', join(dir, 'processed.sqlite3'), '--once', '--wait-seconds', '1', ...extra],
-        { env: { ...process.env, ...env }, timeout: 60_000 },
+        [CONSUMER, ...(local ? ['--base', stack.info.baseUrl, '--db', join(dir, 'processed.sqlite3')] : []), '--once', ...extra],
+        { env: { ...process.env, ...env }, timeout: 60_000, cwd },
         (error, stdout, stderr) => {
           if (error && typeof error.code !== 'number') return reject(error);
           const events = stdout
@@ -108,7 +114,7 @@ describe('the Python consumer example against the local stack', { timeout: 90_00
     const { code, events, stderr } = await consume();
     expect([code, stderr]).toEqual([0, '']);
     // jsonschema comes with cfn-lint, which CI requires: validation is on here.
-    expect(events[0]).toEqual({ event: 'started', schemaValidation: true });
+    expect(events[0]).toMatchObject({ event: 'started', schemaValidation: true });
     const processed = ofType(events, 'processed');
     expect(processed.map((e) => [e.messageId, e.messageType]).sort()).toEqual(
       [...[...ids].map(([id, type]) => [id, type]), [cdaId, 'CDAStatus']].sort(),
@@ -221,11 +227,33 @@ describe('the Python consumer example against the local stack', { timeout: 90_00
     expect(await drain(sqs, stack.info.queueUrl)).toHaveLength(2);
   });
 
+  it("runs from npm start's export lines alone, as against AWS, keeping its state in the XDG state folder, not the working folder", async () => {
+    const id = await post('MseResult', freshMessage('MseResult'));
+    const exported = Object.fromEntries(
+      exportLines(stack.info).flatMap((line) => [...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
+    );
+    const state = join(dir, 'xdg-state');
+    const work = mkdtempSync(join(dir, 'cwd-'));
+    const { code, events } = await consume([], { ...exported, XDG_STATE_HOME: state }, { local: false, cwd: work });
+    expect(code).toBe(0);
+    // --once waits 1 s for more, not a 20 s long poll, after the last message.
+    expect(events[0]).toMatchObject({ event: 'started', db: join(state, 'n3-callback', 'processed.sqlite3'), waitSeconds: 1 });
+    expect(ofType(events, 'processed').map((e) => e.messageId)).toEqual([id]);
+    expect(existsSync(join(state, 'n3-callback', 'processed.sqlite3'))).toBe(true);
+    expect(readdirSync(work)).toEqual([]);
+
+    // Where the user says: N3_CONSUMER_DB (or --db).
+    const chosen = join(dir, 'chosen', 'ids.sqlite3');
+    const again = await consume([], { ...exported, XDG_STATE_HOME: state, N3_CONSUMER_DB: chosen }, { local: false, cwd: work });
+    expect(again.events[0]).toMatchObject({ db: chosen });
+    expect(existsSync(chosen)).toBe(true);
+  });
+
   it('runs without a JSON Schema validator at hand (boto3 only), and says so', async () => {
     const id = await post('VimisResult', freshMessage('VimisResult'));
     const { code, events } = await consume([], { PYTHONPATH: noJsonschema });
     expect(code).toBe(0);
-    expect(events[0]).toEqual({ event: 'started', schemaValidation: false });
+    expect(events[0]).toMatchObject({ event: 'started', schemaValidation: false });
     expect(ofType(events, 'processed').map((e) => e.messageId)).toEqual([id]);
   });
 });
