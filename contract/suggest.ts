@@ -32,3 +32,6 @@ export const didYouMean = (given: string, known: readonly string[]): string => {
   const word = nearest(given, known);
   return word === undefined ? '' : `; did you mean "${word}"?`;
 };
+
+/** The flags a usage text names (`--json`, `--site`…), the words "did you mean" picks from for a flag. */
+export const flagsNamedIn = (usage: string): string[] => [...new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])];

@@ -1,3 +1,4 @@
+import { didYouMean, flagsNamedIn } from '../contract/suggest';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { FLEET_STACK_NAME, stackName, TICK_TOPIC_NAME } from '../contract/names';
@@ -361,7 +362,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
       if (!Number.isInteger(n) || n < 1 || n > 64)
         throw new DoctorUsageError('--parallel needs a whole number from 1 to 64, e.g. --parallel 8');
       parallel = n;
-    } else throw new DoctorUsageError(`unknown option "${flag}"; ${DOCTOR_USAGE}`);
+    } else throw new DoctorUsageError(`unknown option "${flag}"${didYouMean(flag, flagsNamedIn(DOCTOR_USAGE))}; ${DOCTOR_USAGE}`);
   }
   return { repair, json, sites, invocations, parallel };
 }

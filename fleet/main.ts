@@ -1,3 +1,4 @@
+import { didYouMean, flagsNamedIn } from '../contract/suggest';
 import { SiteConfigError } from '../lib/site-config';
 import { loadSites } from '../lib/site-files';
 import { cdkContext } from './count';
@@ -34,7 +35,7 @@ export function parseArgs(argv: readonly string[]): Args {
     throw new FleetPlanError(
       command === undefined
         ? `${USAGE}; or ${DOCTOR_USAGE.slice(7)}`
-        : `unknown command "${command}"; ${USAGE}; or ${DOCTOR_USAGE.slice(7)}`,
+        : `unknown command "${command}"${didYouMean(command, ['plan', 'doctor'])}; ${USAGE}; or ${DOCTOR_USAGE.slice(7)}`,
     );
   }
   let sites: number | undefined;
@@ -65,7 +66,7 @@ export function parseArgs(argv: readonly string[]): Args {
         throw new FleetPlanError(`--existing <quota>=N: quota is one of ${QUOTAS.map((q) => q.key).join(', ')}`);
       }
       existing[key as CountKey] = count(`--existing ${key}=`, value);
-    } else throw new FleetPlanError(`unknown option "${flag}"; ${USAGE}`);
+    } else throw new FleetPlanError(`unknown option "${flag}"${didYouMean(flag, flagsNamedIn(USAGE))}; ${USAGE}`);
   }
   if (sites === 0) throw new FleetPlanError('--sites needs at least 1 site');
   if (accountConcurrency === 0) throw new FleetPlanError('--account-concurrency needs the quota, at least 1 (AWS default 1000)');

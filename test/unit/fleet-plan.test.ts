@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PRICES as BENCH_PRICES } from '../../dev/bench/models';
 import { countTemplate, type Template } from '../../fleet/count';
 import { parseArgs, render, renderConcurrency } from '../../fleet/main';
+import { parseDoctorArgs } from '../../fleet/doctor';
 import { type PlanInput, plan } from '../../fleet/plan';
 import { FleetPlanError } from '../../fleet/plan-fleet';
 import { FLEET_PRICES, PRICE_SOURCES, PRICES } from '../../fleet/prices';
@@ -338,5 +339,13 @@ describe('fleet plan: prices and the command line', () => {
         expect((error as Error).message).not.toContain('\n');
       }
     }
+  });
+
+  it('suggests the nearest command or flag for a misspelt one, and nothing for a word unlike any', () => {
+    expect(() => parseArgs(['plna'])).toThrow(/^unknown command "plna"; did you mean "plan"\?; usage:/);
+    expect(() => parseArgs(['plan', '--jsn'])).toThrow(/^unknown option "--jsn"; did you mean "--json"\?; usage:/);
+    expect(() => parseArgs(['plan', '--site', 'x'])).toThrow(/^unknown option "--site"; did you mean "--sites"\?/);
+    expect(() => parseArgs(['plan', '--frobnicate'])).toThrow(/^unknown option "--frobnicate"; usage:/);
+    expect(() => parseDoctorArgs(['--repiar'])).toThrow(/^unknown option "--repiar"; did you mean "--repair"\?; usage:/);
   });
 });
