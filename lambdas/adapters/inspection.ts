@@ -1,10 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { RejectedRequest } from '../ingest/ports';
-import { DynamoDbMessageStore } from './dynamodb-store';
+import { batchGetAll, documentClient, DynamoDbMessageStore, queryAll } from './dynamodb-store';
+import type { FailedAnswer } from '../../contract/causes';
 import type { Arrival } from './record-item';
 import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from './s3-bucket';
-import { utcDays } from '../../contract/shapes';
+import { dayPartitions, TABLE, utcDays } from '../../contract/shapes';
 
 /*
  * What operators read (never the functions): recent arrivals from the table's by-day index and the
@@ -45,4 +46,59 @@ export async function listRejected(s3: S3Client, bucket: string, since: Date, un
 export async function readRejected(s3: S3Client, bucket: string, key: string): Promise<RejectedRequest> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return JSON.parse(await object.Body!.transformToString('utf-8')) as RejectedRequest;
+}
+
+/**
+ * Every Failed answer received after `since` (ISO time), oldest first: the arrivals index (status projected) finds
+ * them, then one BatchGet reads their stored facts (`payload`, or the claim check's `facts`) for `Message` and
+ * `StatusCode`. At most a month of days. The text is returned for the operator's eyes and for classification
+ * (contract/causes.ts): never log it.
+ */
+export async function failedAnswersSince(dynamodb: DynamoDBClient, tableName: string, since: string, until = new Date()): Promise<FailedAnswer[]> {
+  const client = documentClient(dynamodb);
+  const { dayIndex, partitionKey } = TABLE;
+  const failed: Record<string, unknown>[] = [];
+  for (const day of utcDays(since, until.toISOString(), 32)) {
+    const pages = await Promise.all(
+      dayPartitions(day).map((partition) =>
+        queryAll(client, tableName, {
+          IndexName: dayIndex.name,
+          KeyConditionExpression: '#day = :day AND #at > :after',
+          FilterExpression: '#status = :failed',
+          ExpressionAttributeNames: { '#day': dayIndex.partitionKey, '#at': dayIndex.sortKey, '#status': 'status' },
+          ExpressionAttributeValues: { ':day': partition, ':after': since, ':failed': 'Failed' },
+        }),
+      ),
+    );
+    failed.push(...pages.flat().flatMap((page) => page.Items ?? []));
+  }
+  const stored = new Map(
+    (await batchGetAll(client, tableName, partitionKey, failed.map((item) => String(item[partitionKey])), { attributes: ['payload', 'facts'] })).map(
+      (item) => [String(item[partitionKey]), item],
+    ),
+  );
+  return failed
+    .map((item) => {
+      const messageId = String(item[partitionKey]);
+      const facts = factsOfItem(stored.get(messageId));
+      return {
+        messageId,
+        messageType: String(item.messageType ?? ''),
+        receivedAt: String(item[dayIndex.sortKey] ?? ''),
+        documentKey: String(item.documentKey ?? ''),
+        message: typeof facts.Message === 'string' ? facts.Message : '',
+        ...(typeof facts.StatusCode === 'number' ? { statusCode: facts.StatusCode } : {}),
+      };
+    })
+    .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+}
+
+function factsOfItem(item: Record<string, unknown> | undefined): Record<string, unknown> {
+  const text = typeof item?.payload === 'string' ? item.payload : typeof item?.facts === 'string' ? item.facts : undefined;
+  try {
+    const value = text ? (JSON.parse(text) as unknown) : undefined;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
