@@ -53,7 +53,10 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     cause: 'clinician',
     text: /врач|медицинск(?:ого|ий|им) работник|медработник|сотрудник|(?<!\p{L})ФРМР(?!\p{L})|должност|специальност|автор(?:а)? документа|clinician|practitioner/iu,
   },
-  { cause: 'organisation', text: /(?<!\p{L})ФРМО(?!\p{L})|(?<!\p{L})МО не(?!\p{L})|медицинск(?:ой|ая) организац|подразделени|OID организац|organi[sz]ation/iu },
+  {
+    cause: 'organisation',
+    text: /(?<!\p{L})ФРМО(?!\p{L})|(?<!\p{L})МО не(?!\p{L})|медицинск(?:ой|ая) организац|подразделени|OID организац|organi[sz]ation/iu,
+  },
   {
     cause: 'reference',
     text: /(?<!\p{L})НСИ(?!\p{L})|справочник|(?<!\p{L})OID(?!\p{L})|1\.2\.643\.|значени[ея] (?:не )?(?:из|соответству)|не найден(?:о)? в (?:справочник|словар)|dictionary|reference data/iu,
@@ -67,7 +70,10 @@ export const CAUSE_RULES: readonly CauseRule[] = [
     cause: 'communication',
     text: /тайм-?аут|timeout|timed out|недоступ|unavailable|соединени|connection|превышено время|не отвечает|no response/iu,
   },
-  { cause: 'technical', text: /внутренн(?:яя|ей) ошибк|internal|exception|(?<!\p{L})null(?!\p{L})|ошибка сервера|server error|непредвиденн/iu },
+  {
+    cause: 'technical',
+    text: /внутренн(?:яя|ей) ошибк|internal|exception|(?<!\p{L})null(?!\p{L})|ошибка сервера|server error|непредвиденн/iu,
+  },
   {
     cause: 'structure',
     text: /валидац|(?<!\p{L})ФЛК(?!\p{L})|форматно-логическ|(?<!\p{L})XSD(?!\p{L})|схем[аеуы](?!\p{L})|(?<!\p{L})XML(?!\p{L})|структур|обязательн|не заполнен|некорректн|формат|validation|schema|required/iu,

@@ -113,7 +113,7 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
         health: () => ({ status: 'ok' }),
         // What the emulators were asked (SendMessage calls among them): the load test's exactly-once check.
         stats: () => ({ sqsCalls: Object.fromEntries(fauxqs.sqsCalls) }),
-        ...consoleEndpoints({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, resources }),
+        ...consoleEndpoints({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, resources, siteId }),
         'openapi.json': () => ({ ...buildOpenApi(), servers: [{ url: info?.baseUrl.replace(/\/$/, '') }] }),
       },
     });

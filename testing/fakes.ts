@@ -227,7 +227,11 @@ export class InMemoryDocumentStore implements DocumentStore {
     return [...this.documents.values()]
       .filter((d) => d.writtenAt >= since)
       .flatMap((d) =>
-        Object.entries(waitingOf(d.state, d.writtenAt)).map(([stage, at]) => ({ documentId: d.state.documentId, stage: stage as Stage, since: at })),
+        Object.entries(waitingOf(d.state, d.writtenAt)).map(([stage, at]) => ({
+          documentId: d.state.documentId,
+          stage: stage as Stage,
+          since: at,
+        })),
       );
   }
 }

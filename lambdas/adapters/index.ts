@@ -6,5 +6,14 @@
  */
 export type { ClientOverrides } from './aws';
 export { DynamoDbDocumentStore, scanStoredMessages } from './dynamodb-documents';
-export { type Arrival, arrivalsSince, failedAnswersSince, listRejected, type RejectedEntry, readRejected } from './inspection';
+export {
+  type Arrival,
+  arrivalsSince,
+  failedAnswersSince,
+  lastArrivalAt,
+  listRejected,
+  pendingCount,
+  type RejectedEntry,
+  readRejected,
+} from './inspection';
 export { type ReprojectProgress, reproject } from '../documents/service';

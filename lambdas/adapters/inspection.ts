@@ -5,7 +5,8 @@ import { batchGetAll, documentClient, DynamoDbMessageStore, queryAll } from './d
 import type { FailedAnswer } from '../../contract/causes';
 import type { Arrival } from './record-item';
 import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from './s3-bucket';
-import { dayPartitions, TABLE, utcDays } from '../../contract/shapes';
+import { dayPartitions, pendingPartitions, TABLE, utcDays } from '../../contract/shapes';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 /*
  * What operators read (never the functions): recent arrivals from the table's by-day index and the
@@ -54,7 +55,12 @@ export async function readRejected(s3: S3Client, bucket: string, key: string): P
  * `StatusCode`. At most a month of days. The text is returned for the operator's eyes and for classification
  * (contract/causes.ts): never log it.
  */
-export async function failedAnswersSince(dynamodb: DynamoDBClient, tableName: string, since: string, until = new Date()): Promise<FailedAnswer[]> {
+export async function failedAnswersSince(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  since: string,
+  until = new Date(),
+): Promise<FailedAnswer[]> {
   const client = documentClient(dynamodb);
   const { dayIndex, partitionKey } = TABLE;
   const failed: Record<string, unknown>[] = [];
@@ -73,9 +79,15 @@ export async function failedAnswersSince(dynamodb: DynamoDBClient, tableName: st
     failed.push(...pages.flat().flatMap((page) => page.Items ?? []));
   }
   const stored = new Map(
-    (await batchGetAll(client, tableName, partitionKey, failed.map((item) => String(item[partitionKey])), { attributes: ['payload', 'facts'] })).map(
-      (item) => [String(item[partitionKey]), item],
-    ),
+    (
+      await batchGetAll(
+        client,
+        tableName,
+        partitionKey,
+        failed.map((item) => String(item[partitionKey])),
+        { attributes: ['payload', 'facts'] },
+      )
+    ).map((item) => [String(item[partitionKey]), item]),
   );
   return failed
     .map((item) => {
@@ -101,4 +113,56 @@ function factsOfItem(item: Record<string, unknown> | undefined): Record<string, 
   } catch {
     return {};
   }
+}
+
+/** How many messages are still to forward to the MIS queue: a COUNT query of every pending-index shard (keys only). */
+export async function pendingCount(dynamodb: DynamoDBClient, tableName: string): Promise<number> {
+  const client = documentClient(dynamodb);
+  const { pendingIndex } = TABLE;
+  const pages = await Promise.all(
+    pendingPartitions().map((partition) =>
+      queryAll(client, tableName, {
+        IndexName: pendingIndex.name,
+        KeyConditionExpression: '#pp = :pending',
+        ExpressionAttributeNames: { '#pp': pendingIndex.partitionKey },
+        ExpressionAttributeValues: { ':pending': partition },
+        Select: 'COUNT',
+      }),
+    ),
+  );
+  return pages.flat().reduce((sum, page) => sum + (page.Count ?? 0), 0);
+}
+
+/**
+ * When the newest callback arrived, looking back at most `days` UTC days (today first): the newest item of each
+ * arrivals-index shard of a day (one item per query), undefined when none arrived in that window.
+ */
+export async function lastArrivalAt(dynamodb: DynamoDBClient, tableName: string, days = 14, now = new Date()): Promise<string | undefined> {
+  const client = documentClient(dynamodb);
+  const { dayIndex } = TABLE;
+  for (let back = 0; back < days; back++) {
+    const day = new Date(now.getTime() - back * 86_400_000).toISOString().slice(0, 10);
+    const pages = await Promise.all(
+      dayPartitions(day).map((partition) =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: dayIndex.name,
+            KeyConditionExpression: '#day = :day',
+            ExpressionAttributeNames: { '#day': dayIndex.partitionKey },
+            ExpressionAttributeValues: { ':day': partition },
+            ScanIndexForward: false,
+            Limit: 1,
+          }),
+        ),
+      ),
+    );
+    const newest = pages
+      .flatMap((page) => page.Items ?? [])
+      .map((item) => String(item[dayIndex.sortKey]))
+      .sort()
+      .at(-1);
+    if (newest) return newest;
+  }
+  return undefined;
 }

@@ -85,7 +85,12 @@ describe('the age ladder', () => {
     expect(ladder.byStage.remd).toEqual({ '5m': 1, '1h': 0, '1d': 0, '7d': 1, '15d': 0, none: 0 });
     expect(ladder.byStage.mse).toEqual({ '5m': 0, '1h': 0, '1d': 0, '7d': 0, '15d': 0, none: 1 });
     expect(ladder.byStage.semd).toEqual({ '5m': 0, '1h': 1, '1d': 0, '7d': 0, '15d': 0, none: 0 });
-    expect(ladder.oldest.map((w) => `${w.documentId}:${w.stage}`)).toEqual(['mse-open:mse', 'remd-old:remd', 'cda-only:semd', 'remd-new:remd']);
+    expect(ladder.oldest.map((w) => `${w.documentId}:${w.stage}`)).toEqual([
+      'mse-open:mse',
+      'remd-old:remd',
+      'cda-only:semd',
+      'remd-new:remd',
+    ]);
   });
 
   it('a registration moves a waiting document off the ladder', async () => {
