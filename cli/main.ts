@@ -242,7 +242,9 @@ async function consoleCommand(values: { site?: string; fleet: boolean; sites?: s
   if (values.site === undefined && !values.fleet)
     throw new UsageError('console needs --site <id> (a deployed site) or --fleet; npm start serves its own console at <base>/_local/');
   const fleet = values.fleet ? (values.sites ? values.sites.split(',').filter(Boolean) : configuredSiteIds()) : undefined;
-  const port = values.port === undefined ? undefined : positiveInteger(values.port, '--port');
+  if (values.port !== undefined && !(/^\d{1,5}$/.test(values.port) && Number(values.port) <= 65_535))
+    throw new UsageError(`--port takes a port number (0: any free one), got "${values.port}"`);
+  const port = values.port === undefined ? undefined : Number(values.port);
   // A site that cannot be found is said now, not as a page of errors.
   if (values.site !== undefined) await consoleSite(values.site);
   const running = await serveConsole({

@@ -2,7 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { arrivalsSince, failedAnswersSince, listRejected, readRejected } from '../lambdas/adapters';
-import { summariseCauses } from '../contract/causes';
+import { CAUSES, summariseCauses } from '../contract/causes';
+import { LADDER_RUNGS } from '../contract/ladder';
 
 /*
  * What the console reads, as JSON under /_local/: arrivals from the table's arrivals index, rejected requests from
@@ -85,9 +86,14 @@ export function perMinute(
   return [...minutes].map(([minute, counts]) => ({ minute, ...counts }));
 }
 
+/** The page's words for rungs and causes, from their one home (contract/): the page holds no copy. */
+export const vocabulary = () => ({ rungs: LADDER_RUNGS.map(({ id, ru, en }) => ({ id, ru, en })), causes: CAUSES });
+
 export function consoleEndpoints(site: SiteResources, label: SiteLabel): Record<string, ConsoleEndpoint> {
   return {
     site: () => label,
+    // The page's words for rungs and causes, from their one home (contract/): the page holds no copy.
+    vocabulary,
     arrivals: async (query) => (await arrivalsSince(site.dynamodb, site.tableName, sinceOf(query, 3_600_000).toISOString())).slice(-200),
     rejected: async (query, rest) => {
       if (rest.length === 0) return (await listRejected(site.s3, site.bucket, sinceOf(query, 86_400_000))).slice(-200);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type ConsoleEndpoint, NotFound, type SiteLabel } from './data';
+import { type ConsoleEndpoint, NotFound, type SiteLabel, vocabulary } from './data';
 import { CONSOLE_DIR, consoleFile, MISDIRECTED, servesHost } from './http';
 
 /*
@@ -108,6 +108,7 @@ async function handle(
   const [area, name = '', ...rest] = segments;
   if (area === '_local') {
     if (name === 'fleet' && options.fleet) return json(res, 200, await options.fleet(query, rest));
+    if (name === 'vocabulary') return json(res, 200, vocabulary());
     const file = consoleFile(fileURLToPath(CONSOLE_DIR), name === '' ? 'index.html' : name);
     if (file) {
       res.writeHead(file.statusCode, file.headers);
