@@ -53,7 +53,7 @@ const columns = () => [
   { key: 'lastCallbackAt', label: t('lastCallbackAt') },
 ];
 
-const valueOf = (row, key) => (key.startsWith('rung:') ? row.ladder?.[key.slice(5)] : row[key]);
+const cellValue = (row, key) => (key.startsWith('rung:') ? row.ladder?.[key.slice(5)] : row[key]);
 
 function render() {
   document.documentElement.lang = language;
@@ -82,8 +82,8 @@ function render() {
     }),
   );
   const rows = [...scan.rows].sort((a, b) => {
-    const x = valueOf(a, sortKey) ?? -1;
-    const y = valueOf(b, sortKey) ?? -1;
+    const x = cellValue(a, sortKey) ?? -1;
+    const y = cellValue(b, sortKey) ?? -1;
     const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
     return descending ? -order : order;
   });
@@ -108,7 +108,7 @@ function render() {
       }
       for (const column of columns().slice(1)) {
         const td = document.createElement('td');
-        const value = valueOf(row, column.key);
+        const value = cellValue(row, column.key);
         td.textContent =
           column.key === 'lastCallbackAt' ? (value ? value.replace('T', ' ').slice(0, 19) : t('never')) : String(value ?? '');
         tr.append(td);

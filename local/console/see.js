@@ -146,6 +146,9 @@ function renderSite() {
   }
   banner.textContent = t('site')(last.site);
   banner.dataset.kind = last.site.kind;
+  // A deployed site's console sends nothing: no "send an example" panel.
+  const send = document.getElementById('send-heading')?.closest('section');
+  if (send) send.hidden = last.site.kind === 'deployed';
 }
 
 function renderMinutes() {
