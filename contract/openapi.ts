@@ -113,7 +113,8 @@ const DOCUMENT_PATHS = {
   '/documents': {
     get: {
       operationId: 'listDocuments',
-      summary: 'Documents written since (default 1d), optionally in one stage state; or, with silent=true, the silent documents; or, with ladder=true, the age ladder',
+      summary:
+        'Documents written since (default 1d), optionally in one stage state; or, with silent=true, the silent documents; or, with ladder=true, the age ladder',
       security: iam,
       parameters: [
         { name: 'stage', in: 'query', schema: { enum: [...STAGES] } },
