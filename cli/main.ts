@@ -13,6 +13,10 @@ import { markingFor, report, SCENARIOS, simulate } from './simulate';
 import { SIMULATION_HEADER } from '../contract/envelope';
 import { BaseUrlError } from '../contract/base-url';
 import { tail } from './tail';
+import { configuredSiteIds, consoleSite, serveConsole } from './console';
+import { formatCauses, formatLadder } from './see';
+import { summariseCauses } from '../contract/causes';
+import { failedAnswersSince } from '../lambdas/adapters';
 import { postableBaseUrl, requireValue, resolveTarget, type Target, UsageError } from './target';
 import { paint, printable, printableJson, printableStrings } from './ui';
 import { TOOL_DEADLINE } from '../contract/deadlines';
@@ -53,6 +57,11 @@ ${REPLAY_USAGE}
   n3-callback expect <documentId> --stage S --within 24h
                                                       the MIS expects a final answer for stage S in time
   n3-callback silent [--json]                         documents whose expected answer is overdue
+  n3-callback docs --ladder [--json]                  documents awaiting a final answer, by how long (5m … 15d, no answer)
+  n3-callback errors [--since 1d] [--json]            Failed answers by cause (contract/causes.ts), with examples
+  n3-callback console --site <id> [--port N]          the console of a deployed site, on http://127.0.0.1 (your credentials)
+  n3-callback console --fleet [--sites a,b,…] [--port N]
+                                                      every site of cdk.json/sites/ (or --sites) on one page
   n3-callback reproject [--base URL | --table NAME --documents-table NAME] [--json]
                                                       rebuild every document from the message table (idempotent)
 
@@ -100,6 +109,10 @@ export async function main(argv: string[]): Promise<number> {
         reason: { type: 'string' },
         ...REPLAY_OPTIONS,
         'new-id': { type: 'boolean', default: false },
+        ladder: { type: 'boolean', default: false },
+        fleet: { type: 'boolean', default: false },
+        sites: { type: 'string' },
+        port: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -109,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
   }
+  if (command === 'console') return consoleCommand(values);
   const target = await resolveTarget(values);
 
   switch (command) {
@@ -244,6 +258,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'docs': {
+      if (values.ladder) {
+        const ladder = await documents(target).ladder();
+        console.log(values.json ? printableJson(ladder) : formatLadder(printableStrings(ladder)));
+        return 0;
+      }
       const views = await documents(target).listDocuments(documentFilter(values));
       console.log(values.json ? printableJson(views) : formatDocuments(printableStrings(views)));
       return 0;
@@ -263,6 +282,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'silent': {
       const silent = await documents(target).listSilent();
       console.log(values.json ? printableJson(silent) : formatSilent(printableStrings(silent)));
+      return 0;
+    }
+    case 'errors': {
+      const since = new Date(Date.now() - durationMs(values.since ?? '1d')).toISOString();
+      const summary = summariseCauses(
+        await failedAnswersSince(target.dynamodb, requireValue(target.tableName, 'the table (--table)'), since),
+      );
+      console.log(values.json ? printableJson({ since, ...summary }) : formatCauses(summary, since));
       return 0;
     }
     case 'reproject': {
@@ -290,6 +317,27 @@ export async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMANDS)} (n3-callback --help lists them)`);
   }
+}
+
+async function consoleCommand(values: { site?: string; fleet: boolean; sites?: string; port?: string }): Promise<number> {
+  if (values.site === undefined && !values.fleet)
+    throw new UsageError('console needs --site <id> (a deployed site) or --fleet; npm start serves its own console at <base>/_local/');
+  const fleet = values.fleet ? (values.sites ? values.sites.split(',').filter(Boolean) : configuredSiteIds()) : undefined;
+  if (values.port !== undefined && !(/^\d{1,5}$/.test(values.port) && Number(values.port) <= 65_535))
+    throw new UsageError(`--port takes a port number (0: any free one), got "${values.port}"`);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  // A site that cannot be found is said now, not as a page of errors.
+  if (values.site !== undefined) await consoleSite(values.site);
+  const running = await serveConsole({
+    ...(values.site ? { siteId: values.site } : {}),
+    ...(fleet ? { fleet } : {}),
+    ...(port ? { port } : {}),
+  });
+  const page = fleet ? `${running.url}_local/fleet.html` : `${running.url}_local/`;
+  console.log(`Console of ${fleet ? `${fleet.length} site(s)` : `site ${values.site}`}: ${page} (127.0.0.1 only; Ctrl-C stops)`);
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  await running.close();
+  return 0;
 }
 
 function documents(target: Target) {

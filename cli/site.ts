@@ -17,6 +17,8 @@ export interface ResolvedSite {
   readonly siteId: string;
   readonly stackName: string;
   readonly region: string;
+  /** The AWS account the stack lives in (from its StackId ARN), shown by the console. */
+  readonly account?: string;
   readonly outputs: SiteOutputs;
 }
 
@@ -43,7 +45,8 @@ export async function resolveSite(siteId: string, client?: CloudFormationClient)
       const value = byKey.get(key);
       if (value) outputs[field] = value;
     }
-    return { siteId, stackName: name, region, outputs };
+    const account = stack.StackId?.split(':')[4];
+    return { siteId, stackName: name, region, ...(account ? { account } : {}), outputs };
   } catch (error) {
     // CloudFormation says "Stack with id … does not exist" as a ValidationError.
     if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) throw notDeployed(name, region);

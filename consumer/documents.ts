@@ -4,6 +4,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { DocumentFilter, DocumentView, SilentDocument, Stage } from '../contract/documents';
 import { TOOL_DEADLINE } from '../contract/deadlines';
+import type { Ladder } from '../contract/ladder';
 
 /*
  * The document API for an MIS in Node.js (the CLI uses it too): one document's state, lists by stage
@@ -12,7 +13,7 @@ import { TOOL_DEADLINE } from '../contract/deadlines';
  * against `npm start` they are plain HTTP.
  */
 
-export type { DocumentFilter, DocumentView, SilentDocument, Stage };
+export type { DocumentFilter, DocumentView, Ladder, SilentDocument, Stage };
 
 export interface DocumentsClientOptions {
   /** Where `/documents` lives: the stack output `DocumentsApiUrl`, or `npm start`'s base URL. */
@@ -31,6 +32,8 @@ export interface DocumentsClient {
   /** The MIS expects a final answer for `stage` within `within` (`30s`, `15m`, `24h`, `2d`). */
   expect(documentId: string, stage: Stage, within: string): Promise<DocumentView>;
   listSilent(): Promise<SilentDocument[]>;
+  /** Documents awaiting a final answer, counted by how long they have waited (contract/ladder.ts). */
+  ladder(): Promise<Ladder>;
 }
 
 /** The API answered with an error: `status` and its one-line reason. */
@@ -97,5 +100,6 @@ export function createDocumentsClient(options: DocumentsClientOptions): Document
     expect: async (documentId, stage, within) =>
       (await call<DocumentView>('PUT', `documents/${encodeURIComponent(documentId)}/expectations/${stage}`, {}, { within }))!,
     listSilent: async () => (await call<SilentDocument[]>('GET', 'documents', { silent: 'true' })) ?? [],
+    ladder: async () => (await call<Ladder>('GET', 'documents', { ladder: 'true' }))!,
   };
 }

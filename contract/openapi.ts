@@ -113,7 +113,8 @@ const DOCUMENT_PATHS = {
   '/documents': {
     get: {
       operationId: 'listDocuments',
-      summary: 'Documents written since (default 1d), optionally in one stage state; or, with silent=true, the silent documents',
+      summary:
+        'Documents written since (default 1d), optionally in one stage state; or, with silent=true, the silent documents; or, with ladder=true, the age ladder',
       security: iam,
       parameters: [
         { name: 'stage', in: 'query', schema: { enum: [...STAGES] } },
@@ -125,6 +126,13 @@ const DOCUMENT_PATHS = {
           description: "30s, 15m, 24h, 2d, or an ISO time; at most the site's retentionDays back",
         },
         { name: 'silent', in: 'query', schema: { enum: ['true'] }, description: 'List [{documentId, stage, expectedBy}] past due instead' },
+        {
+          name: 'ladder',
+          in: 'query',
+          schema: { enum: ['true'] },
+          description:
+            'The age ladder instead: {at, total, rungs, byStage, oldest} — documents awaiting a final answer by how long they have waited (5m, 1h, 1d, 7d, 15d, none)',
+        },
       ],
       responses: {
         '200': jsonResponse('Documents (or silent documents)', { type: 'array', items: { $ref: '#/components/schemas/Document' } }),

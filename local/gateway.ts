@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import { type AddressInfo, isIP } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { contentLengthVerdict, GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../contract/limits';
 import { PayloadTooLargeError } from '../contract/errors';
 import { ACK_TEXT, ackForError, fixedAck, MALFORMED_LENGTH_ACK, OVERSIZE_ACK } from '../contract/ack';
 import { findMessageType, type MessageType } from '../contract/catalog';
 import { CALLBACK_ROUTES, DOCUMENTS_SEGMENT, routeOf } from '../contract/names';
+import { type ConsoleEndpoint, NotFound } from '../console/data';
+import { consoleFile, MISDIRECTED, servesHost } from '../console/http';
 
 /*
  * A stand-in for the API Gateway REST API: turns each HTTP request into the proxy event
@@ -69,7 +69,7 @@ export interface RequestLogEntry {
   readonly ms: number;
 }
 
-export type LocalEndpoint = (query: URLSearchParams, rest: readonly string[]) => unknown;
+export type LocalEndpoint = ConsoleEndpoint;
 
 export interface RunningGateway {
   readonly url: string;
@@ -244,24 +244,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Gatewa
   }
 }
 
-/*
- * DNS rebinding: a page on evil.example whose name is then pointed at 127.0.0.1 is same-origin with this
- * server in the browser, and could read the console's bodies and the document API. The browser still
- * sends `Host: evil.example`; so what reads stored data answers only for the names this server is reached
- * by: localhost, an IP address (an address cannot be rebound) and HOST. The port is not checked: a page
- * cannot choose it apart from the name, and a port forward (ssh -L 8080:localhost:3000) should still work.
- */
-const MISDIRECTED =
-  'this host name is not served here (DNS rebinding guard): open it as localhost or 127.0.0.1, or start with HOST=<that name>';
-
-export function servesHost(hostHeader: string | undefined, configuredHost: string): boolean {
-  // A client without Host (HTTP/1.0) is no browser; Node answers HTTP/1.1 without Host with a 400 itself.
-  if (hostHeader === undefined) return true;
-  const name = (hostHeader.startsWith('[') ? hostHeader.slice(1).split(']')[0]! : hostHeader.split(':')[0]!)
-    .toLowerCase()
-    .replace(/\.$/, '');
-  return name === 'localhost' || isIP(name) !== 0 || name === configuredHost.toLowerCase().replace(/^\[|\]$/g, '');
-}
+export { servesHost };
 
 function decodeSegments(segments: readonly string[]): string[] | undefined {
   try {
@@ -271,29 +254,7 @@ function decodeSegments(segments: readonly string[]): string[] | undefined {
   }
 }
 
-/** A local endpoint's way to say 404. */
-export class NotFound extends Error {}
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-
-/** A file of the console folder by its plain name (no paths: nothing outside the folder is served). */
-function consoleFile(dir: string, name: string): APIGatewayProxyResult | undefined {
-  const type = CONTENT_TYPES[extname(name)];
-  if (!type || !/^[\w.-]+$/.test(name)) return undefined;
-  try {
-    return {
-      statusCode: 200,
-      headers: { 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; style-src 'self'" },
-      body: readFileSync(join(dir, name), 'utf8'),
-    };
-  } catch {
-    return undefined;
-  }
-}
+export { NotFound };
 
 function ackOf(body: string): { Status?: string; MessageId?: string } | undefined {
   try {

@@ -1,5 +1,5 @@
 import { lambdaContext, type RequestLogEntry, routesFor, startGateway, type LambdaHandler, type RunningGateway } from './gateway';
-import { hasJava, startDynamo, startFauxqs, type Emulator } from './emulators';
+import { type DynamoEmulator, type FauxqsEmulator, hasJava, startDynamo, startFauxqs, type Emulator } from './emulators';
 import { LOCAL_REGION, localOverrides } from './clients';
 import { fileURLToPath } from 'node:url';
 import { consoleEndpoints } from './console-api';
@@ -56,6 +56,11 @@ export interface LocalOptions {
   readonly documentsAuth?: DocumentsAuth;
   /** `Lpu` ids the site serves (the site config's `lpuAllowlist`); empty or unset: any. */
   readonly lpuAllowlist?: readonly string[];
+  /**
+   * Emulators already running, shared with other stacks (each site its own tables, queues and bucket by its
+   * prefix, as sites share an AWS account): a fleet of sites on one machine. Not stopped by `stop()`.
+   */
+  readonly emulators?: { readonly dynamo: DynamoEmulator; readonly fauxqs: FauxqsEmulator };
 }
 
 export async function startLocalStack(options: LocalOptions = {}): Promise<LocalStack> {
@@ -72,9 +77,11 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
         ? 'starting DynamoDB Local (Java) and fauxqs (SQS + S3)…'
         : 'starting dynalite and fauxqs (SQS + S3)…',
     );
-    const [dynamo, fauxqs] = await Promise.all([startDynamo({ preferJava: options.preferJava, dataDir: options.dataDir }), startFauxqs()]);
+    const [dynamo, fauxqs] = options.emulators
+      ? [options.emulators.dynamo, options.emulators.fauxqs]
+      : await Promise.all([startDynamo({ preferJava: options.preferJava, dataDir: options.dataDir }), startFauxqs()]);
     options.onProgress?.('creating the table, queues and bucket…');
-    started.push(dynamo, fauxqs);
+    if (!options.emulators) started.push(dynamo, fauxqs);
     const resources: Resources = await provision(
       { dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, s3: fauxqs.endpoint },
       { prefix: siteResourcePrefix(siteId) },
@@ -125,7 +132,7 @@ export async function startLocalStack(options: LocalOptions = {}): Promise<Local
         health: () => ({ status: 'ok' }),
         // What the emulators were asked (SendMessage calls among them): the load test's exactly-once check.
         stats: () => ({ sqsCalls: Object.fromEntries(fauxqs.sqsCalls) }),
-        ...consoleEndpoints({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, resources }),
+        ...consoleEndpoints({ dynamodb: dynamo.endpoint, sqs: fauxqs.endpoint, resources, siteId }),
         'openapi.json': () => ({ ...buildOpenApi(), servers: [{ url: info?.baseUrl.replace(/\/$/, '') }] }),
       },
     });

@@ -47,12 +47,26 @@ export function startStreamPoller(options: {
     }
   };
 
+  const getRecords = (iterator: string) => client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+
   const round = async (): Promise<boolean> => {
     await discover();
     let handed = false;
     for (const [shardId, iterator] of iterators) {
       if (!iterator) continue;
-      const { Records = [], NextShardIterator } = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+      let page: Awaited<ReturnType<typeof getRecords>>;
+      try {
+        page = await getRecords(iterator);
+      } catch (error) {
+        // DynamoDB Local invalidates the iterators of a table's stream when another table with a stream is created
+        // on the same emulator (several sites on one machine): start the shard again from its oldest record. The
+        // projection is idempotent, so what is handed twice changes nothing (a Lambda event source mapping does the same).
+        const name = (error as Error).name;
+        if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
+        iterators.delete(shardId);
+        continue;
+      }
+      const { Records = [], NextShardIterator } = page;
       if (Records.length > 0) {
         try {
           await options.handler(toEvent(Records, options.streamArn));

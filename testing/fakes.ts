@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DocumentQuery, DocumentStore, VersionedDocument } from '../lambdas/documents/ports';
-import { type DocumentState, nextDueOf, statesOf } from '../lambdas/documents/projection';
+import { type DocumentState, nextDueOf, statesOf, waitingOf } from '../lambdas/documents/projection';
+import type { Stage } from '../contract/documents';
+import type { OpenDocument } from '../contract/ladder';
 import type { ReceiveDeps } from '../lambdas/handlers/receive-handler';
 import {
   type Clock,
@@ -219,5 +221,17 @@ export class InMemoryDocumentStore implements DocumentStore {
       .filter((d) => (nextDueOf(d.state) ?? '~') <= now)
       .map((d) => d.state)
       .slice(0, limit);
+  }
+
+  async waiting(since: string): Promise<OpenDocument[]> {
+    return [...this.documents.values()]
+      .filter((d) => d.writtenAt >= since)
+      .flatMap((d) =>
+        Object.entries(waitingOf(d.state, d.writtenAt)).map(([stage, at]) => ({
+          documentId: d.state.documentId,
+          stage: stage as Stage,
+          since: at,
+        })),
+      );
   }
 }

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { TimelineEntry } from '../../contract/documents';
+import type { Stage, TimelineEntry } from '../../contract/documents';
 import { StoreUnavailableError } from '../../contract/errors';
 import type { DocumentQuery, DocumentStore, StoredMessages, VersionedDocument } from '../documents/ports';
 import {
@@ -11,7 +11,9 @@ import {
   nextDueOf,
   PROJECTION_VERSION,
   statesOf,
+  waitingOf,
 } from '../documents/projection';
+import type { OpenDocument } from '../../contract/ladder';
 import type { MessageRecord } from '../ingest/ports';
 import { batchGetAll, documentClient, queryAll } from './dynamodb-store';
 import { fromItem } from './record-item';
@@ -68,6 +70,10 @@ export class DynamoDbDocumentStore implements DocumentStore {
       expectations: state.expectations,
       ...(state.expiresAt !== undefined ? { [DOCUMENTS.ttlAttribute]: state.expiresAt } : {}),
       savedAt: now,
+      // `states` is what the `updated` index projects: the stage states (for filters) and, under `waiting`, the stages
+      // still awaiting a final answer and since when (the age ladder reads them from the index alone). A save that
+      // changes neither a state nor the hour costs the index nothing; a stage change, 1 WRU.
+      states: statesWithWaiting(state, now),
       [DOCUMENTS.updatedIndex.partitionKey]: updatedPartitionOf(now, state.documentId),
       [DOCUMENTS.updatedIndex.sortKey]: updatedHourOf(now),
       ...(nextDue ? { [DOCUMENTS.dueIndex.partitionKey]: duePartitionOf(state.documentId), [DOCUMENTS.dueIndex.sortKey]: nextDue } : {}),
@@ -161,6 +167,28 @@ export class DynamoDbDocumentStore implements DocumentStore {
     }
   }
 
+  async waiting(since: string): Promise<OpenDocument[]> {
+    const { updatedIndex, partitionKey } = DOCUMENTS;
+    const partitions = utcDays(since, new Date().toISOString()).flatMap(updatedPartitions);
+    const found: OpenDocument[] = [];
+    try {
+      // Every (day, shard) partition of the retention window, WAITING_READS at a time (91 days × 10 shards = 910 queries).
+      await inParallel(partitions, WAITING_READS, async (partition) => {
+        for (const page of await queryAll(this.client, this.tableName, {
+          IndexName: updatedIndex.name,
+          KeyConditionExpression: '#day = :day AND #at >= :since',
+          ExpressionAttributeNames: { '#day': updatedIndex.partitionKey, '#at': updatedIndex.sortKey },
+          ExpressionAttributeValues: { ':day': partition, ':since': since },
+        })) {
+          for (const item of page.Items ?? []) found.push(...waitingOfIndexItem(item, String(item[partitionKey])));
+        }
+      });
+      return found;
+    } catch (error) {
+      throw new StoreUnavailableError('document waiting failed', { cause: error });
+    }
+  }
+
   private async batchGet(ids: readonly string[]): Promise<DocumentState[]> {
     return (await batchGetAll(this.client, this.tableName, DOCUMENTS.partitionKey, ids)).map(stateOf);
   }
@@ -169,6 +197,35 @@ export class DynamoDbDocumentStore implements DocumentStore {
 /** When the item was last saved: `savedAt`, or `writtenAt` on items saved before the index took the hour (it then held the time). */
 const savedAtOf = (item: Item): string =>
   typeof item.savedAt === 'string' ? item.savedAt : typeof item.writtenAt === 'string' ? item.writtenAt : '';
+/** Index queries in flight at once when reading the age ladder. */
+const WAITING_READS = 32;
+
+function statesWithWaiting(state: DocumentState, now: string): Record<string, unknown> {
+  const waiting = waitingOf(state, now);
+  return { ...statesOf(state), ...(Object.keys(waiting).length ? { waiting } : {}) };
+}
+
+/**
+ * The waits an `updated` index item records. Items written before `waiting` existed have none: their REMD still
+ * `awaiting` or MSE still `registered` counts from their last write (`writtenAt`), the best the index knows.
+ */
+function waitingOfIndexItem(item: Item, documentId: string): OpenDocument[] {
+  const states = (item.states ?? {}) as Partial<Record<Stage, string>> & { waiting?: Partial<Record<Stage, string>> };
+  const waiting = { ...states.waiting };
+  const writtenAt = String(item[DOCUMENTS.updatedIndex.sortKey]);
+  if (!states.waiting && states.remd === 'awaiting') waiting.remd = writtenAt;
+  if (!states.waiting && states.mse === 'registered') waiting.mse = writtenAt;
+  return (Object.entries(waiting) as [Stage, string][]).map(([stage, since]) => ({ documentId, stage, since }));
+}
+
+/** Runs `work` over `items`, at most `limit` at once. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 function stateOf(item: Item): DocumentState {
   const documentId = String(item[DOCUMENTS.partitionKey]);

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { MessageRecord, RejectedRequest } from '../ingest/ports';
-import { DynamoDbMessageStore, documentClient, queryAll } from './dynamodb-store';
+import { batchGetAll, DynamoDbMessageStore, documentClient, queryAll } from './dynamodb-store';
+import type { FailedAnswer } from '../../contract/causes';
 import type { Arrival } from './record-item';
 import { parseRejectedKey, REJECTED_PREFIX, type RejectedKeyFacts } from './s3-bucket';
-import { dayPartitions, TABLE, utcDays } from '../../contract/shapes';
+import { dayPartitions, pendingPartitions, TABLE, utcDays } from '../../contract/shapes';
 
 /*
  * What operators read (never the functions): recent arrivals from the table's by-day index, one message
- * with its payload, and the rejected requests kept in the bucket. One home below both readers, the CLI
+ * with its payload, the Failed answers, the pending count, and the rejected requests kept in the bucket. One home below both readers, the CLI
  * and the local console. Nothing here touches the MIS queue.
  */
 
@@ -142,4 +144,122 @@ export async function readPayload(
     if ((error as Error).name === 'NoSuchKey') return undefined;
     throw error;
   }
+}
+
+/**
+ * Every Failed answer received after `since` (ISO time), oldest first: the arrivals index (status projected) finds
+ * them, then one BatchGet reads their stored facts (`payload`, or the claim check's `facts`) for `Message` and
+ * `StatusCode`. At most a month of days. The text is returned for the operator's eyes and for classification
+ * (contract/causes.ts): never log it.
+ */
+export async function failedAnswersSince(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  since: string,
+  until = new Date(),
+): Promise<FailedAnswer[]> {
+  const client = documentClient(dynamodb);
+  const { dayIndex, partitionKey } = TABLE;
+  const failed: Record<string, unknown>[] = [];
+  for (const day of utcDays(since, until.toISOString(), 32)) {
+    const pages = await Promise.all(
+      dayPartitions(day).map((partition) =>
+        queryAll(client, tableName, {
+          IndexName: dayIndex.name,
+          KeyConditionExpression: '#day = :day AND #at > :after',
+          FilterExpression: '#status = :failed',
+          ExpressionAttributeNames: { '#day': dayIndex.partitionKey, '#at': dayIndex.sortKey, '#status': 'status' },
+          ExpressionAttributeValues: { ':day': partition, ':after': since, ':failed': 'Failed' },
+        }),
+      ),
+    );
+    failed.push(...pages.flat().flatMap((page) => page.Items ?? []));
+  }
+  const stored = new Map(
+    (
+      await batchGetAll(
+        client,
+        tableName,
+        partitionKey,
+        failed.map((item) => String(item[partitionKey])),
+        { attributes: ['payload', 'facts'] },
+      )
+    ).map((item) => [String(item[partitionKey]), item]),
+  );
+  return failed
+    .map((item) => {
+      const messageId = String(item[partitionKey]);
+      const facts = factsOfItem(stored.get(messageId));
+      return {
+        messageId,
+        messageType: String(item.messageType ?? ''),
+        receivedAt: String(item[dayIndex.sortKey] ?? ''),
+        documentKey: String(item.documentKey ?? ''),
+        message: typeof facts.Message === 'string' ? facts.Message : '',
+        ...(typeof facts.StatusCode === 'number' ? { statusCode: facts.StatusCode } : {}),
+      };
+    })
+    .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+}
+
+function factsOfItem(item: Record<string, unknown> | undefined): Record<string, unknown> {
+  const text = typeof item?.payload === 'string' ? item.payload : typeof item?.facts === 'string' ? item.facts : undefined;
+  try {
+    const value = text ? (JSON.parse(text) as unknown) : undefined;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** How many messages are still to forward to the MIS queue: a COUNT query of every pending-index shard (keys only). */
+export async function pendingCount(dynamodb: DynamoDBClient, tableName: string): Promise<number> {
+  const client = documentClient(dynamodb);
+  const { pendingIndex } = TABLE;
+  const pages = await Promise.all(
+    pendingPartitions().map((partition) =>
+      queryAll(client, tableName, {
+        IndexName: pendingIndex.name,
+        KeyConditionExpression: '#pp = :pending',
+        ExpressionAttributeNames: { '#pp': pendingIndex.partitionKey },
+        ExpressionAttributeValues: { ':pending': partition },
+        Select: 'COUNT',
+      }),
+    ),
+  );
+  return pages.flat().reduce((sum, page) => sum + (page.Count ?? 0), 0);
+}
+
+/**
+ * When the newest callback arrived, looking back at most `days` UTC days (today first): the newest item of each
+ * arrivals-index shard of a day (one item per query), undefined when none arrived in that window.
+ */
+export async function lastArrivalAt(dynamodb: DynamoDBClient, tableName: string, days = 14, now = new Date()): Promise<string | undefined> {
+  const client = documentClient(dynamodb);
+  const { dayIndex } = TABLE;
+  for (let back = 0; back < days; back++) {
+    const day = new Date(now.getTime() - back * 86_400_000).toISOString().slice(0, 10);
+    const pages = await Promise.all(
+      dayPartitions(day).map((partition) =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: dayIndex.name,
+            KeyConditionExpression: '#day = :day',
+            ExpressionAttributeNames: { '#day': dayIndex.partitionKey },
+            ExpressionAttributeValues: { ':day': partition },
+            ScanIndexForward: false,
+            Limit: 1,
+          }),
+        ),
+      ),
+    );
+    const newest = pages
+      .flatMap((page) => page.Items ?? [])
+      .map((item) => String(item[dayIndex.sortKey]))
+      .sort()
+      .at(-1);
+    if (newest) return newest;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import type { Stage } from '../../contract/documents';
+import type { OpenDocument } from '../../contract/ladder';
 import type { MessageRecord } from '../ingest/ports';
 import type { DocumentState } from './projection';
 
@@ -34,6 +35,11 @@ export interface DocumentStore {
   list(query: DocumentQuery): Promise<DocumentState[]>;
   /** Documents with an unmet expectation due at or before `now`. */
   due(now: string, limit: number): Promise<DocumentState[]>;
+  /**
+   * Every stage of a document written since `since` that still waits for a final answer, and since when
+   * (the age ladder): read from what the `updated` index projects, no document item.
+   */
+  waiting(since: string): Promise<OpenDocument[]>;
 }
 
 /** One page of the message table, as `reproject` reads it (in any order: the projection does not care). */

@@ -349,3 +349,31 @@ export function statesOf(state: DocumentState): Partial<Record<Stage, string>> {
   }
   return states;
 }
+
+/** Message types whose answers a stage waits on. */
+const STAGE_TYPES: Readonly<Record<Stage, readonly MessageType[]>> = {
+  cda: ['CDAStatus'],
+  semd: ['SEMDStatus'],
+  remd: ['REMDStatus'],
+  mse: ['MseResult', 'MseResultData'],
+  vimis: ['VimisResult'],
+};
+
+/**
+ * The stages of a document still waiting for a final answer, and since when (the age ladder, contract/ladder.ts):
+ * REMD accepted but not registered (`remd: awaiting`) and an MSE referral registered without its result file
+ * (`mse: registered`), waiting since the stage's first message; and a stage the MIS expects (`expect`) that has no
+ * final state yet, waiting since the document's first message, or, with none, since `now` (the expect call's time).
+ */
+export function waitingOf(state: DocumentState, now: string): Partial<Record<Stage, string>> {
+  const stages = stagesOf(state);
+  const firstOf = (stage: Stage) => state.timeline.find((entry) => (STAGE_TYPES[stage] as readonly string[]).includes(entry.messageType));
+  const waiting: Partial<Record<Stage, string>> = {};
+  if (stages.remd?.state === 'awaiting') waiting.remd = firstOf('remd')?.receivedAt ?? stages.remd.updatedAt;
+  if (stages.mse?.state === 'registered') waiting.mse = firstOf('mse')?.receivedAt ?? stages.mse.updatedAt;
+  for (const stage of STAGES) {
+    if (!state.expectations[stage] || metAt(stages, stage) || waiting[stage]) continue;
+    waiting[stage] = state.timeline[0]?.receivedAt ?? now;
+  }
+  return waiting;
+}

@@ -1,5 +1,6 @@
 import type { DocumentFilter, DocumentView, SilentDocument, Stage } from '../../contract/documents';
 import { isDocumentId, parseDuration } from '../../contract/documents';
+import { type Ladder, ladderOf } from '../../contract/ladder';
 import type { DocumentStore, StoredMessages } from './ports';
 import {
   applyMessage,
@@ -134,6 +135,14 @@ export async function listDocuments(
 export async function listSilent(store: DocumentStore, now: string, limit = 1000): Promise<SilentDocument[]> {
   const due = await store.due(now, limit);
   return due.flatMap((state) => silentOf(state, now)).sort((a, b) => a.expectedBy.localeCompare(b.expectedBy));
+}
+
+/**
+ * The age ladder of every document still waiting for a final answer, over everything the site keeps (its
+ * retention): one read of the `updated` index's keys and stage states per (day, shard), no document item.
+ */
+export async function waitingLadder(store: DocumentStore, now: Date, retentionDays: number): Promise<Ladder> {
+  return ladderOf(await store.waiting(earliestSince(now, retentionDays)), now);
 }
 
 export interface ReprojectProgress {

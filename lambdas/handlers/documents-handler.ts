@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DOCUMENT_LIMITS, isDocumentId, isStage, parseDuration, STAGE_STATES } from '../../contract/documents';
 import type { DocumentStore } from '../documents/ports';
-import { earliestSince, expectStage, getDocument, listDocuments, listSilent, sinceTime } from '../documents/service';
+import { earliestSince, expectStage, getDocument, listDocuments, listSilent, sinceTime, waitingLadder } from '../documents/service';
 import type { Clock } from '../ingest/ports';
 
 export interface DocumentsDeps {
@@ -18,6 +18,7 @@ export interface DocumentsDeps {
  *   GET /documents/{id}                          → the document, or 404
  *   GET /documents?stage=&state=&since=          → documents written since (default 1d), filtered
  *   GET /documents?silent=true                   → [{documentId, stage, expectedBy}] past due
+ *   GET /documents?ladder=true                   → the age ladder of documents awaiting a final answer (contract/ladder.ts)
  *   PUT /documents/{id}/expectations/{stage}     {"within":"24h"} or {"expectedBy":"<ISO>"} → the document
  * Errors are one JSON line: {"error": "..."} with 400/404/405.
  */
@@ -36,6 +37,7 @@ export function createDocumentsHandler(deps: DocumentsDeps): (event: APIGatewayP
     try {
       if (event.httpMethod === 'GET' && id === undefined) {
         if (query.silent === 'true') return json(200, await listSilent(deps.documents, now.toISOString()));
+        if (query.ladder === 'true') return json(200, await waitingLadder(deps.documents, now, deps.retentionDays));
         if (query.stage !== undefined && !isStage(query.stage))
           return error(400, `stage must be one of ${Object.keys(STAGE_STATES).join(', ')}`);
         if (query.state !== undefined && !query.stage) return error(400, 'state needs a stage');

@@ -15,7 +15,7 @@ import { greaterThanPattern, MALFORMED_LENGTH_PATTERN, MAX_BODY_BYTES } from '..
  */
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const FOLDERS = ['contract', 'lambdas', 'local', 'cli', 'consumer', 'lib', 'fleet'];
+const FOLDERS = ['contract', 'lambdas', 'local', 'cli', 'consumer', 'lib', 'fleet', 'console'];
 
 interface Found {
   readonly where: string;

@@ -44,6 +44,7 @@ describe('projector on the DynamoDB Local stream', () => {
       },
       list: (q) => real.list(q),
       due: (now, limit) => real.due(now, limit),
+      waiting: (since) => real.waiting(since),
     };
     const handler = createProjectHandler({
       documents: flaky,

@@ -80,4 +80,9 @@ describe('the layout, read from the imports', () => {
   it('the CLI imports nothing of local/: it reads what npm start shares from contract/', () => {
     expect(arrows('cli/', 'local/')).toEqual([]);
   });
+
+  it('console/ (the console server npm start and `n3-callback console` share) imports nothing of local/ or cli/, and of lambdas/ only adapters', () => {
+    expect([...arrows('console/', 'local/'), ...arrows('console/', 'cli/')]).toEqual([]);
+    expect(arrows('console/', 'lambdas/').filter((arrow) => !arrow.endsWith('→ lambdas/adapters/index.ts'))).toEqual([]);
+  });
 });

@@ -64,6 +64,7 @@ export function wireSite(options: WiringOptions): WiredSite {
     save: (state, version, now) => store().save(state, version, now),
     list: (query) => store().list(query),
     due: (now, limit) => store().due(now, limit),
+    waiting: (since) => store().waiting(since),
   };
   return { config, logger, metrics, adapters, receive, documents };
 }
