@@ -7,7 +7,7 @@ import { wireSweep } from './sweep';
 export type { WiredSite, WiringOptions } from './site';
 export { wireDocumentsApi, wireProjector, wireReceivers, wireSite, wireSweep };
 
-/** Every function of a site, wired once: what the deployed entry exports and npm start serves. */
+/** Every function of a site, wired once: what npm start serves (each deployed entry wires its own part: lambdas/handlers/entries/). */
 export function wireFunctions(options: WiringOptions) {
   const site = wireSite(options);
   return { ...wireReceivers(site), ...wireSweep(site), ...wireProjector(site), ...wireDocumentsApi(site) };
