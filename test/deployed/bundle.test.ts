@@ -161,7 +161,7 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
       const hash = /^asset\.([0-9a-f]{64})$/.exec(assetPath)?.[1];
       expect(hash, `${logicalId} aws:asset:path`).toBeDefined();
       expect(p.Code, logicalId).toMatchObject({ S3Key: `${hash}.zip` });
-      const fn = site.functions[String(p.Handler).replace(/^index\./, '')]!;
+      const fn = site.functions[String(p.Handler).replace(/^\w+\./, '')]!;
       expect(fn.spec.handler).toBe(p.Handler);
       expect(fn.spec.codeDir).toBe(join(site.assemblyDir, assetPath));
       // The four entries (lib/bundling.ts), their shared and lazily loaded chunks, each with its source map; nothing else.
