@@ -8,25 +8,36 @@ import { REASONS, attributeId, id, int, isUnicodeText, optionalBase64, optionalI
  * Tables are the contract; the examples in the spec are illustrations.
  */
 
-const common = {
+// The shared fields' schemas are made per type (functions), as each type's schema is made when first used (below).
+const common = () => ({
   MessageId: uuid(),
   Status: status(),
   Message: text(),
   // Sent on as a queue message attribute, which SQS checks and JSON cannot escape.
   Lpu: attributeId(),
-};
+});
 
 /** A document submitted to the document acceptance module (CDA and SEMD news share these). */
-const medDocument = {
+const medDocument = () => ({
   IdMedDocumentMis: id(),
   IdMedDocument: int(),
   MedDocumentType: int(),
-};
+});
 
 /** The MSE referral and its result document (both MSE messages share these). */
-const mseResult = {
+const mseResult = () => ({
   IdMSEMis: id(),
   IdResultMSE: id(),
+});
+
+/*
+ * Each type's schema is made on first use and kept: zod builds a schema's checks when it is made, which for all six
+ * was most of a receiving function's own start-up work (dev/bench/cold-start.ts), and each function reads one type.
+ */
+const made = new Map<string, unknown>();
+const once = <T>(type: string, make: () => T): T => {
+  if (!made.has(type)) made.set(type, make());
+  return made.get(type) as T;
 };
 
 // Unknown fields are kept (looseObject): the sender may add fields in later versions,
@@ -36,66 +47,90 @@ const CATALOG = {
     title: 'Статус генерации CDA-описания ЭМД',
     documentKey: 'IdMedDocumentMis',
     aliases: {},
-    schema: z.looseObject({
-      ...common,
-      ...medDocument,
-      CDA: optionalBase64(),
-    }),
+    get schema() {
+      return once('CDAStatus', () =>
+        z.looseObject({
+          ...common(),
+          ...medDocument(),
+          CDA: optionalBase64(),
+        }),
+      );
+    },
   },
   SEMDStatus: {
     title: 'Результаты выгрузки СЭМД',
     documentKey: 'IdMedDocumentMis',
     aliases: {},
-    schema: z.looseObject({
-      ...common,
-      ...medDocument,
-    }),
+    get schema() {
+      return once('SEMDStatus', () =>
+        z.looseObject({
+          ...common(),
+          ...medDocument(),
+        }),
+      );
+    },
   },
   REMDStatus: {
     title: 'Результаты регистрации ЭМД в РЭМД',
     documentKey: 'IdSourceMis',
     aliases: {},
-    schema: z.looseObject({
-      ...common,
-      IdSourceMis: id(),
-      MedDocumentType: int(),
-      IdFedRequest: uuid(),
-      RemdRegNumber: optionalId(),
-    }),
+    get schema() {
+      return once('REMDStatus', () =>
+        z.looseObject({
+          ...common(),
+          IdSourceMis: id(),
+          MedDocumentType: int(),
+          IdFedRequest: uuid(),
+          RemdRegNumber: optionalId(),
+        }),
+      );
+    },
   },
   MseResult: {
     title: 'Регистрация «Обратного талона» МСЭ в РЭМД ЕГИСЗ',
     documentKey: 'IdMSEMis',
     aliases: {},
-    schema: z.looseObject({
-      ...common,
-      ...mseResult,
-    }),
+    get schema() {
+      return once('MseResult', () =>
+        z.looseObject({
+          ...common(),
+          ...mseResult(),
+        }),
+      );
+    },
   },
   MseResultData: {
     title: 'Получение «Обратного талона» МСЭ из РЭМД ЕГИСЗ',
     documentKey: 'IdMSEMis',
     aliases: {},
-    schema: z.looseObject({
-      ...common,
-      ...mseResult,
-      Data: optionalBase64(),
-    }),
+    get schema() {
+      return once('MseResultData', () =>
+        z.looseObject({
+          ...common(),
+          ...mseResult(),
+          Data: optionalBase64(),
+        }),
+      );
+    },
   },
   VimisResult: {
     title: 'Статус выгрузки SMS в ВИМИС',
     documentKey: 'IdDocumentMis',
     // The spec's table spells `IdSourse` and `StatusСode` (Cyrillic С); its example sends the Latin names.
     aliases: { IdSourse: 'IdSource', 'Status\u0421ode': 'StatusCode' },
-    schema: z.looseObject({
-      ...common,
-      DocType: int(),
-      IdSource: id(),
-      IdRecipientSystem: id(),
-      StatusCode: int(),
-      IdCaseMis: id(),
-      IdDocumentMis: id(),
-    }),
+    get schema() {
+      return once('VimisResult', () =>
+        z.looseObject({
+          ...common(),
+          DocType: int(),
+          IdSource: id(),
+          IdRecipientSystem: id(),
+          StatusCode: int(),
+          IdCaseMis: id(),
+          IdDocumentMis: id(),
+        }),
+      );
+    },
   },
 } as const satisfies Record<string, MessageTypeSpec>;
 
@@ -119,12 +154,13 @@ export const messageSpec = (type: MessageType): MessageTypeSpec => CATALOG[type]
 /** The fields the type's table names (canonical spellings), as opposed to extras the sender added. */
 export const knownFields = (type: MessageType): readonly string[] => Object.keys(CATALOG[type].schema.shape);
 
-const OWN_NAMES = new Map(
-  MESSAGE_TYPES.map((type) => [type, new Set([...knownFields(type), ...Object.keys(CATALOG[type].aliases)]) as ReadonlySet<string>]),
-);
+const OWN_NAMES = new Map<MessageType, ReadonlySet<string>>();
 
 /** Every top-level name that is the type's own, as the sender may spell it: its fields and their aliases. */
-export const ownNames = (type: MessageType): ReadonlySet<string> => OWN_NAMES.get(type)!;
+export const ownNames = (type: MessageType): ReadonlySet<string> => {
+  if (!OWN_NAMES.has(type)) OWN_NAMES.set(type, new Set([...knownFields(type), ...Object.keys(CATALOG[type].aliases)]));
+  return OWN_NAMES.get(type)!;
+};
 
 /** Resolves a path segment to a type; exact names first, then ignoring case (a hand-typed URL). */
 export function findMessageType(segment: string): MessageType | undefined {

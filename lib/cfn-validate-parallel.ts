@@ -86,14 +86,14 @@ function mergeReports(reports: PolicyValidationPluginReport[]): PolicyValidation
  * aws-cdk-lib (`_instance`, returned by `_singletonInstance()`): should it ever move, the check below leaves the stock
  * plugin in place, which validates the same templates, only on one core.
  */
-export function useParallelCloudFormationValidation(): void {
+export function useParallelCloudFormationValidation(threads?: number): void {
   const holder = CloudFormationValidatePlugin as unknown as {
     _instance?: CloudFormationValidatePlugin;
     _singletonInstance(): CloudFormationValidatePlugin;
   };
   if (holder._instance instanceof ParallelCloudFormationValidatePlugin) return;
   const previous = holder._instance;
-  const parallel = new ParallelCloudFormationValidatePlugin();
+  const parallel = new ParallelCloudFormationValidatePlugin(undefined, threads);
   holder._instance = parallel;
   if (holder._singletonInstance() !== parallel) holder._instance = previous;
   else previous?._dispose();

@@ -1,14 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   Architecture,
+  Code,
   FilterCriteria,
   FilterRule,
+  Function as LambdaFunction,
+  type FunctionProps,
   Runtime,
   StartingPosition,
-  type Function as LambdaFunction,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -17,7 +18,7 @@ import { DOCUMENTS, TABLE } from '../contract/shapes';
 import { BUCKET_PREFIXES, FUNCTION_ENV, type FunctionEnvironment } from '../contract/names';
 import { RECEIVER_TIMEOUT_MS, SWEEP } from '../contract/deadlines';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { ESBUILD_SETTINGS, LAMBDA_ENTRY } from './bundling';
+import { buildLambdaCodeSync, type LambdaEntry } from './bundling';
 import { retentionFor } from './logs';
 import type { Storage } from './storage';
 
@@ -34,11 +35,33 @@ export interface FunctionsProps {
   readonly reservedConcurrency?: number;
 }
 
-const ENTRY = fileURLToPath(new URL(`../${LAMBDA_ENTRY}`, import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Ten functions from one bundle entry: one per MessageType (from the catalog), the catch-all
+ * The functions' code (lib/bundling.ts: one esbuild run, an entry per kind of function, shared chunks): one asset.
+ * One Code object per stack, bound by all its functions (a Code binds to one stack), so a site stages the asset once,
+ * not once per function; its hash is its output's, the same for every site, so the fleet uploads it once. CDK bundles
+ * it once per synth (its staging cache is keyed by these options) and only for the stacks it bundles
+ * (`aws:cdk:bundling-stacks`), as it did NodejsFunction's; esbuild runs in this process, never in Docker.
+ */
+function lambdaCode(): Code {
+  return Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling below always succeeds or throws.
+      image: DockerImage.fromRegistry('local-esbuild-only'),
+      local: {
+        tryBundle(outputDir) {
+          buildLambdaCodeSync(outputDir);
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/**
+ * Ten functions from one code asset: one per MessageType (from the catalog), the catch-all
  * `Fallback`, `Sweep` on the fleet's tick, `Project` on the table's stream and `Documents` for the
  * document API. Four roles, one per set of permissions: the seven receiving functions do the same
  * thing and share `IngestRole`; each other function has its own. A role holds exactly what its
@@ -71,20 +94,20 @@ export class Functions extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     } satisfies FunctionEnvironment & { NODE_OPTIONS: string };
 
+    const code = lambdaCode();
     const lambdaRole = (name: string) => new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
-    const make = (name: string, handler: string, extra: Partial<NodejsFunctionProps> = {}, role = lambdaRole(name)) => {
+    /** A function whose handler is the export `name` of the entry `entry` (lib/bundling.ts LAMBDA_ENTRIES). */
+    const make = (name: string, entry: LambdaEntry, extra: Partial<FunctionProps> = {}, role = lambdaRole(name)) => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: retentionFor(props.retentionDays),
         removalPolicy: RemovalPolicy.RETAIN,
       });
       // Allowed to write the log groups of its own functions only (not the managed basic-execution policy's any group).
       logGroup.grantWrite(role);
-      return new NodejsFunction(this, name, {
+      return new LambdaFunction(this, name, {
         role,
-        entry: ENTRY,
-        handler,
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+        code,
+        handler: `${entry}.${name}`,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
         memorySize: 512,
@@ -92,17 +115,6 @@ export class Functions extends Construct {
         timeout: Duration.millis(RECEIVER_TIMEOUT_MS),
         environment,
         logGroup,
-        bundling: {
-          format: OutputFormat.ESM,
-          minify: ESBUILD_SETTINGS.minify,
-          sourceMap: ESBUILD_SETTINGS.sourcemap,
-          sourcesContent: ESBUILD_SETTINGS.sourcesContent,
-          target: ESBUILD_SETTINGS.target,
-          mainFields: [...ESBUILD_SETTINGS.mainFields],
-          externalModules: [...ESBUILD_SETTINGS.external],
-          banner: ESBUILD_SETTINGS.banner,
-          esbuildArgs: Object.fromEntries(Object.entries(ESBUILD_SETTINGS.alias).map(([from, to]) => [`--alias:${from}`, to])),
-        },
         ...extra,
       });
     };
@@ -110,20 +122,20 @@ export class Functions extends Construct {
     // The six types and the catch-all run the same code path with the same grants: one role, seven log groups.
     // Each function the API invokes has the site's cap where it has one: API Gateway throttles each method on its
     // own, so only Lambda's reservation bounds what the site can hold of the account's concurrency.
-    const capped: Partial<NodejsFunctionProps> =
+    const capped: Partial<FunctionProps> =
       props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency };
     const ingestRole = lambdaRole('Ingest');
-    const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, type, capped, ingestRole)])) as Record<
+    const receivers = Object.fromEntries(MESSAGE_TYPES.map((type) => [type, make(type, 'receive', capped, ingestRole)])) as Record<
       MessageType,
       LambdaFunction
     >;
     this.receivers = receivers;
-    this.fallback = make('Fallback', 'Fallback', capped, ingestRole);
+    this.fallback = make('Fallback', 'receive', capped, ingestRole);
     // At most one run per site, without reserved concurrency (on a new account, quota 10 or 50, reserving even 1
     // fails the stack): a timeout below the one-minute tick, no asynchronous retries and a short event age, so a
     // run has ended before the next tick starts one, whatever hangs (contract/deadlines.ts, SWEEP). Were two to
     // overlap, they would send a message with the same deduplication id, and the FIFO queue keeps one.
-    this.sweep = make('Sweep', 'Sweep', {
+    this.sweep = make('Sweep', 'sweep', {
       timeout: Duration.seconds(SWEEP.timeoutSeconds),
       retryAttempts: SWEEP.retryAttempts,
       maxEventAge: Duration.seconds(SWEEP.maxEventAgeSeconds),
@@ -143,7 +155,7 @@ export class Functions extends Construct {
     queue.grantSendMessages(this.sweep);
 
     const { documents } = storage;
-    this.projector = make('Project', 'Project', { timeout: Duration.seconds(60) });
+    this.projector = make('Project', 'project', { timeout: Duration.seconds(60) });
     this.projector.addEventSource(
       new DynamoEventSource(table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -158,7 +170,7 @@ export class Functions extends Construct {
     );
     allow(this.projector, ['dynamodb:GetItem', 'dynamodb:PutItem'], [documents.tableArn]);
 
-    this.documentsApi = make('Documents', 'Documents', capped);
+    this.documentsApi = make('Documents', 'documents', capped);
     allow(this.documentsApi, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchGetItem'], [documents.tableArn]);
     allow(
       this.documentsApi,

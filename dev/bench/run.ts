@@ -102,6 +102,8 @@ try {
   const m1 = {
     deployed: { ...summary(bundles.deployed), top: bundles.deployed.top },
     deployedWithoutSdkBytes: bundles.deployedWithoutSdkBytes,
+    functions: bundles.functions,
+    assetBytes: bundles.assetBytes,
     sdkFloor: summary(bundles.sdkFloor),
     receiverOnly: summary(bundles.receiverOnly),
     projectOnly: summary(bundles.projectOnly),

@@ -9,8 +9,8 @@ import { generatedSite } from '../../fleet/count';
  * Synth of a fleet, measured as a user runs it: `npm run synth` (`cdk synth --quiet`, Lambda bundling by esbuild
  * included) over N generated site files, copies of cdk.json's first example site with ids fleet-0001…, in a child
  * process tree. It runs in a temporary project folder whose cdk.json is ours without the example `sites` (so N
- * means N) and with `sitesDir` at the generated files; the app command is cdk.json's `tsx [node options] bin/app.ts`
- * (our node_modules/.bin/tsx and app by path: `npx` would look for tsx in the temporary folder).
+ * means N) and with `sitesDir` at the generated files; the app command is cdk.json's `node --import tsx [node options]
+ * bin/app.ts` with tsx's loader and our app by path (from the temporary folder, `--import tsx` would look for tsx there).
  *
  *   npx tsx dev/bench/synth-fleet.ts --sites 500 [--keep] [-c key=value …]
  */
@@ -115,10 +115,12 @@ export async function measureSynth(options: SynthOptions): Promise<SynthMeasurem
   }
 }
 
-/** cdk.json's app command (its node options included), with our tsx and app by path: it runs in another folder. */
+/** cdk.json's app command (its node options included), with tsx's loader and our app by path: it runs in another folder. */
 function appCommand(app: string): string {
-  if (!app.startsWith('npx tsx ') || !app.endsWith(' bin/app.ts')) throw new Error(`cdk.json app "${app}": expected npx tsx … bin/app.ts`);
-  return `${join(BIN, 'tsx')} ${app.slice('npx tsx '.length, -' bin/app.ts'.length)} ${join(ROOT, 'bin', 'app.ts')}`.replace(/ {2,}/g, ' ');
+  const prefix = 'node --import tsx ';
+  if (!app.startsWith(prefix) || !app.endsWith(' bin/app.ts')) throw new Error(`cdk.json app "${app}": expected ${prefix}… bin/app.ts`);
+  const options = app.slice(prefix.length, -' bin/app.ts'.length);
+  return `node --import ${import.meta.resolve('tsx')} ${options} ${join(ROOT, 'bin', 'app.ts')}`.replace(/ {2,}/g, ' ');
 }
 
 /** Sums the RSS of `root` and its descendants every 100 ms (Linux /proc); the peak sum in kB. */

@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE, UNKNOWN_TYPE } from '../../contract/observability';
 import { GATEWAY_NAMESPACE } from '../../lib/refusals';
-import { LAMBDA_MAX_EVENT_BYTES, MAX_BODY_BYTES } from '../../contract/limits';
+import { LAMBDA_MAX_EVENT_BYTES, MAX_BODY_BYTES, MAX_INLINE_PAYLOAD_BYTES } from '../../contract/limits';
+import { BUCKET_PREFIXES } from '../../contract/names';
+import type { Envelope } from '../../contract/envelope';
 import { ACK_TEXT, type Ack } from '../../contract/ack';
 import { MESSAGE_TYPES } from '../../contract/catalog';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { drain, dynamoClient, queueDepth, sqsClient } from '../support/aws';
+import { drain, dynamoClient, listKeys, queueDepth, s3Client, sqsClient } from '../support/aws';
 import {
   alarms,
   alarmSeries,
@@ -43,6 +45,8 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
 const emulators = inject('emulators');
 const sqs = sqsClient(emulators.sqs);
 const dynamo = dynamoClient(emulators.dynamodb);
+// The bucket emulator is fauxqs, at the queue's endpoint (test/support/deployed.ts).
+const s3 = s3Client(emulators.sqs);
 const secret = DEPLOYED_SITE.secretPathSegment;
 const RECEIVERS = [...MESSAGE_TYPES, 'Fallback'] as const;
 
@@ -62,6 +66,7 @@ afterAll(async () => {
   if (started && !(started instanceof Error)) await started.stop();
   sqs.destroy();
   dynamo.destroy();
+  s3.destroy();
 });
 
 /** A second process of a receiving function whose queue and bucket are gone: deferred forwarding, and rejections it cannot keep. */
@@ -146,7 +151,7 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
     }
   });
 
-  it('runs each function from the code asset cdk synth wrote (cdk.out/asset.<hash>, uploaded as <hash>.zip), with the template’s handler', () => {
+  it('runs every function from the one code asset cdk synth wrote (cdk.out/asset.<hash>, uploaded as <hash>.zip), with the template’s handler', () => {
     const site = deployed();
     expect(Object.keys(site.functions).sort()).toEqual([...RECEIVERS, 'Sweep', 'Project', 'Documents'].sort());
     const lambdas = Object.entries(site.template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
@@ -156,11 +161,65 @@ describe(`the deployed bundle under AWS's runtime interface client`, () => {
       const hash = /^asset\.([0-9a-f]{64})$/.exec(assetPath)?.[1];
       expect(hash, `${logicalId} aws:asset:path`).toBeDefined();
       expect(p.Code, logicalId).toMatchObject({ S3Key: `${hash}.zip` });
-      const fn = site.functions[String(p.Handler).replace(/^index\./, '')]!;
+      const fn = site.functions[String(p.Handler).replace(/^\w+\./, '')]!;
       expect(fn.spec.handler).toBe(p.Handler);
       expect(fn.spec.codeDir).toBe(join(site.assemblyDir, assetPath));
-      expect(readdirSync(fn.spec.codeDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      // The four entries (lib/bundling.ts), their shared and lazily loaded chunks, each with its source map; nothing else.
+      const files = readdirSync(fn.spec.codeDir);
+      expect(files.filter((file) => !/^chunk-[A-Z0-9]+\.mjs(\.map)?$/.test(file)).sort()).toEqual(
+        ['documents', 'project', 'receive', 'sweep'].flatMap((entry) => [`${entry}.mjs`, `${entry}.mjs.map`]).sort(),
+      );
+      expect(files.filter((file) => file.endsWith('.mjs')).every((file) => files.includes(`${file}.map`))).toBe(true);
     }
+    // One asset for every function: staged once per site, and uploaded once for the whole fleet (its hash is its content's).
+    expect(new Set(lambdas.map(([, r]) => r.Metadata?.['aws:asset:path'])).size).toBe(1);
+  });
+
+  it('starts a receiver without the S3 client or the document store: neither is in what receive.mjs imports at its cold start, both are in the asset', () => {
+    const { codeDir } = deployed().functions.CDAStatus!.spec;
+    const read = (file: string) => readFileSync(join(codeDir, file), 'utf8');
+    // What Node loads before the first request: the entry and the chunks it imports statically, transitively.
+    const loaded = new Set<string>();
+    const visit = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const [, chunk] of read(file).matchAll(/(?:import|export)\s*(?:[\w$*{}\s,]*?from\s*)?["']\.\/(chunk-[A-Z0-9]+\.mjs)["']/g))
+        visit(chunk!);
+    };
+    visit('receive.mjs');
+    const asset = readdirSync(codeDir).filter((file) => file.endsWith('.mjs'));
+    // Markers: S3's PutObject operation; the document store's own error text (lambdas/adapters/dynamodb-documents.ts).
+    const markers = { s3: '"PutObject"', documents: 'document get failed' };
+    for (const [what, marker] of Object.entries(markers)) {
+      expect(
+        [...loaded].filter((file) => read(file).includes(marker)),
+        `${what} loaded at a receiver's cold start`,
+      ).toEqual([]);
+      expect(asset.filter((file) => read(file).includes(marker)).length, `${what} in the asset`).toBeGreaterThan(0);
+    }
+  });
+
+  it('loads the S3 client on the first request that needs it, in a fresh process: a large payload is claim-checked in the bucket, then a rejection is kept there', async () => {
+    const site = deployed();
+    // A process of its own: its first S3 call is this test's, whatever other tests sent before.
+    const fresh = await site.variant('MseResultData', {});
+    const message = freshMessage('MseResultData', { Data: Buffer.alloc(3 * MAX_INLINE_PAYLOAD_BYTES, 'large').toString('base64') });
+    expect(await post('MseResultData', message, fresh)).toEqual(accepted(message));
+    const id = String(message.MessageId);
+    const [forwarded] = (await drain(sqs, site.resources.queueUrl)).map((m) => JSON.parse(m.Body!) as Envelope);
+    expect(forwarded?.payload).toBeUndefined();
+    const stored = (await listKeys(s3, site.resources.bucket, BUCKET_PREFIXES.payloads(DEPLOYED_SITE.id))).filter((key) =>
+      key.includes(id),
+    );
+    expect(stored).toHaveLength(1);
+    expect(forwarded?.payloadRef).toMatchObject({ bucket: site.resources.bucket, key: stored[0] });
+
+    const before = new Set(await listKeys(s3, site.resources.bucket, BUCKET_PREFIXES.rejected));
+    const refused = await post('MseResultData', `{"MessageId": "${randomUUID()}", `, fresh);
+    expect(refused.status).toBe(400);
+    const kept = (await listKeys(s3, site.resources.bucket, BUCKET_PREFIXES.rejected)).filter((key) => !before.has(key));
+    expect(kept).toHaveLength(1);
+    expect(metricValues([fresh], 'rejectedNotKept')).toEqual([]);
   });
 
   it.each(MESSAGE_TYPES)(
@@ -596,7 +655,7 @@ describe('the observability contract: every metric the alarms and the dashboard 
     const theirs = all.flatMap((alarm) => alarm.series).filter((s) => s.namespace !== METRICS_NAMESPACE);
     for (const s of theirs) expect(Object.keys(AWS_PUBLISHED), `${s.namespace} ${s.name}: who publishes it?`).toContain(s.namespace);
     const [sweepId] = Object.entries(template.Resources).find(
-      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.Sweep',
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'sweep.Sweep',
     )!;
     expect(theirs.filter((s) => s.namespace === 'AWS/Lambda').sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { namespace: 'AWS/Lambda', name: 'Errors', dimensions: { FunctionName: `(ref ${sweepId})` } },

@@ -216,12 +216,16 @@ describe('site stacks', () => {
   });
 
   it('runs every function on nodejs24.x arm64 with the site environment', () => {
-    const functions = site1!.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.') } });
+    const functions = site1!.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: Match.stringLikeRegexp('^(receive|sweep|project|documents)\\.') },
+    });
     expect(
       Object.values(functions)
         .map((f) => f.Properties.Handler)
         .sort(),
-    ).toEqual([...MESSAGE_TYPES, 'Fallback', 'Sweep', 'Project', 'Documents'].map((h) => `index.${h}`).sort());
+    ).toEqual(
+      [...[...MESSAGE_TYPES, 'Fallback'].map((h) => `receive.${h}`), 'sweep.Sweep', 'project.Project', 'documents.Documents'].sort(),
+    );
     for (const fn of Object.values(functions)) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -231,7 +235,7 @@ describe('site stacks', () => {
       expect(fn.Properties.Environment.Variables.SITE_ID).toBe('mo-1');
     }
     // At most one Sweep per site: it ends before the next one-minute tick, and a failed or late run is not retried.
-    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.Sweep', Timeout: 40 });
+    site1!.hasResourceProperties('AWS::Lambda::Function', { Handler: 'sweep.Sweep', Timeout: 40 });
     const sweepInvokeConfigs = Object.values(site1!.findResources('AWS::Lambda::EventInvokeConfig')).filter((config) =>
       /^FunctionsSweep/.test(String(config.Properties.FunctionName?.Ref)),
     );
@@ -297,7 +301,7 @@ describe('site stacks', () => {
     );
     expect(actionsOf('Ingest')).toEqual(receiver);
     const roleOf = (handler: string) =>
-      Object.values(site1!.findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${handler}` } }))[0]!.Properties.Role;
+      Object.values(site1!.findResources('AWS::Lambda::Function', { Properties: { Handler: `receive.${handler}` } }))[0]!.Properties.Role;
     for (const name of [...MESSAGE_TYPES, 'Fallback']) expect(JSON.stringify(roleOf(name)), name).toContain('"FunctionsIngestRole');
     // …and writes exactly their seven log groups, nothing else's.
     const ingestLogWrites = Object.values(
@@ -625,9 +629,11 @@ describe('site stacks', () => {
     expect(JSON.stringify(keyStatements[0]!.Principal)).toContain(':root');
     // Every IAM statement on the key: a site function's role, or the consumer policy (decrypt only).
     const functionRoles = new Set(
-      Object.values(site2!.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.') } })).map(
-        (fn) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
-      ),
+      Object.values(
+        site2!.findResources('AWS::Lambda::Function', {
+          Properties: { Handler: Match.stringLikeRegexp('^(receive|sweep|project|documents)\\.') },
+        }),
+      ).map((fn) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]),
     );
     const grantees: string[] = [];
     for (const [id, policy] of Object.entries({

@@ -110,11 +110,13 @@ export function functionSpecs(template: CfnTemplate, assemblyDir: string, resour
       if (typeof assetPath !== 'string')
         throw new Error(`function ${logicalId} has no aws:asset:path metadata: synthesise with asset metadata on`);
       const codeDir = join(assemblyDir, assetPath);
-      if (!existsSync(join(codeDir, 'index.mjs')))
-        throw new Error(`function ${logicalId}: no index.mjs in ${codeDir}, its asset (aws:asset:path)`);
       const handler = p.Handler as string;
+      // `<entry>.<export>`: the export of <entry>.mjs (lib/bundling.ts), as Lambda resolves it.
+      const [, entry, name] = /^([\w-]+)\.(\w+)$/.exec(handler) ?? [];
+      if (!entry || !existsSync(join(codeDir, `${entry}.mjs`)))
+        throw new Error(`function ${logicalId}: handler ${handler} names no <entry>.mjs in ${codeDir}, its asset (aws:asset:path)`);
       return {
-        name: handler.replace(/^index\./, ''),
+        name: name!,
         handler,
         runtime: p.Runtime as string,
         codeDir,

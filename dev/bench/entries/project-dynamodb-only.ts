@@ -10,7 +10,7 @@ import { createProjectHandler } from '../../../lambdas/handlers/project-handler'
 
 /*
  * Measurement only, never deployed: the projector with the one SDK client it calls (DynamoDB), instead of
- * createAwsAdapters' three. Beside dev/bench/entries/project.ts it shows what splitting the adapters (not only
+ * createAwsAdapters' three. Beside the deployed `project` entry it shows what splitting the adapters (not only
  * the entry) would save a function that needs neither SQS nor S3 (M1, M2).
  */
 

@@ -15,7 +15,7 @@ export {
 } from './readmit';
 export { wireDocumentsApi, wireProjector, wireReceivers, wireSite, wireSweep };
 
-/** Every function of a site, wired once: what the deployed entry exports and npm start serves. */
+/** Every function of a site, wired once: what npm start serves (each deployed entry wires its own part: lambdas/handlers/entries/). */
 export function wireFunctions(options: WiringOptions) {
   const site = wireSite(options);
   return { ...wireReceivers(site), ...wireSweep(site), ...wireProjector(site), ...wireDocumentsApi(site) };

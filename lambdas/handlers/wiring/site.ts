@@ -9,7 +9,7 @@ import type { DocumentStore } from '../../documents/ports';
 import type { ReceiveDeps } from '../receive-handler';
 
 /*
- * One wiring, three users: Lambda (lambdas/handlers/index.ts, from process.env), npm start (local/stack.ts,
+ * One wiring, three users: Lambda (lambdas/handlers/entries/, from process.env), npm start (local/stack.ts,
  * from the environment the stack would give plus the emulators' clients) and the benchmarks (dev/bench/entries/,
  * dev/bench/*: from an environment and explicit adapters). So no copy of it exists to drift. The functions'
  * parts are wired by their own modules beside this one (receivers.ts, sweep.ts, projector.ts,
