@@ -250,18 +250,19 @@ export async function listAudit(target: Target, since: Date, until = new Date())
 }
 
 export function formatAudit(actions: readonly AuditedActionView[], json: boolean): string {
-  // What was typed (keys, ids) is printed escaped, as everything a person typed or a server said.
+  // Every field is printed escaped: what was typed (keys, ids), and the records themselves, which anyone who may
+  // write to the bucket could have put there by hand.
   if (json) return actions.map((a) => printableJson(a)).join('\n');
   if (actions.length === 0) return 'No audited actions in that period.';
   const outcomeColour = { finished: 'green', failed: 'red', interrupted: 'yellow', 'running?': 'yellow' } as const;
   return table(
     ['started', 'who', 'command', 'selection', 'outcome', 'counts'],
     actions.map((a) => [
-      a.startedAt.replace('T', ' ').slice(0, 19),
+      printable(String(a.startedAt).replace('T', ' ').slice(0, 19)),
       printable(a.who.arn === 'unknown' ? `unknown${a.who.osUser ? ` (${a.who.osUser})` : ''}` : a.who.arn),
       printable(`${a.command}${a.dryRun ? ' --dry-run' : ''}`),
       printable(compact(a.selection)),
-      paint(outcomeColour[a.outcome], a.outcome),
+      paint(outcomeColour[a.outcome] ?? 'yellow', printable(String(a.outcome))),
       printable(a.error ?? compact(a.counts ?? {})),
     ]),
   );

@@ -131,6 +131,18 @@ describe('the audit listing', () => {
     expect(formatAudit([], false)).toBe('No audited actions in that period.');
   });
 
+  it('prints every field of a stored record terminal-safe: one written by hand into audit/ cannot send escape sequences', () => {
+    // Anyone who may write to the bucket can put an object there; the listing reads it as it is.
+    const hostile = '\u001b]0;owned\u0007\u001b[2J';
+    const actions = actionsOf([
+      record('started', 'h', '2026-12-01T09:00:00.000Z', { startedAt: hostile }),
+      record(hostile as AuditRecord['phase'], 'h', '2026-12-01T09:00:01.000Z', { startedAt: hostile }),
+    ]);
+    const printed = formatAudit(actions, false);
+    expect(printed).not.toContain('\u001b');
+    expect(printed).not.toContain('\u0007');
+  });
+
   it('keys records by day and time, so a window is listed by day prefixes, and reads the time back from the key', () => {
     const key = auditKey({ at: '2026-12-01T09:08:07.123Z', phase: 'finished', id: '20261201-abc' });
     expect(key).toBe('audit/2026/12/01/090807.123Z-finished-20261201-abc.json');
