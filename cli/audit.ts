@@ -5,6 +5,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { TOOL_DEADLINE } from '../contract/deadlines';
+import { BUCKET_PREFIXES } from '../contract/names';
 import { type AuditIdentity, type AuditPhase, type AuditRecord, type AuditStore, S3AuditStore } from '../lambdas/adapters';
 import { requireValue, type Target, UsageError } from './target';
 import { paint, printable, printableJson, table } from './ui';
@@ -37,7 +38,12 @@ export interface AuditOutcome {
 export async function audited<T extends AuditOutcome>(target: Target, action: AuditedAction, run: () => Promise<T>): Promise<T> {
   const bucket = requireValue(target.bucket, 'the bucket the audit trail is kept in (--bucket)');
   return recordAround(
-    { store: new S3AuditStore(target.s3, bucket), who: await callerIdentity(target), site: siteOf(target), where: `s3://${bucket}/audit/` },
+    {
+      store: new S3AuditStore(target.s3, bucket),
+      who: await callerIdentity(target),
+      site: siteOf(target),
+      where: `s3://${bucket}/${BUCKET_PREFIXES.audit}`,
+    },
     action,
     run,
   );
