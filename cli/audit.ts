@@ -57,7 +57,7 @@ export interface AuditContext {
   readonly where: string;
   readonly now?: () => Date;
   /** Which process signals count as an interruption (tests pass their own emitter). */
-  readonly signals?: Pick<NodeJS.Process, 'once' | 'off' | 'listenerCount'> & { exit?: (code: number) => never };
+  readonly signals?: Pick<NodeJS.Process, 'prependOnceListener' | 'off' | 'listenerCount'> & { exit?: (code: number) => never };
 }
 
 /** `audited`, over any store: the records it writes and when. */
@@ -91,19 +91,22 @@ export async function recordAround<T extends AuditOutcome>(
   let ended = false;
   const signals = context.signals ?? process;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Counted now, before the other handlers run: Node removes a once-listener (replay's, cli/main.ts) before calling it.
+    const alone = signals.listenerCount(signal) === 0;
     if (ended) return;
     ended = true;
     const exitIfAlone = () => {
       // The action may stop itself on the signal (replay keeps a checkpoint); else the signal's usual end.
-      if (signals.listenerCount(signal) === 0) (signals.exit ?? process.exit)(130);
+      if (alone) (signals.exit ?? process.exit)(130);
     };
     write('interrupted', { error: `stopped by ${signal}` }).then(exitIfAlone, (error) => {
       console.error(paint('red', `n3-callback: the interruption of ${action.command} could not be recorded (${oneLine(error)})`));
       exitIfAlone();
     });
   };
-  signals.once('SIGINT', onSignal);
-  signals.once('SIGTERM', onSignal);
+  // First in line, so that it sees the action's own handlers still registered (see `alone`).
+  signals.prependOnceListener('SIGINT', onSignal);
+  signals.prependOnceListener('SIGTERM', onSignal);
   const settle = async (phase: AuditPhase, extra: Partial<AuditRecord>) => {
     signals.off('SIGINT', onSignal);
     signals.off('SIGTERM', onSignal);

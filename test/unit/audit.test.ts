@@ -95,6 +95,27 @@ describe('the audit record around an action', () => {
       ['interrupted', 'stopped by SIGINT'],
     ]);
   });
+
+  it('leaves the end to an action that stops itself on the signal (replay, whose handler cli/main.ts adds first, with once)', async () => {
+    // Node removes a once-listener before calling it: counted after the record is written, the replay's own handler
+    // was gone, and the process ended mid-replay, before its checkpoint and its "resume" line.
+    const store = new MemoryAuditStore();
+    const signals = new EventEmitter();
+    const exited: number[] = [];
+    let stop!: () => void;
+    signals.once('SIGINT', () => stop());
+    const running = recordAround(
+      contextWith(store, { signals: Object.assign(signals, { exit: (code: number) => exited.push(code) as never }) as never }),
+      { command: 'replay', selection: { since: '2026-01-01' } },
+      () => new Promise<{ counts: Record<string, number> }>((resolve) => (stop = () => resolve({ counts: { sent: 1 } }))),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    signals.emit('SIGINT', 'SIGINT');
+    await running;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(exited).toEqual([]);
+    expect(store.records.map((r) => r.phase)).toEqual(['started', 'interrupted']);
+  });
 });
 
 describe('the audit listing', () => {
