@@ -5,6 +5,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { TOOL_DEADLINE } from '../contract/deadlines';
+import { BUCKET_PREFIXES } from '../contract/names';
 import { type AuditIdentity, type AuditPhase, type AuditRecord, type AuditStore, S3AuditStore } from '../lambdas/adapters';
 import { requireValue, type Target, UsageError } from './target';
 import { paint, printable, printableJson, table } from './ui';
@@ -37,7 +38,12 @@ export interface AuditOutcome {
 export async function audited<T extends AuditOutcome>(target: Target, action: AuditedAction, run: () => Promise<T>): Promise<T> {
   const bucket = requireValue(target.bucket, 'the bucket the audit trail is kept in (--bucket)');
   return recordAround(
-    { store: new S3AuditStore(target.s3, bucket), who: await callerIdentity(target), site: siteOf(target), where: `s3://${bucket}/audit/` },
+    {
+      store: new S3AuditStore(target.s3, bucket),
+      who: await callerIdentity(target),
+      site: siteOf(target),
+      where: `s3://${bucket}/${BUCKET_PREFIXES.audit}`,
+    },
     action,
     run,
   );
@@ -51,7 +57,7 @@ export interface AuditContext {
   readonly where: string;
   readonly now?: () => Date;
   /** Which process signals count as an interruption (tests pass their own emitter). */
-  readonly signals?: Pick<NodeJS.Process, 'once' | 'off' | 'listenerCount'> & { exit?: (code: number) => never };
+  readonly signals?: Pick<NodeJS.Process, 'prependOnceListener' | 'off' | 'listenerCount'> & { exit?: (code: number) => never };
 }
 
 /** `audited`, over any store: the records it writes and when. */
@@ -85,19 +91,22 @@ export async function recordAround<T extends AuditOutcome>(
   let ended = false;
   const signals = context.signals ?? process;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Counted now, before the other handlers run: Node removes a once-listener (replay's, cli/main.ts) before calling it.
+    const alone = signals.listenerCount(signal) === 0;
     if (ended) return;
     ended = true;
     const exitIfAlone = () => {
       // The action may stop itself on the signal (replay keeps a checkpoint); else the signal's usual end.
-      if (signals.listenerCount(signal) === 0) (signals.exit ?? process.exit)(130);
+      if (alone) (signals.exit ?? process.exit)(130);
     };
     write('interrupted', { error: `stopped by ${signal}` }).then(exitIfAlone, (error) => {
       console.error(paint('red', `n3-callback: the interruption of ${action.command} could not be recorded (${oneLine(error)})`));
       exitIfAlone();
     });
   };
-  signals.once('SIGINT', onSignal);
-  signals.once('SIGTERM', onSignal);
+  // First in line, so that it sees the action's own handlers still registered (see `alone`).
+  signals.prependOnceListener('SIGINT', onSignal);
+  signals.prependOnceListener('SIGTERM', onSignal);
   const settle = async (phase: AuditPhase, extra: Partial<AuditRecord>) => {
     signals.off('SIGINT', onSignal);
     signals.off('SIGTERM', onSignal);
@@ -250,18 +259,19 @@ export async function listAudit(target: Target, since: Date, until = new Date())
 }
 
 export function formatAudit(actions: readonly AuditedActionView[], json: boolean): string {
-  // What was typed (keys, ids) is printed escaped, as everything a person typed or a server said.
+  // Every field is printed escaped: what was typed (keys, ids), and the records themselves, which anyone who may
+  // write to the bucket could have put there by hand.
   if (json) return actions.map((a) => printableJson(a)).join('\n');
   if (actions.length === 0) return 'No audited actions in that period.';
   const outcomeColour = { finished: 'green', failed: 'red', interrupted: 'yellow', 'running?': 'yellow' } as const;
   return table(
     ['started', 'who', 'command', 'selection', 'outcome', 'counts'],
     actions.map((a) => [
-      a.startedAt.replace('T', ' ').slice(0, 19),
+      printable(String(a.startedAt).replace('T', ' ').slice(0, 19)),
       printable(a.who.arn === 'unknown' ? `unknown${a.who.osUser ? ` (${a.who.osUser})` : ''}` : a.who.arn),
       printable(`${a.command}${a.dryRun ? ' --dry-run' : ''}`),
       printable(compact(a.selection)),
-      paint(outcomeColour[a.outcome], a.outcome),
+      paint(outcomeColour[a.outcome] ?? 'yellow', printable(String(a.outcome))),
       printable(a.error ?? compact(a.counts ?? {})),
     ]),
   );

@@ -78,7 +78,21 @@ MessageType: ${MESSAGE_TYPES.join(', ')}; stage: ${STAGES.join(', ')}`;
 const OPTIONS = [...new Set([...USAGE.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]!))];
 
 /** Every command `main` knows, for "did you mean". */
-const COMMANDS = ['simulate', 'send', 'tail', 'show', 'redrive', 'rejected', 'doc', 'docs', 'expect', 'silent', 'reproject'] as const;
+const COMMANDS = [
+  'simulate',
+  'send',
+  'tail',
+  'show',
+  'redrive',
+  'replay',
+  'rejected',
+  'audit',
+  'doc',
+  'docs',
+  'expect',
+  'silent',
+  'reproject',
+] as const;
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = explainingArgs(() =>

@@ -78,6 +78,12 @@ export const BUCKET_PREFIXES = {
   payloads: (siteId: string) => `${siteId}/`,
 } as const;
 
+/**
+ * Ids a site may not take because its payloads' prefix (`<id>/`) would be one of the bucket's own prefixes: a site
+ * `audit` would expire the audit trail with its payloads and give its functions and MIS consumer the trail.
+ */
+export const BUCKET_PREFIX_SITE_IDS: readonly string[] = [BUCKET_PREFIXES.audit, BUCKET_PREFIXES.rejected].map((p) => p.slice(0, -1));
+
 /** The API stage every URL carries: `https://…/n3[/<secret>]/<MessageType>`. */
 export const STAGE = 'n3';
 

@@ -4,6 +4,7 @@ import {
   ACCOUNT_STACK_NAME,
   DEFAULT_RETENTION_DAYS,
   FLEET_STACK_NAME,
+  BUCKET_PREFIX_SITE_IDS,
   RESERVED_SITE_IDS,
   SITE_ID_PATTERN,
   SITE_ID_RULE,
@@ -46,7 +47,12 @@ export const siteFields = z.strictObject({
     .refine(
       (id) => !RESERVED_SITE_IDS.includes(id),
       `"fleet" and "account" name the shared stacks (${FLEET_STACK_NAME}, ${ACCOUNT_STACK_NAME}): choose another id`,
-    ),
+    )
+    // Its payloads live under `<id>/` in its bucket, beside audit/ and rejected/: the prefixes must not meet.
+    .refine((id) => !BUCKET_PREFIX_SITE_IDS.includes(id), {
+      error: (issue) =>
+        `"${String(issue.input)}" names a prefix of the site’s bucket (${BUCKET_PREFIX_SITE_IDS.map((p) => `${p}/`).join(', ')}), where its payloads’ prefix <id>/ would overlap it: choose another id`,
+    }),
   displayName: z.string().min(1, 'required'),
   /**
    * Only these source addresses may call the callback routes: the regional N3 operator's egress, which only

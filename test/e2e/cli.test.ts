@@ -321,6 +321,8 @@ describe('CLI errors: one line that says what to do, and an exit code', () => {
     ],
     ['an unknown flag', {}, ['tail', '--frob'], 2, "Unknown option '--frob' (n3-callback --help lists the options)"],
     ['a misspelt command', {}, ['tial'], 2, 'unknown command "tial"; did you mean "tail"? (n3-callback --help lists them)'],
+    ['a misspelt new command (replay)', {}, ['replya'], 2, 'unknown command "replya"; did you mean "replay"?'],
+    ['a misspelt new command (audit)', {}, ['audti'], 2, 'unknown command "audti"; did you mean "audit"?'],
     ['a misspelt flag', {}, ['tail', '--jsn'], 2, `Unknown option '--jsn'; did you mean "--json"? (n3-callback --help lists the options)`],
     [
       'a base that is not a URL',

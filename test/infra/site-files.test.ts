@@ -94,6 +94,17 @@ describe('site files', () => {
     );
   });
 
+  it('refuses a site id that names one of the bucket’s own prefixes (audit, rejected): its payloads’ lifecycle rule and IAM grants would reach them', () => {
+    // A site's claim-checked payloads live under `<id>/`: a site `audit` would expire the audit trail with its payloads
+    // and let its functions and its MIS consumer write, delete and read the trail.
+    const cwd = project({ 'audit.json': site('audit'), 'rejected.json': site('rejected') });
+    expect(problemOf(() => loadSites({ context: undefined, cwd })).split('\n')).toEqual([
+      'invalid site definitions:',
+      '  sites/audit.json: id: "audit" names a prefix of the site’s bucket (audit/, rejected/), where its payloads’ prefix <id>/ would overlap it: choose another id',
+      '  sites/rejected.json: id: "rejected" names a prefix of the site’s bucket (audit/, rejected/), where its payloads’ prefix <id>/ would overlap it: choose another id',
+    ]);
+  });
+
   it('fails a site defined both in cdk.json and in a file, naming the file', () => {
     const cwd = project({ 'mo-a.json': site('mo-a'), 'mo-b.json': site('mo-b') });
     expect(problemOf(() => loadSites({ context: [site('mo-b')], cwd }))).toBe(

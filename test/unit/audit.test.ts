@@ -95,6 +95,27 @@ describe('the audit record around an action', () => {
       ['interrupted', 'stopped by SIGINT'],
     ]);
   });
+
+  it('leaves the end to an action that stops itself on the signal (replay, whose handler cli/main.ts adds first, with once)', async () => {
+    // Node removes a once-listener before calling it: counted after the record is written, the replay's own handler
+    // was gone, and the process ended mid-replay, before its checkpoint and its "resume" line.
+    const store = new MemoryAuditStore();
+    const signals = new EventEmitter();
+    const exited: number[] = [];
+    let stop!: () => void;
+    signals.once('SIGINT', () => stop());
+    const running = recordAround(
+      contextWith(store, { signals: Object.assign(signals, { exit: (code: number) => exited.push(code) as never }) as never }),
+      { command: 'replay', selection: { since: '2026-01-01' } },
+      () => new Promise<{ counts: Record<string, number> }>((resolve) => (stop = () => resolve({ counts: { sent: 1 } }))),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    signals.emit('SIGINT', 'SIGINT');
+    await running;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(exited).toEqual([]);
+    expect(store.records.map((r) => r.phase)).toEqual(['started', 'interrupted']);
+  });
 });
 
 describe('the audit listing', () => {
@@ -129,6 +150,18 @@ describe('the audit listing', () => {
         .map((line) => JSON.parse(line).id),
     ).toEqual(['a', 'b']);
     expect(formatAudit([], false)).toBe('No audited actions in that period.');
+  });
+
+  it('prints every field of a stored record terminal-safe: one written by hand into audit/ cannot send escape sequences', () => {
+    // Anyone who may write to the bucket can put an object there; the listing reads it as it is.
+    const hostile = '\u001b]0;owned\u0007\u001b[2J';
+    const actions = actionsOf([
+      record('started', 'h', '2026-12-01T09:00:00.000Z', { startedAt: hostile }),
+      record(hostile as AuditRecord['phase'], 'h', '2026-12-01T09:00:01.000Z', { startedAt: hostile }),
+    ]);
+    const printed = formatAudit(actions, false);
+    expect(printed).not.toContain('\u001b');
+    expect(printed).not.toContain('\u0007');
   });
 
   it('keys records by day and time, so a window is listed by day prefixes, and reads the time back from the key', () => {

@@ -47,6 +47,10 @@ describe('contract/names.ts: one home for the shared names', () => {
     expect(spelledIn(/['"]rejected\/['"*]/)).toEqual([]);
   });
 
+  it("the bucket's audit/ prefix is typed nowhere else", () => {
+    expect(spelledIn(/['"`/]audit\/['"`*]/)).toEqual([]);
+  });
+
   it('the site id rule lives in contract/names.ts alone', () => {
     expect(spelledIn(/\[a-z0-9\]\(\?:\[a-z0-9-\]/)).toEqual([]);
     expect(spelledIn(/A-Za-z0-9-\]\{1,64\}/)).toEqual([]);
