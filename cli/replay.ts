@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { findMessageType, MESSAGE_TYPES } from '../contract/catalog';
 import { REPLAY_ID } from '../contract/envelope';
 import { UUID } from '../contract/fields';
+import { MAX_RETENTION_DAYS } from '../contract/names';
 import {
   DynamoDbReplaySource,
   planReplay,
@@ -117,6 +118,9 @@ export function selectionFrom(
   const since = flags.since === undefined ? undefined : timeArgument(flags.since, '--since', now);
   const until = flags.until === undefined ? now.toISOString() : timeArgument(flags.until, '--until', now);
   if (since !== undefined && since >= until) throw new UsageError(`--since (${since}) must come before --until (${until})`);
+  // Bounded: every day of the window is a query of each arrivals-index shard, and nothing is kept longer.
+  if (since !== undefined && Date.parse(until) - Date.parse(since) > MAX_RETENTION_DAYS * 86_400_000)
+    throw new UsageError(`--since ${flags.since} is more than ${MAX_RETENTION_DAYS} days before --until: no site keeps records longer`);
   const types = flags.type
     ?.flatMap((t) => t.split(','))
     .map((name) => {
@@ -171,7 +175,12 @@ export function readCheckpoint(path: string, readFile: (path: string) => string 
   } catch {
     throw new UsageError(`no checkpoint at ${path}: --resume takes the id a replay printed (with --checkpoint PATH if it was given one)`);
   }
-  const checkpoint = JSON.parse(text) as ReplayCheckpoint;
+  let checkpoint: ReplayCheckpoint;
+  try {
+    checkpoint = JSON.parse(text) as ReplayCheckpoint;
+  } catch {
+    throw new UsageError(`${path} is not a replay checkpoint (not JSON): start the replay again without --resume`);
+  }
   if (typeof checkpoint?.replayId !== 'string' || !REPLAY_ID.test(checkpoint.replayId) || !checkpoint.selection || !checkpoint.counts)
     throw new UsageError(`${path} is not a replay checkpoint`);
   return checkpoint;

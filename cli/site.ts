@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { TOOL_DEADLINE, toolClientSettings } from '../contract/deadlines';
+import { printableJson } from '../contract/printable';
 import { SITE_ID_PATTERN, SITE_ID_RULE, SITE_OUTPUTS, type SiteOutputKey, stackName } from '../contract/names';
 import { UsageError } from './errors';
 
@@ -23,7 +24,7 @@ export interface ResolvedSite {
 }
 
 export async function resolveSite(siteId: string, client?: CloudFormationClient): Promise<ResolvedSite> {
-  if (!SITE_ID_PATTERN.test(siteId)) throw new UsageError(`--site takes a site id (${SITE_ID_RULE}), got ${JSON.stringify(siteId)}`);
+  if (!SITE_ID_PATTERN.test(siteId)) throw new UsageError(`--site takes a site id (${SITE_ID_RULE}), got ${printableJson(siteId)}`);
   const cfn = client ?? new CloudFormationClient(toolClientSettings());
   const name = stackName(siteId);
   let region: string;

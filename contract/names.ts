@@ -137,3 +137,5 @@ export type FunctionEnvironment = Partial<Record<FunctionEnvName, string>>;
 
 /** How long a site keeps records, documents, payloads, rejected requests and logs unless it says otherwise. */
 export const DEFAULT_RETENTION_DAYS = 90;
+/** The longest a site may keep its records (ten years): also the widest window a replay may ask for. */
+export const MAX_RETENTION_DAYS = 3650;

@@ -3,6 +3,7 @@ import { didYouMean } from '../contract/suggest';
 import {
   ACCOUNT_STACK_NAME,
   DEFAULT_RETENTION_DAYS,
+  MAX_RETENTION_DAYS,
   FLEET_STACK_NAME,
   BUCKET_PREFIX_SITE_IDS,
   RESERVED_SITE_IDS,
@@ -86,7 +87,7 @@ export const siteFields = z.strictObject({
       MIN_RETENTION_DAYS,
       `at least ${MIN_RETENTION_DAYS}: a message can wait ${QUEUE_DAYS} days in the queue and ${QUEUE_DAYS} more in its dead-letter queue, and the payload it points to must outlive it`,
     )
-    .max(3650)
+    .max(MAX_RETENTION_DAYS)
     .default(DEFAULT_RETENTION_DAYS),
   /** MO ids (`Lpu`) this site serves; others are rejected. Empty: any. */
   lpuAllowlist: z.array(z.string().min(1)).default([]),

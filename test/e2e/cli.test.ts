@@ -135,7 +135,8 @@ describe('CLI and consumer on `npm start`', () => {
     const withBody = await cli('rejected', '--base', stack.info.baseUrl, '--show', missing.key, '--body');
     expect(withBody.stdout).toContain('--- body as sent ---');
     expect(withBody.stdout).toContain('"IdSourceMis"');
-  });
+    // Eight CLI processes, each a Node start with tsx: seconds apiece on a loaded 2-core machine, not 30 s in all.
+  }, 120_000);
 
   it('show prints a claim-checked CDA by a unique MessageId prefix, from the table and the bucket, leaving the queue alone', async () => {
     const post = (message: object) =>

@@ -162,7 +162,11 @@ function eventOf(kept: RejectedRequest): APIGatewayProxyEvent {
     body: kept.bodyBase64,
     isBase64Encoded: true,
     // Its own request id, tied to the first: the new rejected/ key (if any) says it is a readmission of that one.
-    requestContext: { requestId: `readmit-${kept.requestId}`.slice(0, 64), identity: { sourceIp: kept.sourceIp } },
+    // One `readmit-` however often it is readmitted: the id stays whole, so a window still counts it with its original.
+    requestContext: {
+      requestId: `readmit-${kept.requestId.replace(/^(readmit-)+/, '')}`.slice(0, 64),
+      identity: { sourceIp: kept.sourceIp },
+    },
   } as unknown as APIGatewayProxyEvent;
 }
 
