@@ -205,7 +205,12 @@ async function stsCallerIdentity(region: string | undefined, env: NodeJS.Process
     signal: AbortSignal.timeout(Math.min(TOOL_DEADLINE.attemptMs, 10_000)),
   });
   const xml = await response.text();
-  const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+  // The text of the first <name> element: found by position, not by a pattern built at run time.
+  const field = (name: string) => {
+    const start = xml.indexOf(`<${name}>`);
+    const end = start < 0 ? -1 : xml.indexOf('<', start + name.length + 2);
+    return end < 0 ? undefined : xml.slice(start + name.length + 2, end);
+  };
   if (!response.ok) throw Object.assign(new Error(field('Message') ?? `HTTP ${response.status}`), { name: field('Code') ?? 'StsError' });
   const arn = field('Arn');
   const account = field('Account');

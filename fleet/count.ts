@@ -43,7 +43,7 @@ export interface StackCounts {
   readonly tickSubscriptions: ReadonlyArray<{ id: string; function: { id: string; memoryMb: number; arm: boolean } | null }>;
   /**
    * Each REST API stage's request bound, requests a second: the sum over its methods of each one's throttle, since
-   * API Gateway applies the stage's default throttle to every method separately (7 callback routes at 100 are 700).
+   * API Gateway applies the stage's default throttle to every method separately (a site without a secret segment has 8 callback methods: at 100, 800).
    */
   readonly stageRatesPerSecond: readonly number[];
   readonly concurrency: StackConcurrency;

@@ -70,10 +70,11 @@ export class DynamoDbDocumentStore implements DocumentStore {
       expectations: state.expectations,
       ...(state.expiresAt !== undefined ? { [DOCUMENTS.ttlAttribute]: state.expiresAt } : {}),
       savedAt: now,
-      // `states` is what the `updated` index projects: the stage states (for filters) and, under `waiting`, the stages
-      // still awaiting a final answer and since when (the age ladder reads them from the index alone). A save that
-      // changes neither a state nor the hour costs the index nothing; a stage change, 1 WRU.
-      states: statesWithWaiting(state, now),
+      // `states` is what the `updated` index projects: only the stages still awaiting a final answer and since when
+      // (`states.waiting`: the age ladder reads them from the index alone), and only while there are some. So the index
+      // item changes when a document starts or stops waiting, or its hour turns: a save that does neither costs the
+      // index nothing (the stage states for a list's filter are read from the document itself).
+      ...waitingAttribute(state, now),
       [DOCUMENTS.updatedIndex.partitionKey]: updatedPartitionOf(now, state.documentId),
       [DOCUMENTS.updatedIndex.sortKey]: updatedHourOf(now),
       ...(nextDue ? { [DOCUMENTS.dueIndex.partitionKey]: duePartitionOf(state.documentId), [DOCUMENTS.dueIndex.sortKey]: nextDue } : {}),
@@ -200,9 +201,9 @@ const savedAtOf = (item: Item): string =>
 /** Index queries in flight at once when reading the age ladder. */
 const WAITING_READS = 32;
 
-function statesWithWaiting(state: DocumentState, now: string): Record<string, unknown> {
+function waitingAttribute(state: DocumentState, now: string): { states?: { waiting: Partial<Record<Stage, string>> } } {
   const waiting = waitingOf(state, now);
-  return { ...statesOf(state), ...(Object.keys(waiting).length ? { waiting } : {}) };
+  return Object.keys(waiting).length ? { states: { waiting } } : {};
 }
 
 /**

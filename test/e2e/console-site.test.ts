@@ -174,7 +174,10 @@ describe('n3-callback console against deployed sites (npm start posing as them)'
     // The console's own panels read the site through the CLI: arrivals, rejected, and a document through the signed API.
     await expect.poll(() => page.locator('#arrivals tbody tr').count(), { timeout: 15_000 }).toBe(4);
     await expect.poll(() => page.locator('#rejected tbody tr', { hasText: 'invalid_body' }).count()).toBe(1);
-    await page.locator('#arrivals tbody tr', { hasText: 'north-waiting' }).getByRole('button').click();
+    await page
+      .locator('#arrivals tbody tr', { hasText: 'north-waiting' })
+      .getByRole('button', { name: /north-waiting/ })
+      .click(); // the document's (the MessageId has one too)
     await expect.poll(() => page.locator('#document').textContent()).toContain('awaiting');
     // No example to send: a deployed site's console sends nothing.
     expect(await page.locator('#send-buttons button').count()).toBe(0);

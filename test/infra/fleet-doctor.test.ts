@@ -192,7 +192,7 @@ describe('fleet doctor: the templates it relies on', () => {
         logicalId.startsWith('MonitoringSweepNotRunning'),
       );
       expect(alarms).toHaveLength(1);
-      expect(String(alarms[0]![1].Properties?.AlarmDescription)).toContain(`run "npm run fleet -- doctor --site ${id}"`);
+      expect(String(alarms[0]![1].Properties?.AlarmDescription)).toContain(`Look: npm run fleet -- doctor --site ${id} `);
     }
   });
 });

@@ -102,9 +102,10 @@ describe('fleet plan --sites 500 (synthesised)', () => {
     expect(Math.round(p.cost.idleAtPlan.perSite.alarms / FLEET_PRICES.alarmMetricPerMonth)).toBeGreaterThanOrEqual(row('alarms').perSite!);
   });
 
-  it("counts the stage's default throttle once per callback route: 7 at maxRequestsPerSecond, 3 document routes at theirs", () => {
-    // cdk.json's first site: the defaults, 100 and 10 a second.
-    expect(p.rates.apiGateway.perSiteRequestsPerSecond).toBe(7 * 100 + 3 * 10);
+  it("counts the stage's default throttle once per callback method: 8 at maxRequestsPerSecond, 3 document routes at theirs", () => {
+    // cdk.json's first site: the defaults, 100 and 10 a second. Without a secret path segment its callback methods are
+    // the six types' POSTs and the fallback's ANY on both `/{proxy+}` and the root: 8.
+    expect(p.rates.apiGateway.perSiteRequestsPerSecond).toBe(8 * 100 + 3 * 10);
   });
 
   it("prints each uncapped site's worst case, the sum over 500 and what is left of the account's 1,000, with a warning", () => {

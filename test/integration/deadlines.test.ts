@@ -135,9 +135,9 @@ async function site() {
 
 /** Records how long each asynchronous call of the port's methods takes, settled either way, in `calls` (ms). */
 function timeCalls(port: object, calls: number[]): void {
-  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(port)).filter(
-    (name) => name !== 'constructor' && typeof (port as Record<string, unknown>)[name] === 'function',
-  );
+  // A class's methods, or a plain object's own functions (the bucket's stores load their code on first use).
+  const names = new Set([...Object.getOwnPropertyNames(Object.getPrototypeOf(port)), ...Object.getOwnPropertyNames(port)]);
+  const methods = [...names].filter((name) => name !== 'constructor' && typeof (port as Record<string, unknown>)[name] === 'function');
   for (const name of methods) {
     const method = (port as Record<string, (...args: unknown[]) => unknown>)[name]!.bind(port);
     Object.defineProperty(port, name, {
