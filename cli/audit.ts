@@ -219,20 +219,11 @@ async function stsCallerIdentity(region: string | undefined, env: NodeJS.Process
   return { arn, account, ...(userId ? { userId } : {}) };
 }
 
-/** One action as listed: its start and its end (if one was recorded) together. */
-export interface AuditedActionView {
-  readonly id: string;
-  readonly startedAt: string;
+/** One action as listed: its start and its end (if one was recorded) together; the rest as its records say. */
+export interface AuditedActionView extends Omit<AuditRecord, 'phase' | 'at'> {
   readonly endedAt?: string;
   /** finished, failed, interrupted; `running?` when only the start is recorded (still running, or killed). */
   readonly outcome: Exclude<AuditPhase, 'started'> | 'running?';
-  readonly site: string;
-  readonly who: AuditIdentity;
-  readonly command: string;
-  readonly selection: Readonly<Record<string, unknown>>;
-  readonly dryRun: boolean;
-  readonly counts?: Readonly<Record<string, number>>;
-  readonly error?: string;
 }
 
 /** Records, paired into actions by id, in order of their start. An end whose start is before the window stands alone. */

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_PLACEHOLDER, SITE_OUTPUTS, stackName } from '../../contract/names';
 import { startLocalStack, type LocalStack } from '../../local/stack';
-import { type FakeCloudFormation, fakeCloudFormation } from '../support/fake-cloudformation';
+import { deployedSiteEnv, type FakeCloudFormation, fakeCloudFormation, outputsOf } from '../support/fake-cloudformation';
 
 /*
  * `--site <id>`: the CLI finds a deployed site's queue, table, bucket and APIs from its stack's outputs. Here
@@ -27,33 +27,13 @@ describe('n3-callback --site <id>: a deployed site by its stack outputs', () => 
   beforeAll(async () => {
     stack = await startLocalStack({ port: 0, siteId: 'cli-site', reconcileEverySeconds: 0 });
     const { info } = stack;
-    const outputs = {
-      [SITE_OUTPUTS.callbackBaseUrl]: info.baseUrl,
-      [SITE_OUTPUTS.queueUrl]: info.queueUrl,
-      [SITE_OUTPUTS.dlqUrl]: info.dlqUrl,
-      [SITE_OUTPUTS.tableName]: info.tableName,
-      [SITE_OUTPUTS.bucketName]: info.bucket,
-      [SITE_OUTPUTS.documentsApiUrl]: info.baseUrl,
-      [SITE_OUTPUTS.documentsTableName]: info.documentsTableName,
-    };
+    const outputs = outputsOf(info);
     cloudFormation = await fakeCloudFormation({
       [stackName('mo-7')]: { outputs },
       // A site whose URL carries a secret segment: the output names it only by placeholder.
       [stackName('mo-8')]: { outputs: { ...outputs, [SITE_OUTPUTS.callbackBaseUrl]: `${info.baseUrl}${SECRET_PLACEHOLDER}/` } },
     });
-    env = {
-      ...process.env,
-      NO_COLOR: '1',
-      N3_CALLBACK_BASE: '',
-      AWS_PROFILE: '',
-      AWS_REGION: info.region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
-      AWS_ENDPOINT_URL_DYNAMODB: info.dynamodbEndpoint,
-      AWS_ENDPOINT_URL_SQS: info.sqsEndpoint,
-      AWS_ENDPOINT_URL_S3: info.s3Endpoint,
-    };
+    env = deployedSiteEnv(info, cloudFormation.url);
   });
   afterAll(async () => {
     await cloudFormation?.close();

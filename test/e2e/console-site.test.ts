@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SITE_OUTPUTS, stackName } from '../../contract/names';
+import { stackName } from '../../contract/names';
 import { DynamoDbDocumentStore } from '../../lambdas/adapters';
 import { documentMessageOf } from '../../lambdas/documents/projection';
 import { project } from '../../lambdas/documents/service';
 import { localDynamoDb } from '../../local/clients';
 import { type DynamoEmulator, type FauxqsEmulator, startDynamo, startFauxqs } from '../../local/emulators';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import { type FakeCloudFormation, fakeCloudFormation } from '../support/fake-cloudformation';
+import { deployedSiteEnv, type FakeCloudFormation, fakeCloudFormation, outputsOf } from '../support/fake-cloudformation';
 import { requireTool, TOOLS } from '../support/tools';
 
 /*
@@ -72,32 +72,11 @@ describe('n3-callback console against deployed sites (npm start posing as them)'
     [dynamo, fauxqs] = await Promise.all([startDynamo(), startFauxqs()]);
     for (const siteId of SITES)
       stacks.set(siteId, await startLocalStack({ port: 0, siteId, reconcileEverySeconds: 0, emulators: { dynamo, fauxqs } }));
-    const outputsOf = (stack: LocalStack) => ({
-      [SITE_OUTPUTS.callbackBaseUrl]: stack.info.baseUrl,
-      [SITE_OUTPUTS.queueUrl]: stack.info.queueUrl,
-      [SITE_OUTPUTS.dlqUrl]: stack.info.dlqUrl,
-      [SITE_OUTPUTS.tableName]: stack.info.tableName,
-      [SITE_OUTPUTS.bucketName]: stack.info.bucket,
-      [SITE_OUTPUTS.documentsApiUrl]: stack.info.baseUrl,
-      [SITE_OUTPUTS.documentsTableName]: stack.info.documentsTableName,
-    });
     cloudFormation = await fakeCloudFormation(
-      Object.fromEntries(SITES.map((id) => [stackName(id), { outputs: outputsOf(stacks.get(id)!) }])),
+      Object.fromEntries(SITES.map((id) => [stackName(id), { outputs: outputsOf(stacks.get(id)!.info) }])),
     );
     const info = stacks.get('north')!.info;
-    env = {
-      ...process.env,
-      NO_COLOR: '1',
-      N3_CALLBACK_BASE: '',
-      AWS_PROFILE: '',
-      AWS_REGION: info.region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
-      AWS_ENDPOINT_URL_DYNAMODB: info.dynamodbEndpoint,
-      AWS_ENDPOINT_URL_SQS: info.sqsEndpoint,
-      AWS_ENDPOINT_URL_S3: info.s3Endpoint,
-    };
+    env = deployedSiteEnv(info, cloudFormation.url);
 
     // north: one REMD accepted but not registered (waiting), three Failed answers of known causes, one rejected request.
     await send('north', { IdSourceMis: 'north-waiting', RemdRegNumber: undefined });

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LocalInfo } from '../../contract/local';
+import { SITE_OUTPUTS } from '../../contract/names';
 
 /*
  * A fake of the CloudFormation API at the wire (the query protocol: a form-encoded POST, an XML answer), so the
@@ -59,3 +61,33 @@ export async function fakeCloudFormation(stacks: Readonly<Record<string, FakeSta
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The outputs a deployed site's stack would give, naming `npm start`'s resources: npm start posing as that site. */
+export const outputsOf = (info: LocalInfo): Record<string, string> => ({
+  [SITE_OUTPUTS.callbackBaseUrl]: info.baseUrl,
+  [SITE_OUTPUTS.queueUrl]: info.queueUrl,
+  [SITE_OUTPUTS.dlqUrl]: info.dlqUrl,
+  [SITE_OUTPUTS.tableName]: info.tableName,
+  [SITE_OUTPUTS.bucketName]: info.bucket,
+  [SITE_OUTPUTS.documentsApiUrl]: info.baseUrl,
+  [SITE_OUTPUTS.documentsTableName]: info.documentsTableName,
+});
+
+/**
+ * An operator's environment for a site reached as on AWS (`--site`): CloudFormation is the fake, and the SDK's own
+ * AWS_ENDPOINT_URL_<SERVICE> variables send every other client to npm start's emulators. N3_CALLBACK_BASE is empty,
+ * so nothing is found through npm start's /_local/info: only the outputs can tell the CLI where the site is.
+ */
+export const deployedSiteEnv = (info: LocalInfo, cloudFormationUrl: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  NO_COLOR: '1',
+  N3_CALLBACK_BASE: '',
+  AWS_PROFILE: '',
+  AWS_REGION: info.region,
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormationUrl,
+  AWS_ENDPOINT_URL_DYNAMODB: info.dynamodbEndpoint,
+  AWS_ENDPOINT_URL_SQS: info.sqsEndpoint,
+  AWS_ENDPOINT_URL_S3: info.s3Endpoint,
+});
