@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import type { Server } from 'node:http';
+import { type AddressInfo, isIP } from 'node:net';
 import { extname, join } from 'node:path';
 
 /*
@@ -54,4 +55,29 @@ export function consoleFile(dir: string, name: string): StaticFile | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A local server listening: its URL (an IPv6 address bracketed), and a close that also ends kept-alive connections. */
+export interface Listening {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** Listens on `host` (port 0: any free one) and says where: npm start's gateway and `n3-callback console` alike. */
+export async function listenOn(server: Server, port: number, host: string): Promise<Listening> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { address, port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}/`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { type ConsoleEndpoint, NotFound, type SiteLabel, vocabulary } from './data';
-import { CONSOLE_DIR, consoleFile, MISDIRECTED, servesHost } from './http';
+import { CONSOLE_DIR, consoleFile, type Listening, listenOn, MISDIRECTED, servesHost } from './http';
 
 /*
  * `n3-callback console`: the console `npm start` serves at /_local/, served by the operator's own machine for a
@@ -37,11 +36,7 @@ export interface ConsoleServerOptions {
   readonly onError?: (error: Error) => void;
 }
 
-export interface RunningConsole {
-  readonly url: string;
-  readonly server: Server;
-  close(): Promise<void>;
-}
+export type RunningConsole = Listening;
 
 const HOST = '127.0.0.1';
 
@@ -64,20 +59,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, HOST, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${HOST}:${port}/`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOn(server, options.port ?? 0, HOST);
 }
 
 async function handle(

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { contentLengthVerdict, GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../contract/limits';
 import { PayloadTooLargeError } from '../contract/errors';
@@ -9,7 +8,7 @@ import { ACK_TEXT, ackForError, fixedAck, MALFORMED_LENGTH_ACK, OVERSIZE_ACK } f
 import { findMessageType, type MessageType } from '../contract/catalog';
 import { CALLBACK_ROUTES, DOCUMENTS_SEGMENT, routeOf } from '../contract/names';
 import { type ConsoleEndpoint, NotFound } from '../console/data';
-import { consoleFile, MISDIRECTED, servesHost } from '../console/http';
+import { consoleFile, type Listening, listenOn, MISDIRECTED, servesHost } from '../console/http';
 
 /*
  * A stand-in for the API Gateway REST API: turns each HTTP request into the proxy event
@@ -71,11 +70,7 @@ export interface RequestLogEntry {
 
 export type LocalEndpoint = ConsoleEndpoint;
 
-export interface RunningGateway {
-  readonly url: string;
-  readonly server: Server;
-  close(): Promise<void>;
-}
+export type RunningGateway = Listening;
 
 export { GATEWAY_MAX_BODY_BYTES };
 const INTEGRATION_TIMEOUT_MS = 29_000;
@@ -117,21 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.requestTimeout = options.requestTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
   // headersTimeout may stay below it: since Node 18 it runs from a request's first byte, not over idle time.
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
-  return {
-    url: `http://${host}:${port}/`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -12,7 +12,7 @@ import { localDynamoDb } from '../../local/clients';
 import { type DynamoEmulator, type FauxqsEmulator, startDynamo, startFauxqs } from '../../local/emulators';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { deployedSiteEnv, type FakeCloudFormation, fakeCloudFormation, outputsOf } from '../support/fake-cloudformation';
-import { requireTool, TOOLS } from '../support/tools';
+import { chromiumPath, launchChromium } from '../support/browser';
 
 /*
  * `n3-callback console --site <id>` and `--fleet` in a real headless browser. Three `npm start` sites share one
@@ -68,7 +68,7 @@ describe('n3-callback console against deployed sites (npm start posing as them)'
   };
 
   beforeAll(async () => {
-    const chromium = execFileSync('which', [requireTool(TOOLS.chromium)], { encoding: 'utf8' }).trim();
+    const chromium = chromiumPath();
     [dynamo, fauxqs] = await Promise.all([startDynamo(), startFauxqs()]);
     for (const siteId of SITES)
       stacks.set(siteId, await startLocalStack({ port: 0, siteId, reconcileEverySeconds: 0, emulators: { dynamo, fauxqs } }));
@@ -104,18 +104,7 @@ describe('n3-callback console against deployed sites (npm start posing as them)'
     );
     for (const stack of stacks.values()) await stack.projected(60_000);
 
-    const { chromium: launcher } = await import('playwright-core');
-    browser = await launcher.launch({
-      executablePath: chromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium(chromium);
     page = await browser.newPage({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
   }, 300_000);
 

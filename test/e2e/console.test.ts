@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../local/stack';
-import { requireTool, TOOLS } from '../support/tools';
+import { chromiumPath, launchChromium } from '../support/browser';
 import { MAX_INLINE_PAYLOAD_BYTES } from '../../contract/limits';
 
 /**
@@ -36,22 +35,10 @@ describe('local console in headless Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    const chromium = execFileSync('which', [requireTool(TOOLS.chromium)], { encoding: 'utf8' }).trim();
+    const chromium = chromiumPath();
     stack = await startLocalStack({ port: 0, siteId: 'console', reconcileEverySeconds: 0 });
-    const { chromium: launcher } = await import('playwright-core');
-    browser = await launcher.launch({
-      executablePath: chromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        // DNS rebinding without a DNS server: evil.example resolves to this machine, as a rebound name would.
-        '--host-resolver-rules=MAP evil.example 127.0.0.1',
-      ],
-    });
+    // DNS rebinding without a DNS server: evil.example resolves to this machine, as a rebound name would.
+    browser = await launchChromium(chromium, ['--host-resolver-rules=MAP evil.example 127.0.0.1']);
     page = await browser.newPage({ locale: 'en-US' });
   }, 60_000);
   afterAll(async () => {
